@@ -1,0 +1,1 @@
+"""CareLedger api package."""

@@ -1,0 +1,149 @@
+"""The write-side application's core: store set-up, loading, and the command runner.
+
+Every use case runs through ``run_command``: it returns the first outcome for a repeated command
+id, refuses the same id with a different command, saves the changed aggregates and the command
+record in one atomic ``save``, and retries from a fresh load when a concurrent writer won the race.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from ledger.budget import PersonalBudget
+from ledger.command_record import CommandRecord, fingerprint
+from ledger.council import Council
+from ledger.errors import (
+    BudgetNotFoundError,
+    ConcurrencyConflictError,
+    CouncilNotFoundError,
+    IdempotencyConflictError,
+    InvoiceNotFoundError,
+    NotFoundError,
+    PooledFundNotFoundError,
+    ProviderNotFoundError,
+    VersionMismatchError,
+)
+from ledger.ids import command_record_id, council_id, pooled_fund_id, provider_id
+from ledger.invoice import Invoice
+from ledger.persistence import DEFAULT_DATABASE_URL, persistence_env
+from ledger.pooled_fund import PooledFund
+from ledger.provenance import Provenance
+from ledger.provider import Provider
+from ledger.transcodings import register_transcodings
+
+A = TypeVar("A", bound=Aggregate)
+Outcome = dict[str, Any]
+Action = Callable[[], tuple[Sequence[Aggregate], Outcome]]
+
+MAX_ATTEMPTS = 5
+
+
+class LedgerCore(Application[UUID]):
+    name = "CareLedger"
+
+    def __init__(self, database_url: str | None = None, env: dict[str, str] | None = None) -> None:
+        url = database_url or os.environ.get("CARELEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
+        self.database_url = url
+        super().__init__(env={**persistence_env(url), **(env or {})})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    # --- the command runner ------------------------------------------------------------------
+
+    def run_command(self, command: str, args: dict[str, Any], prov: Provenance, action: Action) -> Outcome:
+        """Run ``action`` (load, check rules, change aggregates) once per command id."""
+        fp = fingerprint(command, args)
+        for _ in range(MAX_ATTEMPTS):
+            prior = self.prior_outcome(command, fp, prov)
+            if prior is not None:
+                return prior
+            changed, outcome = action()
+            record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=prov)
+            try:
+                self.save(*changed, record)
+            except IntegrityError:
+                continue  # a concurrent writer won: reload and check the rules again
+            return outcome
+        raise ConcurrencyConflictError(
+            f"{command} lost {MAX_ATTEMPTS} races with concurrent writers; retry",
+            command=command,
+            attempts=MAX_ATTEMPTS,
+        )
+
+    def prior_outcome(self, command: str, fp: str, prov: Provenance) -> Outcome | None:
+        try:
+            record = self.repository.get(command_record_id(prov.actor_id, prov.command_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(record, CommandRecord)
+        if record.fingerprint != fp or record.command != command:
+            raise IdempotencyConflictError(
+                "this command id was already used for a different command",
+                command_id=prov.command_id,
+                first_command=record.command,
+            )
+        return {**record.outcome, "replayed": True}
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _load(self, aggregate_id: UUID, cls: type[A], error: type[NotFoundError], **facts: Any) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise error(f"no {cls.__name__} with that id", **facts) from None
+        if not isinstance(aggregate, cls):
+            raise error(f"no {cls.__name__} with that id", **facts)
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def council(self, code: str) -> Council:
+        return self._load(council_id(code), Council, CouncilNotFoundError, council=code)
+
+    def provider(self, provider_ref: str) -> Provider:
+        return self._load(provider_id(provider_ref), Provider, ProviderNotFoundError, provider=provider_ref)
+
+    def budget(self, budget_id: UUID | str, expected_version: int | None = None) -> PersonalBudget:
+        uid = _uuid(budget_id, BudgetNotFoundError, "budget_id")
+        budget = self._load(uid, PersonalBudget, BudgetNotFoundError, budget_id=str(budget_id))
+        _check_version(budget, expected_version)
+        return budget
+
+    def invoice(self, invoice_id: UUID | str, expected_version: int | None = None) -> Invoice:
+        uid = _uuid(invoice_id, InvoiceNotFoundError, "invoice_id")
+        invoice = self._load(uid, Invoice, InvoiceNotFoundError, invoice_id=str(invoice_id))
+        _check_version(invoice, expected_version)
+        return invoice
+
+    def pooled_fund(self, council: str, fund_ref: str) -> PooledFund:
+        return self._load(
+            pooled_fund_id(council, fund_ref), PooledFund, PooledFundNotFoundError, pooled_fund=fund_ref
+        )
+
+
+def _uuid(value: UUID | str, error: type[NotFoundError], field: str) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise error(f"{field} is not a valid id", **{field: str(value)[:80]}) from None
+
+
+def _check_version(aggregate: Aggregate, expected_version: int | None) -> None:
+    if expected_version is not None and aggregate.version != expected_version:
+        raise VersionMismatchError(
+            f"expected version {expected_version}, found {aggregate.version}",
+            expected_version=expected_version,
+            current_version=aggregate.version,
+        )

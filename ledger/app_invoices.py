@@ -1,0 +1,214 @@
+"""Use cases for care firms' invoices and the council's handling of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from ledger.app_core import LedgerCore, Outcome
+from ledger.budget import PersonalBudget
+from ledger.council import Council
+from ledger.errors import DuplicateInvoiceError, InvalidCommandError, LedgerError
+from ledger.ids import invoice_id
+from ledger.invoice import Invoice, check_invoice_lines
+from ledger.provenance import Provenance
+from ledger.provider import Provider
+from ledger.values import DeploymentKind, InvoiceFlag, InvoiceLine, Period, PlanLine
+
+MAX_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """What a care firm sends: its invoice number, the budget, the service period, the lines."""
+
+    invoice_number: str
+    budget_id: str
+    period: Period
+    lines: tuple[InvoiceLine, ...]
+    invoice_date: date
+
+
+def planned_cost(plan: tuple[PlanLine, ...] | None, provider_ref: str, period: Period) -> int:
+    """The plan's cost for ``period`` for this provider (all lines if none names a provider)."""
+    lines = plan or ()
+    named = [line for line in lines if line.provider_id == provider_ref]
+    if not named and not any(line.provider_id for line in lines):
+        named = list(lines)
+    weekly = sum(line.weekly_cost_pence for line in named)
+    return -(-weekly * period.days // 7)
+
+
+def invoice_flags(
+    budget: PersonalBudget, provider: Provider, council: Council, period: Period, amount_pence: int
+) -> tuple[str, ...]:
+    """Rules 4 and 5: what parks an invoice for checking (kept, not paid until approved)."""
+    flags: list[InvoiceFlag] = []
+    if not provider.is_registered_throughout(period):
+        flags.append(InvoiceFlag.PROVIDER_NOT_REGISTERED)
+    if budget.approved_on is None or period.start < budget.approved_on:
+        flags.append(InvoiceFlag.OUTSIDE_BUDGET_LIFE)
+    allowed = planned_cost(budget.plan, provider.provider_ref, period)
+    if amount_pence * 10_000 > allowed * (10_000 + council.invoice_tolerance_bp):
+        flags.append(InvoiceFlag.OVER_PLAN)
+    if budget.overlapping_invoices(provider.provider_ref, period):
+        flags.append(InvoiceFlag.OVERLAPPING_PERIOD)
+    deployment = budget.deployment
+    if (
+        deployment is None
+        or not deployment.takes_invoices
+        or (deployment.kind == DeploymentKind.ISF and deployment.provider_id != provider.provider_ref)
+    ):
+        flags.append(InvoiceFlag.NOT_COMMISSIONED)
+    return tuple(f.value for f in flags)
+
+
+class InvoiceCommands(LedgerCore):
+    def _post_one(
+        self, draft: InvoiceDraft, provider: Provider, budgets: dict[str, PersonalBudget], prov: Provenance
+    ) -> Invoice:
+        """Check and post one invoice against a budget already loaded into ``budgets``."""
+        if self.exists(invoice_id(provider.provider_ref, draft.invoice_number)):
+            raise DuplicateInvoiceError(
+                f"invoice {draft.invoice_number} was already posted by {provider.provider_ref}",
+                provider=provider.provider_ref,
+                invoice_number=draft.invoice_number,
+            )
+        budget = budgets.get(draft.budget_id) or self.budget(draft.budget_id)
+        budgets[draft.budget_id] = budget
+        amount = check_invoice_lines(draft.lines, draft.period)
+        flags = invoice_flags(budget, provider, self.council(budget.council), draft.period, amount)
+        invoice = Invoice.post(
+            budget.council, str(budget.id), provider.provider_ref, draft.invoice_number,
+            draft.period, draft.lines, flags, draft.invoice_date, prov,
+        )  # fmt: skip
+        budget.receive_invoice(str(invoice.id), provider.provider_ref, draft.period, amount, prov)
+        return invoice
+
+    def post_invoice(self, provider_ref: str, draft: InvoiceDraft, prov: Provenance) -> Outcome:
+        def action() -> tuple[list[Aggregate], Outcome]:
+            budgets: dict[str, PersonalBudget] = {}
+            invoice = self._post_one(draft, self.provider(provider_ref), budgets, prov)
+            return [invoice, *budgets.values()], _invoice_outcome(invoice)
+
+        return self.run_command("post_invoice", {"provider": provider_ref, "draft": draft}, prov, action)
+
+    def post_invoices(self, provider_ref: str, drafts: Sequence[InvoiceDraft], prov: Provenance) -> Outcome:
+        """A batch, with a result per item: the valid invoices are written in one transaction;
+        each refused one is reported with its error and writes nothing."""
+        if not 1 <= len(drafts) <= MAX_BATCH:
+            raise InvalidCommandError(f"a batch has 1..{MAX_BATCH} invoices", field="invoices")
+
+        def action() -> tuple[list[Aggregate], Outcome]:
+            provider = self.provider(provider_ref)
+            budgets: dict[str, PersonalBudget] = {}
+            invoices: dict[str, Invoice] = {}
+            results: list[dict[str, Any]] = []
+            for index, draft in enumerate(drafts):
+                results.append(self._batch_item(index, draft, provider, budgets, invoices, prov))
+            accepted = sum(1 for r in results if r["accepted"])
+            outcome = {"accepted": accepted, "refused": len(results) - accepted, "results": results}
+            return [*invoices.values(), *budgets.values()], outcome
+
+        args = {"provider": provider_ref, "drafts": list(drafts)}
+        return self.run_command("post_invoices", args, prov, action)
+
+    def _batch_item(
+        self, index: int, draft: InvoiceDraft, provider: Provider,
+        budgets: dict[str, PersonalBudget], invoices: dict[str, Invoice], prov: Provenance,
+    ) -> dict[str, Any]:  # fmt: skip
+        key = str(invoice_id(provider.provider_ref, draft.invoice_number))
+        try:
+            if key in invoices:
+                raise DuplicateInvoiceError(
+                    f"invoice {draft.invoice_number} appears twice in this batch",
+                    invoice_number=draft.invoice_number,
+                )
+            # Work on a copy of the budget so a refusal leaves nothing behind in it.
+            budget = budgets.get(draft.budget_id) or self.budget(draft.budget_id)
+            trial = {draft.budget_id: _copy(budget)}
+            invoice = self._post_one(draft, provider, trial, prov)
+        except LedgerError as error:
+            return {"index": index, "accepted": False, "error": error.code, "detail": error.detail}
+        budgets[draft.budget_id] = trial[draft.budget_id]
+        invoices[key] = invoice
+        return {"index": index, "accepted": True, **_invoice_outcome(invoice)}
+
+    def invoice_command(
+        self, command: str, invoice_ref: UUID | str, args: dict[str, Any], prov: Provenance,
+        change: Any, expected_version: int | None = None,
+    ) -> Outcome:  # fmt: skip
+        def action() -> tuple[list[Aggregate], Outcome]:
+            invoice = self.invoice(invoice_ref, expected_version)
+            budget = self.budget(invoice.budget_id)
+            change(invoice, budget)
+            return [invoice, budget], _invoice_outcome(invoice)
+
+        return self.run_command(command, {"invoice": str(invoice_ref), **args}, prov, action)
+
+    def approve_invoice(
+        self, invoice_ref: UUID | str, effective_on: date, prov: Provenance, expected_version: int | None = None
+    ) -> Outcome:
+        def change(invoice: Invoice, budget: PersonalBudget) -> None:
+            invoice.check_approvable(prov)
+            budget.charge_invoice(str(invoice.id), invoice.amount_pence, effective_on, prov)
+            invoice.approve(effective_on, prov)
+
+        return self.invoice_command("approve_invoice", invoice_ref, {"on": effective_on}, prov, change, expected_version)
+
+    def dispute_invoice(self, invoice_ref: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
+        return self.invoice_command(
+            "dispute_invoice", invoice_ref, {"on": effective_on}, prov,
+            lambda invoice, _budget: invoice.dispute(effective_on, prov),
+        )  # fmt: skip
+
+    def reject_invoice(self, invoice_ref: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
+        def change(invoice: Invoice, budget: PersonalBudget) -> None:
+            invoice.reject(effective_on, prov)
+            budget.withdraw_invoice(str(invoice.id), effective_on, prov)
+
+        return self.invoice_command("reject_invoice", invoice_ref, {"on": effective_on}, prov, change)
+
+    def pay_invoice(
+        self, invoice_ref: UUID | str, remittance_ref: str, effective_on: date, prov: Provenance,
+        expected_version: int | None = None,
+    ) -> Outcome:  # fmt: skip
+        def change(invoice: Invoice, budget: PersonalBudget) -> None:
+            invoice.check_payable()
+            budget.settle_invoice(str(invoice.id), invoice.approved_pence, effective_on, prov)
+            invoice.pay(remittance_ref, effective_on, prov)
+
+        args = {"remittance": remittance_ref, "on": effective_on}
+        return self.invoice_command("pay_invoice", invoice_ref, args, prov, change, expected_version)
+
+    def issue_credit_note(
+        self, invoice_ref: UUID | str, credit_note_number: str, amount_pence: int,
+        effective_on: date, prov: Provenance,
+    ) -> Outcome:  # fmt: skip
+        def change(invoice: Invoice, budget: PersonalBudget) -> None:
+            invoice.issue_credit_note(credit_note_number, amount_pence, effective_on, prov)
+            budget.credit_invoice(str(invoice.id), amount_pence, effective_on, prov)
+
+        args = {"number": credit_note_number, "pence": amount_pence, "on": effective_on}
+        return self.invoice_command("issue_credit_note", invoice_ref, args, prov, change)
+
+
+def _invoice_outcome(invoice: Invoice) -> Outcome:
+    return {
+        "invoice_id": str(invoice.id),
+        "version": invoice.version,
+        "status": invoice.status.value,
+        "flags": list(invoice.flags),
+        "amount_pence": invoice.amount_pence,
+    }
+
+
+def _copy(budget: PersonalBudget) -> PersonalBudget:
+    import copy
+
+    return copy.deepcopy(budget)

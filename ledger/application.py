@@ -1,0 +1,16 @@
+"""CareLedger: the one write-side application. Its methods are the use cases."""
+
+from __future__ import annotations
+
+from ledger.app_admin import AdminCommands
+from ledger.app_budgets import BudgetCommands
+from ledger.app_invoices import InvoiceCommands
+
+
+class CareLedger(AdminCommands, BudgetCommands, InvoiceCommands):
+    """Councils, providers, pooled funds, personal budgets and invoices, event-sourced.
+
+    Construct with a database URL (or set ``CARELEDGER_DATABASE_URL``); ``memory://`` for tests.
+    """
+
+    name = "CareLedger"

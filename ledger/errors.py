@@ -1,0 +1,228 @@
+"""The ledger's one error hierarchy.
+
+Every refusal is a named error carrying the facts a person needs to act on it. The API maps each
+class to a problem+json response in one place, using ``code`` as the stable problem ``type``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+    code: ClassVar[str] = "ledger-error"
+    title: ClassVar[str] = "The ledger refused the command"
+
+    def __init__(self, detail: str, **facts: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.facts = facts
+
+
+class NotFoundError(LedgerError):
+    code = "not-found"
+    title = "No such record"
+
+
+class ConflictError(LedgerError):
+    code = "conflict"
+    title = "The command conflicts with the ledger's state"
+
+
+class InvalidCommandError(LedgerError):
+    """A value is malformed or out of bounds (negative amount, end before start, …)."""
+
+    code = "invalid-command"
+    title = "The command is not valid"
+
+
+class RuleViolation(LedgerError):
+    """A business rule (DESIGN.md §5) refuses the command."""
+
+    code = "rule-violation"
+    title = "A ledger rule refuses the command"
+
+
+# --- not found -------------------------------------------------------------------------------
+
+
+class CouncilNotFoundError(NotFoundError):
+    code = "council-not-found"
+    title = "No such council"
+
+
+class ProviderNotFoundError(NotFoundError):
+    code = "provider-not-found"
+    title = "No such care provider"
+
+
+class BudgetNotFoundError(NotFoundError):
+    code = "budget-not-found"
+    title = "No such personal budget"
+
+
+class InvoiceNotFoundError(NotFoundError):
+    code = "invoice-not-found"
+    title = "No such invoice"
+
+
+class PooledFundNotFoundError(NotFoundError):
+    code = "pooled-fund-not-found"
+    title = "No such pooled fund"
+
+
+class EntryNotFoundError(NotFoundError):
+    code = "entry-not-found"
+    title = "No such ledger entry"
+
+
+class RepresentativeNotFoundError(NotFoundError):
+    code = "representative-not-found"
+    title = "No such representative on this budget"
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+class AlreadyExistsError(ConflictError):
+    code = "already-exists"
+    title = "A record with that identity already exists"
+
+
+class IdempotencyConflictError(ConflictError):
+    code = "idempotency-key-reused"
+    title = "The idempotency key was already used for a different command"
+
+
+class ConcurrencyConflictError(ConflictError):
+    code = "concurrent-update"
+    title = "The record changed concurrently; retry"
+
+
+class VersionMismatchError(ConflictError):
+    code = "version-mismatch"
+    title = "The record is not at the expected version"
+
+
+class DuplicateInvoiceError(ConflictError):
+    """Rule 5: (provider, invoice number) is unique."""
+
+    code = "duplicate-invoice"
+    title = "That provider already posted an invoice with this number"
+
+
+class InvalidTransitionError(ConflictError):
+    code = "invalid-transition"
+    title = "The record is not in a state that allows this command"
+
+
+# --- rules (DESIGN.md §5) --------------------------------------------------------------------
+
+
+class ContributionMismatchError(RuleViolation):
+    """Rule 1: total = client contribution + council contribution."""
+
+    code = "contribution-mismatch"
+    title = "Budget total must equal client plus council contribution"
+
+
+class FundingMismatchError(RuleViolation):
+    """Rule 1: the funding streams add up to the council contribution."""
+
+    code = "funding-mismatch"
+    title = "Funding streams must add up to the council contribution"
+
+
+class NoAgreedPlanError(RuleViolation):
+    """Rule 2: approval needs an agreed support plan."""
+
+    code = "no-agreed-plan"
+    title = "The budget has no agreed support plan"
+
+
+class InsufficientBudgetError(RuleViolation):
+    """Rule 2: the budget must cover the plan's weekly cost (sufficiency)."""
+
+    code = "insufficient-budget"
+    title = "The budget does not cover the support plan's cost"
+
+
+class InsufficientFundsError(RuleViolation):
+    """Rule 3: never pay beyond available balance plus contingency."""
+
+    code = "insufficient-funds"
+    title = "The payment exceeds the budget's available balance and contingency"
+
+
+class BudgetNotActiveError(RuleViolation):
+    """Rules 4 and 7: the budget must be approved and active."""
+
+    code = "budget-not-active"
+    title = "The budget is not active"
+
+
+class BudgetSuspendedError(BudgetNotActiveError):
+    code = "budget-suspended"
+    title = "The budget is suspended"
+
+
+class BudgetEndedError(BudgetNotActiveError):
+    code = "budget-ended"
+    title = "The budget has ended"
+
+
+class DeploymentError(RuleViolation):
+    code = "deployment-mismatch"
+    title = "The budget's deployment does not allow this"
+
+
+class CreditNoteExceedsPaidError(RuleViolation):
+    """Rule 6."""
+
+    code = "credit-exceeds-paid"
+    title = "Credit notes may not exceed what was paid on the invoice"
+
+
+class RepresentativeNotAppointedError(RuleViolation):
+    """Rule 8."""
+
+    code = "representative-not-appointed"
+    title = "The representative is not appointed for this budget"
+
+
+class SurplusExceededError(RuleViolation):
+    """Rule 9: recovery may not exceed the identified surplus."""
+
+    code = "surplus-exceeded"
+    title = "Recovery exceeds the surplus identified"
+
+
+class CorrectionExceedsOriginalError(RuleViolation):
+    """Rule 10."""
+
+    code = "correction-exceeds-original"
+    title = "A correction may not exceed what remains of the original entry"
+
+
+class EntryNotCorrectableError(RuleViolation):
+    code = "entry-not-correctable"
+    title = "That entry cannot be reversed by a correction"
+
+
+class PoolOverdrawnError(RuleViolation):
+    """Rule 11."""
+
+    code = "pool-overdrawn"
+    title = "Drawdowns would exceed the partners' contributions to the pooled fund"
+
+
+class ProviderNotRegisteredError(RuleViolation):
+    code = "provider-not-registered"
+    title = "The provider is not registered"
+
+
+class InvoiceFlaggedError(RuleViolation):
+    code = "invoice-flagged"
+    title = "The invoice is flagged and needs an explicit override to approve"

@@ -1,0 +1,52 @@
+"""Deterministic identities (uuid5), so uniqueness is enforced by the event store itself."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from ledger.errors import EntryNotFoundError
+
+NAMESPACE = UUID("5b0f3c8e-8f1e-4d4e-9a53-6c1a2f0e7c11")
+
+
+def council_id(code: str) -> UUID:
+    return uuid5(NAMESPACE, f"council\x1f{code}")
+
+
+def provider_id(provider_ref: str) -> UUID:
+    return uuid5(NAMESPACE, f"provider\x1f{provider_ref}")
+
+
+def invoice_id(provider_ref: str, invoice_number: str) -> UUID:
+    """An invoice's identity is (provider, invoice number): a second posting collides."""
+    return uuid5(NAMESPACE, f"invoice\x1f{provider_ref}\x1f{invoice_number}")
+
+
+def budget_id(council_code: str, actor_id: str, command_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"budget\x1f{council_code}\x1f{actor_id}\x1f{command_id}")
+
+
+def pooled_fund_id(council_code: str, fund_ref: str) -> UUID:
+    return uuid5(NAMESPACE, f"pool\x1f{council_code}\x1f{fund_ref}")
+
+
+def command_record_id(actor_id: str, command_id: str) -> UUID:
+    """Command ids are scoped by actor: two clients may pick the same key."""
+    return uuid5(NAMESPACE, f"command\x1f{actor_id}\x1f{command_id}")
+
+
+def entry_id(originator_id: UUID, version: int) -> str:
+    """The public id of one stored event: '<aggregate uuid>/<version>'."""
+    return f"{originator_id}/{version}"
+
+
+def parse_entry_id(value: str) -> tuple[UUID, int]:
+    head, sep, tail = value.partition("/")
+    try:
+        if not sep or not tail.isdigit():
+            raise ValueError(value)
+        return UUID(head), int(tail)
+    except ValueError:
+        raise EntryNotFoundError(
+            "an entry id looks like '<uuid>/<version>'", entry_id=value[:80]
+        ) from None

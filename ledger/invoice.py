@@ -1,0 +1,244 @@
+"""A care firm's invoice against a personal budget, from posting to payment and credit notes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.errors import (
+    CreditNoteExceedsPaidError,
+    InvalidCommandError,
+    InvalidTransitionError,
+    InvoiceFlaggedError,
+)
+from ledger.ids import invoice_id
+from ledger.money import MAX_AMOUNT_PENCE, check_pence
+from ledger.provenance import Provenance, check_ref
+from ledger.values import InvoiceLine, InvoiceStatus, Period
+
+MAX_INVOICE_LINES = 200
+MAX_SERVICE_DAYS = 366
+OPEN_STATES = (InvoiceStatus.POSTED, InvoiceStatus.FLAGGED, InvoiceStatus.DISPUTED)
+
+
+def check_invoice_lines(lines: tuple[InvoiceLine, ...], period: Period) -> int:
+    """Lines are present and bounded; returns the invoice total in pence."""
+    if not 1 <= len(lines) <= MAX_INVOICE_LINES:
+        raise InvalidCommandError(f"an invoice has 1..{MAX_INVOICE_LINES} lines", field="lines")
+    if period.days > MAX_SERVICE_DAYS:
+        raise InvalidCommandError("a service period is at most a year", field="period")
+    total = sum(line.amount_pence for line in lines)
+    if not 0 < total <= MAX_AMOUNT_PENCE:
+        raise InvalidCommandError("the invoice total is out of bounds", field="lines")
+    return total
+
+
+class Invoice(Aggregate):
+    TOPIC = "careledger.invoice:Invoice"
+
+    class Event(Aggregate.Event):
+        TOPIC = "careledger.invoice:Event"
+        effective_on: date
+        prov: Provenance
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "careledger.invoice:Created"
+
+    class Posted(Created):
+        TOPIC = "careledger.invoice:Posted"
+        council: str
+        budget_id: str
+        provider_ref: str
+        invoice_number: str
+        period: Period
+        lines: tuple[InvoiceLine, ...]
+        amount_pence: int
+        flags: tuple[str, ...]
+
+    class Approved(Event):
+        TOPIC = "careledger.invoice:Approved"
+        amount_pence: int
+
+    class Disputed(Event):
+        TOPIC = "careledger.invoice:Disputed"
+
+    class Rejected(Event):
+        TOPIC = "careledger.invoice:Rejected"
+
+    class Paid(Event):
+        TOPIC = "careledger.invoice:Paid"
+        amount_pence: int
+        remittance_ref: str
+
+    class CreditNoteIssued(Event):
+        TOPIC = "careledger.invoice:CreditNoteIssued"
+        credit_note_number: str
+        amount_pence: int
+
+    @staticmethod
+    def create_id(provider_ref: str, invoice_number: str, **_: Any) -> UUID:
+        return invoice_id(provider_ref, invoice_number)
+
+    @classmethod
+    def post(
+        cls,
+        council: str,
+        budget_id: str,
+        provider_ref: str,
+        invoice_number: str,
+        period: Period,
+        lines: tuple[InvoiceLine, ...],
+        flags: tuple[str, ...],
+        effective_on: date,
+        prov: Provenance,
+    ) -> Invoice:
+        check_ref("invoice_number", invoice_number)
+        amount = check_invoice_lines(lines, period)
+        return cls(
+            council=council,
+            budget_id=budget_id,
+            provider_ref=provider_ref,
+            invoice_number=invoice_number,
+            period=period,
+            lines=tuple(lines),
+            amount_pence=amount,
+            flags=tuple(flags),
+            effective_on=effective_on,
+            prov=prov,
+        )
+
+    @event(Posted)
+    def __init__(
+        self,
+        council: str,
+        budget_id: str,
+        provider_ref: str,
+        invoice_number: str,
+        period: Period,
+        lines: tuple[InvoiceLine, ...],
+        amount_pence: int,
+        flags: tuple[str, ...],
+        effective_on: date,
+        prov: Provenance,
+    ) -> None:
+        self.council = council
+        self.budget_id = budget_id
+        self.provider_ref = provider_ref
+        self.invoice_number = invoice_number
+        self.period = period
+        self.lines = tuple(lines)
+        self.amount_pence = amount_pence
+        self.flags = tuple(flags)
+        self.status = InvoiceStatus.FLAGGED if flags else InvoiceStatus.POSTED
+        self.approved_pence = 0
+        self.paid_pence = 0
+        self.credited_pence = 0
+        self.credit_notes: dict[str, int] = {}
+
+    def _check_status(self, command: str, *allowed: InvoiceStatus) -> None:
+        if self.status not in allowed:
+            raise InvalidTransitionError(
+                f"cannot {command} an invoice that is {self.status.value}",
+                invoice_id=str(self.id),
+                status=self.status.value,
+            )
+
+    def check_approvable(self, prov: Provenance) -> None:
+        """Open invoices only; a flagged one needs an explicit override reason."""
+        self._check_status("approve", *OPEN_STATES)
+        if self.flags and prov.reason is None:
+            raise InvoiceFlaggedError(
+                f"invoice is flagged ({', '.join(self.flags)}); approve with a reason to override",
+                invoice_id=str(self.id),
+                flags=list(self.flags),
+            )
+
+    def approve(self, effective_on: date, prov: Provenance) -> None:
+        self.check_approvable(prov)
+        self._approved(amount_pence=self.amount_pence, effective_on=effective_on, prov=prov)
+
+    @event(Approved)
+    def _approved(self, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+        self.status = InvoiceStatus.APPROVED
+        self.approved_pence = amount_pence
+
+    def dispute(self, effective_on: date, prov: Provenance) -> None:
+        self._check_status("dispute", InvoiceStatus.POSTED, InvoiceStatus.FLAGGED)
+        if prov.reason is None:
+            raise InvalidCommandError("a dispute states its reason", field="reason")
+        self._disputed(effective_on=effective_on, prov=prov)
+
+    @event(Disputed)
+    def _disputed(self, effective_on: date, prov: Provenance) -> None:
+        self.status = InvoiceStatus.DISPUTED
+
+    def reject(self, effective_on: date, prov: Provenance) -> None:
+        self._check_status("reject", *OPEN_STATES)
+        if prov.reason is None:
+            raise InvalidCommandError("a rejection states its reason", field="reason")
+        self._rejected(effective_on=effective_on, prov=prov)
+
+    @event(Rejected)
+    def _rejected(self, effective_on: date, prov: Provenance) -> None:
+        self.status = InvoiceStatus.REJECTED
+
+    def check_payable(self) -> None:
+        self._check_status("pay", InvoiceStatus.APPROVED)
+
+    def pay(self, remittance_ref: str, effective_on: date, prov: Provenance) -> None:
+        self.check_payable()
+        check_ref("remittance_ref", remittance_ref)
+        self._paid(
+            amount_pence=self.approved_pence,
+            remittance_ref=remittance_ref,
+            effective_on=effective_on,
+            prov=prov,
+        )
+
+    @event(Paid)
+    def _paid(self, amount_pence: int, remittance_ref: str, effective_on: date, prov: Provenance) -> None:
+        self.status = InvoiceStatus.PAID
+        self.paid_pence = amount_pence
+        self.remittance_ref = remittance_ref
+
+    def check_credit(self, credit_note_number: str, amount_pence: int) -> None:
+        """Rule 6: credit notes never exceed what was paid on the invoice."""
+        check_pence("amount_pence", amount_pence)
+        check_ref("credit_note_number", credit_note_number)
+        self._check_status("credit", InvoiceStatus.PAID)
+        if credit_note_number in self.credit_notes:
+            raise InvalidTransitionError(
+                "that credit note number was already used on this invoice",
+                invoice_id=str(self.id),
+                credit_note_number=credit_note_number,
+            )
+        if self.credited_pence + amount_pence > self.paid_pence:
+            raise CreditNoteExceedsPaidError(
+                f"credits would total {self.credited_pence + amount_pence}p;"
+                f" {self.paid_pence}p was paid",
+                invoice_id=str(self.id),
+                paid_pence=self.paid_pence,
+                credited_pence=self.credited_pence,
+                amount_pence=amount_pence,
+            )
+
+    def issue_credit_note(
+        self, credit_note_number: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
+        self.check_credit(credit_note_number, amount_pence)
+        self._credit_note_issued(
+            credit_note_number=credit_note_number,
+            amount_pence=amount_pence,
+            effective_on=effective_on,
+            prov=prov,
+        )
+
+    @event(CreditNoteIssued)
+    def _credit_note_issued(
+        self, credit_note_number: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
+        self.credit_notes[credit_note_number] = amount_pence
+        self.credited_pence += amount_pence

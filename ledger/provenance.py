@@ -1,0 +1,56 @@
+"""Who did what, on whose behalf, why, and under which command id — carried by every event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ledger.errors import InvalidCommandError
+
+MAX_REF_LENGTH = 64
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COUNCIL = "council"
+    PROVIDER = "provider"
+    REPRESENTATIVE = "representative"
+    AUDITOR = "auditor"
+    REGULATOR = "regulator"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The provenance of one command; stored in every event it causes.
+
+    ``actor_id`` and ``on_behalf_of`` are pseudonymous references, never names. ``reason`` is a
+    short code or legal basis (e.g. ``care-act-2014-s31``), never a free-text care note.
+    """
+
+    actor_id: str
+    actor_role: str
+    command_id: str
+    on_behalf_of: str | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        check_ref("actor_id", self.actor_id)
+        check_ref("command_id", self.command_id)
+        if self.actor_role not in Role.__members__.values():
+            raise InvalidCommandError(f"unknown role {self.actor_role!r}", field="actor_role")
+        if self.on_behalf_of is not None:
+            check_ref("on_behalf_of", self.on_behalf_of)
+        if self.reason is not None:
+            check_ref("reason", self.reason)
+
+
+def check_ref(field: str, value: str, max_length: int = MAX_REF_LENGTH) -> str:
+    """Refuse anything but a short printable reference (no control or formatting characters)."""
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        raise InvalidCommandError(
+            f"{field} must be 1..{max_length} characters", field=field, max_length=max_length
+        )
+    if not all(c.isascii() and c.isprintable() for c in value):
+        raise InvalidCommandError(f"{field} must be printable ASCII", field=field)
+    return value

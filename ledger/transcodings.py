@@ -1,0 +1,63 @@
+"""How dates and the value objects are stored in event JSON (the library lacks ``date``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from ledger.provenance import Provenance
+from ledger.values import (
+    Allocation,
+    Deployment,
+    FundingStream,
+    InvoiceLine,
+    Period,
+    PlanLine,
+)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class DataclassAsDict(Transcoding):
+    """A frozen dataclass stored as a dict of its fields; nested values transcode recursively."""
+
+    def __init__(self, cls: type[Any], name: str) -> None:
+        self.type = cls
+        self.name = name
+        self._fields = tuple(f.name for f in dataclasses.fields(cls))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f: getattr(obj, f) for f in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return self.type(**values)
+
+
+STORED_VALUE_TYPES: dict[str, type[Any]] = {
+    "provenance": Provenance,
+    "period": Period,
+    "plan_line": PlanLine,
+    "funding_stream": FundingStream,
+    "allocation": Allocation,
+    "deployment": Deployment,
+    "invoice_line": InvoiceLine,
+}
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    for name, cls in STORED_VALUE_TYPES.items():
+        transcoder.register(DataclassAsDict(cls, name))
