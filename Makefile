@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 run: install
-	$(VENV)/bin/careledger serve --demo-if-empty
+	$(VENV)/bin/careledger serve
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

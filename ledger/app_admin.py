@@ -23,12 +23,20 @@ class AdminCommands(LedgerCore):
         surplus_weeks: int = DEFAULT_SURPLUS_WEEKS,
         invoice_tolerance_bp: int = DEFAULT_INVOICE_TOLERANCE_BP,
     ) -> Outcome:
-        args = {"code": code, "name": name, "on": effective_on, "weeks": surplus_weeks, "bp": invoice_tolerance_bp}
+        args = {
+            "code": code,
+            "name": name,
+            "on": effective_on,
+            "weeks": surplus_weeks,
+            "bp": invoice_tolerance_bp,
+        }
 
         def action() -> tuple[list[Council], Outcome]:
             if self.exists(council_id(code)):
                 raise AlreadyExistsError("a council with that code is registered", council=code)
-            council = Council.register(code, name, effective_on, prov, surplus_weeks, invoice_tolerance_bp)
+            council = Council.register(
+                code, name, effective_on, prov, surplus_weeks, invoice_tolerance_bp
+            )
             return [council], {"council": code, "version": council.version}
 
         return self.run_command("register_council", args, prov, action)
@@ -45,20 +53,34 @@ class AdminCommands(LedgerCore):
         return self.run_command("record_eligible_population", args, prov, action)
 
     def change_council_policy(
-        self, code: str, surplus_weeks: int, invoice_tolerance_bp: int, effective_on: date, prov: Provenance
+        self,
+        code: str,
+        surplus_weeks: int,
+        invoice_tolerance_bp: int,
+        effective_on: date,
+        prov: Provenance,
     ) -> Outcome:
         def action() -> tuple[list[Council], Outcome]:
             council = self.council(code)
             council.change_policy(surplus_weeks, invoice_tolerance_bp, effective_on, prov)
             return [council], {"council": code, "version": council.version}
 
-        args = {"code": code, "weeks": surplus_weeks, "bp": invoice_tolerance_bp, "on": effective_on}
+        args = {
+            "code": code,
+            "weeks": surplus_weeks,
+            "bp": invoice_tolerance_bp,
+            "on": effective_on,
+        }
         return self.run_command("change_council_policy", args, prov, action)
 
-    def register_provider(self, provider_ref: str, name: str, effective_on: date, prov: Provenance) -> Outcome:
+    def register_provider(
+        self, provider_ref: str, name: str, effective_on: date, prov: Provenance
+    ) -> Outcome:
         def action() -> tuple[list[Provider], Outcome]:
             if self.exists(provider_id(provider_ref)):
-                raise AlreadyExistsError("a provider with that reference is registered", provider=provider_ref)
+                raise AlreadyExistsError(
+                    "a provider with that reference is registered", provider=provider_ref
+                )
             provider = Provider.register(provider_ref, name, effective_on, prov)
             return [provider], {"provider": provider_ref, "version": provider.version}
 
@@ -77,7 +99,12 @@ class AdminCommands(LedgerCore):
         return self.run_command("change_provider_status", args, prov, action)
 
     def establish_pooled_fund(
-        self, council: str, fund_ref: str, partners: tuple[str, ...], effective_on: date, prov: Provenance
+        self,
+        council: str,
+        fund_ref: str,
+        partners: tuple[str, ...],
+        effective_on: date,
+        prov: Provenance,
     ) -> Outcome:
         def action() -> tuple[list[PooledFund], Outcome]:
             self.council(council)
@@ -86,16 +113,33 @@ class AdminCommands(LedgerCore):
             pool = PooledFund.establish(council, fund_ref, partners, effective_on, prov)
             return [pool], {"pooled_fund": fund_ref, "version": pool.version}
 
-        args = {"council": council, "fund": fund_ref, "partners": list(partners), "on": effective_on}
+        args = {
+            "council": council,
+            "fund": fund_ref,
+            "partners": list(partners),
+            "on": effective_on,
+        }
         return self.run_command("establish_pooled_fund", args, prov, action)
 
     def receive_pool_contribution(
-        self, council: str, fund_ref: str, partner: str, amount_pence: int, effective_on: date, prov: Provenance
+        self,
+        council: str,
+        fund_ref: str,
+        partner: str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
     ) -> Outcome:
         def action() -> tuple[list[PooledFund], Outcome]:
             pool = self.pooled_fund(council, fund_ref)
             pool.receive_contribution(partner, amount_pence, effective_on, prov)
             return [pool], {"pooled_fund": fund_ref, "version": pool.version}
 
-        args = {"council": council, "fund": fund_ref, "partner": partner, "pence": amount_pence, "on": effective_on}
+        args = {
+            "council": council,
+            "fund": fund_ref,
+            "partner": partner,
+            "pence": amount_pence,
+            "on": effective_on,
+        }
         return self.run_command("receive_pool_contribution", args, prov, action)

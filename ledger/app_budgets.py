@@ -12,10 +12,14 @@ from eventsourcing.domain import Aggregate
 
 from ledger.app_core import LedgerCore, Outcome
 from ledger.budget import PersonalBudget
-from ledger.errors import EntryNotCorrectableError, EntryNotFoundError
+from ledger.errors import (
+    EntryNotCorrectableError,
+    EntryNotFoundError,
+    RepresentativeNotAppointedError,
+)
 from ledger.ids import parse_entry_id
 from ledger.pooled_fund import PooledFund
-from ledger.provenance import Provenance
+from ledger.provenance import Provenance, Role
 from ledger.values import Allocation, Deployment, Period, PlanLine
 
 BudgetChange = Callable[[PersonalBudget], list[Aggregate] | None]
@@ -31,7 +35,7 @@ class BudgetCommands(LedgerCore):
         change: BudgetChange,
         expected_version: int | None = None,
     ) -> Outcome:
-        """Load the budget, apply ``change`` (which may return other aggregates it changed), save."""
+        """Load the budget, apply ``change`` (it may return other aggregates it changed), save."""
 
         def action() -> tuple[list[Aggregate], Outcome]:
             budget = self.budget(budget_id, expected_version)
@@ -51,48 +55,87 @@ class BudgetCommands(LedgerCore):
     ) -> Outcome:
         def action() -> tuple[list[PersonalBudget], Outcome]:
             self.council(council)
-            budget = PersonalBudget.open(council, person_ref, support_reason, effective_on, prov, carer_budget)
+            budget = PersonalBudget.open(
+                council, person_ref, support_reason, effective_on, prov, carer_budget
+            )
             return [budget], {"budget_id": str(budget.id), "version": budget.version}
 
-        args = {"council": council, "person": person_ref, "psr": support_reason, "carer": carer_budget, "on": effective_on}
+        args = {
+            "council": council,
+            "person": person_ref,
+            "psr": support_reason,
+            "carer": carer_budget,
+            "on": effective_on,
+        }
         return self.run_command("open_budget", args, prov, action)
 
     def set_indicative_budget(
-        self, budget_id: UUID | str, ras_score: int, weekly_pence: int, ras_version: str,
-        effective_on: date, prov: Provenance, expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+        self,
+        budget_id: UUID | str,
+        ras_score: int,
+        weekly_pence: int,
+        ras_version: str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
+    ) -> Outcome:
         args = {"score": ras_score, "weekly": weekly_pence, "ras": ras_version, "on": effective_on}
         return self.budget_command(
-            "set_indicative_budget", budget_id, args, prov,
-            lambda b: b.set_indicative_budget(ras_score, weekly_pence, ras_version, effective_on, prov),
+            "set_indicative_budget",
+            budget_id,
+            args,
+            prov,
+            lambda b: b.set_indicative_budget(
+                ras_score, weekly_pence, ras_version, effective_on, prov
+            ),
             expected_version,
-        )  # fmt: skip
+        )
 
     def agree_support_plan(
-        self, budget_id: UUID | str, lines: tuple[PlanLine, ...], effective_on: date, prov: Provenance,
+        self,
+        budget_id: UUID | str,
+        lines: tuple[PlanLine, ...],
+        effective_on: date,
+        prov: Provenance,
         expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         args = {"lines": list(lines), "on": effective_on}
         return self.budget_command(
-            "agree_support_plan", budget_id, args, prov,
-            lambda b: b.agree_support_plan(tuple(lines), effective_on, prov), expected_version,
-        )  # fmt: skip
+            "agree_support_plan",
+            budget_id,
+            args,
+            prov,
+            lambda b: b.agree_support_plan(tuple(lines), effective_on, prov),
+            expected_version,
+        )
 
     def approve_budget(
-        self, budget_id: UUID | str, allocation: Allocation, effective_on: date, prov: Provenance,
+        self,
+        budget_id: UUID | str,
+        allocation: Allocation,
+        effective_on: date,
+        prov: Provenance,
         expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         def change(budget: PersonalBudget) -> list[Aggregate]:
             budget.approve(allocation, effective_on, prov)
-            return self._move_pool_money(budget, Allocation(0, 0, 0, ()), allocation, effective_on, prov)
+            return self._move_pool_money(
+                budget, Allocation(0, 0, 0, ()), allocation, effective_on, prov
+            )
 
         args = {"allocation": allocation, "on": effective_on}
-        return self.budget_command("approve_budget", budget_id, args, prov, change, expected_version)
+        return self.budget_command(
+            "approve_budget", budget_id, args, prov, change, expected_version
+        )
 
     def revise_budget(
-        self, budget_id: UUID | str, allocation: Allocation, effective_on: date, prov: Provenance,
+        self,
+        budget_id: UUID | str,
+        allocation: Allocation,
+        effective_on: date,
+        prov: Provenance,
         expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         def change(budget: PersonalBudget) -> list[Aggregate]:
             previous = budget.allocation
             budget.revise(allocation, effective_on, prov)
@@ -102,7 +145,12 @@ class BudgetCommands(LedgerCore):
         return self.budget_command("revise_budget", budget_id, args, prov, change, expected_version)
 
     def _move_pool_money(
-        self, budget: PersonalBudget, before: Allocation, after: Allocation, effective_on: date, prov: Provenance
+        self,
+        budget: PersonalBudget,
+        before: Allocation,
+        after: Allocation,
+        effective_on: date,
+        prov: Provenance,
     ) -> list[Aggregate]:
         """Rule 11: draw each pooled fund's change of share down (or release it) atomically."""
         pools: list[Aggregate] = []
@@ -120,127 +168,222 @@ class BudgetCommands(LedgerCore):
         return pools
 
     def choose_deployment(
-        self, budget_id: UUID | str, deployment: Deployment, effective_on: date, prov: Provenance,
+        self,
+        budget_id: UUID | str,
+        deployment: Deployment,
+        effective_on: date,
+        prov: Provenance,
         expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         args = {"deployment": deployment, "on": effective_on}
         return self.budget_command(
-            "choose_deployment", budget_id, args, prov,
-            lambda b: b.choose_deployment(deployment, effective_on, prov), expected_version,
-        )  # fmt: skip
+            "choose_deployment",
+            budget_id,
+            args,
+            prov,
+            lambda b: b.choose_deployment(deployment, effective_on, prov),
+            expected_version,
+        )
 
     def suspend_budget(
-        self, budget_id: UUID | str, effective_on: date, prov: Provenance, expected_version: int | None = None
+        self,
+        budget_id: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         return self.budget_command(
-            "suspend_budget", budget_id, {"on": effective_on}, prov,
-            lambda b: b.suspend(effective_on, prov), expected_version,
-        )  # fmt: skip
+            "suspend_budget",
+            budget_id,
+            {"on": effective_on},
+            prov,
+            lambda b: b.suspend(effective_on, prov),
+            expected_version,
+        )
 
     def resume_budget(
-        self, budget_id: UUID | str, effective_on: date, prov: Provenance, expected_version: int | None = None
+        self,
+        budget_id: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         return self.budget_command(
-            "resume_budget", budget_id, {"on": effective_on}, prov,
-            lambda b: b.resume(effective_on, prov), expected_version,
-        )  # fmt: skip
+            "resume_budget",
+            budget_id,
+            {"on": effective_on},
+            prov,
+            lambda b: b.resume(effective_on, prov),
+            expected_version,
+        )
 
     def end_budget(
-        self, budget_id: UUID | str, end_reason: str, effective_on: date, prov: Provenance,
+        self,
+        budget_id: UUID | str,
+        end_reason: str,
+        effective_on: date,
+        prov: Provenance,
         expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         return self.budget_command(
-            "end_budget", budget_id, {"reason": end_reason, "on": effective_on}, prov,
-            lambda b: b.end(end_reason, effective_on, prov), expected_version,
-        )  # fmt: skip
+            "end_budget",
+            budget_id,
+            {"reason": end_reason, "on": effective_on},
+            prov,
+            lambda b: b.end(end_reason, effective_on, prov),
+            expected_version,
+        )
 
     def review_budget(self, budget_id: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
         return self.budget_command(
-            "review_budget", budget_id, {"on": effective_on}, prov, lambda b: b.review(effective_on, prov)
+            "review_budget",
+            budget_id,
+            {"on": effective_on},
+            prov,
+            lambda b: b.review(effective_on, prov),
         )
 
     def appoint_representative(
-        self, budget_id: UUID | str, representative_id: str, kind: str, basis: str,
-        effective_on: date, prov: Provenance,
-    ) -> Outcome:  # fmt: skip
+        self,
+        budget_id: UUID | str,
+        representative_id: str,
+        kind: str,
+        basis: str,
+        effective_on: date,
+        prov: Provenance,
+    ) -> Outcome:
         args = {"rep": representative_id, "kind": kind, "basis": basis, "on": effective_on}
         return self.budget_command(
-            "appoint_representative", budget_id, args, prov,
+            "appoint_representative",
+            budget_id,
+            args,
+            prov,
             lambda b: b.appoint_representative(representative_id, kind, basis, effective_on, prov),
-        )  # fmt: skip
+        )
 
     def revoke_representative(
         self, budget_id: UUID | str, representative_id: str, effective_on: date, prov: Provenance
     ) -> Outcome:
         args = {"rep": representative_id, "on": effective_on}
         return self.budget_command(
-            "revoke_representative", budget_id, args, prov,
+            "revoke_representative",
+            budget_id,
+            args,
+            prov,
             lambda b: b.revoke_representative(representative_id, effective_on, prov),
-        )  # fmt: skip
+        )
 
     def record_decision(
-        self, budget_id: UUID | str, representative_id: str, decision: str, subject_ref: str | None,
-        effective_on: date, prov: Provenance,
-    ) -> Outcome:  # fmt: skip
+        self,
+        budget_id: UUID | str,
+        representative_id: str,
+        decision: str,
+        subject_ref: str | None,
+        effective_on: date,
+        prov: Provenance,
+    ) -> Outcome:
         """A representative's decision, recorded as made on behalf of the budget's person."""
 
         def change(budget: PersonalBudget) -> None:
+            if prov.actor_role == Role.REPRESENTATIVE and prov.actor_id != representative_id:
+                raise RepresentativeNotAppointedError(
+                    "a representative records only their own decisions",
+                    budget_id=str(budget.id),
+                    representative_id=representative_id,
+                )
             acting = dataclasses.replace(prov, on_behalf_of=budget.person_ref)
             budget.record_decision(representative_id, decision, subject_ref, effective_on, acting)
 
-        args = {"rep": representative_id, "decision": decision, "subject": subject_ref, "on": effective_on}
+        args = {
+            "rep": representative_id,
+            "decision": decision,
+            "subject": subject_ref,
+            "on": effective_on,
+        }
         return self.budget_command("record_decision", budget_id, args, prov, change)
 
     def issue_cash_payment(
-        self, budget_id: UUID | str, amount_pence: int, period: Period, effective_on: date,
-        prov: Provenance, expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
-        args = {"pence": amount_pence, "period": period, "on": effective_on}
-        return self.budget_command(
-            "issue_cash_payment", budget_id, args, prov,
-            lambda b: b.issue_cash_payment(amount_pence, period, effective_on, prov), expected_version,
-        )  # fmt: skip
-
-    def report_direct_payment_spend(
-        self, budget_id: UUID | str, amount_pence: int, period: Period, effective_on: date, prov: Provenance
+        self,
+        budget_id: UUID | str,
+        amount_pence: int,
+        period: Period,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         args = {"pence": amount_pence, "period": period, "on": effective_on}
         return self.budget_command(
-            "report_direct_payment_spend", budget_id, args, prov,
+            "issue_cash_payment",
+            budget_id,
+            args,
+            prov,
+            lambda b: b.issue_cash_payment(amount_pence, period, effective_on, prov),
+            expected_version,
+        )
+
+    def report_direct_payment_spend(
+        self,
+        budget_id: UUID | str,
+        amount_pence: int,
+        period: Period,
+        effective_on: date,
+        prov: Provenance,
+    ) -> Outcome:
+        args = {"pence": amount_pence, "period": period, "on": effective_on}
+        return self.budget_command(
+            "report_direct_payment_spend",
+            budget_id,
+            args,
+            prov,
             lambda b: b.report_direct_payment_spend(amount_pence, period, effective_on, prov),
-        )  # fmt: skip
+        )
 
     def assess_contribution(
         self, budget_id: UUID | str, weekly_pence: int, effective_on: date, prov: Provenance
     ) -> Outcome:
         return self.budget_command(
-            "assess_contribution", budget_id, {"weekly": weekly_pence, "on": effective_on}, prov,
+            "assess_contribution",
+            budget_id,
+            {"weekly": weekly_pence, "on": effective_on},
+            prov,
             lambda b: b.assess_contribution(weekly_pence, effective_on, prov),
-        )  # fmt: skip
+        )
 
     def receive_contribution(
         self, budget_id: UUID | str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> Outcome:
         return self.budget_command(
-            "receive_contribution", budget_id, {"pence": amount_pence, "on": effective_on}, prov,
+            "receive_contribution",
+            budget_id,
+            {"pence": amount_pence, "on": effective_on},
+            prov,
             lambda b: b.receive_contribution(amount_pence, effective_on, prov),
-        )  # fmt: skip
+        )
 
-    def identify_surplus(self, budget_id: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
+    def identify_surplus(
+        self, budget_id: UUID | str, effective_on: date, prov: Provenance
+    ) -> Outcome:
         def change(budget: PersonalBudget) -> None:
             budget.identify_surplus(self.council(budget.council).surplus_weeks, effective_on, prov)
 
-        return self.budget_command("identify_surplus", budget_id, {"on": effective_on}, prov, change)
+        return self.budget_command(
+            "identify_surplus", budget_id, {"on": effective_on}, prov, change
+        )
 
     def recover_surplus(
         self, budget_id: UUID | str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> Outcome:
         return self.budget_command(
-            "recover_surplus", budget_id, {"pence": amount_pence, "on": effective_on}, prov,
+            "recover_surplus",
+            budget_id,
+            {"pence": amount_pence, "on": effective_on},
+            prov,
             lambda b: b.recover_surplus(amount_pence, effective_on, prov) and None,
-        )  # fmt: skip
+        )
 
-    def correct_entry(self, entry_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> Outcome:
+    def correct_entry(
+        self, entry_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> Outcome:
         """Rule 10: reverse (part of) an earlier entry by its id; the original stays."""
         originator_id, version = parse_entry_id(entry_id)
         if not self.exists(originator_id):
@@ -252,6 +395,9 @@ class BudgetCommands(LedgerCore):
             )
         args = {"entry": entry_id, "pence": amount_pence, "on": effective_on}
         return self.budget_command(
-            "correct_entry", originator_id, args, prov,
+            "correct_entry",
+            originator_id,
+            args,
+            prov,
             lambda b: b.correct(version, amount_pence, effective_on, prov),
-        )  # fmt: skip
+        )

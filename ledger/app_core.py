@@ -59,7 +59,9 @@ class LedgerCore(Application[UUID]):
 
     # --- the command runner ------------------------------------------------------------------
 
-    def run_command(self, command: str, args: dict[str, Any], prov: Provenance, action: Action) -> Outcome:
+    def run_command(
+        self, command: str, args: dict[str, Any], prov: Provenance, action: Action
+    ) -> Outcome:
         """Run ``action`` (load, check rules, change aggregates) once per command id."""
         fp = fingerprint(command, args)
         for _ in range(MAX_ATTEMPTS):
@@ -81,10 +83,13 @@ class LedgerCore(Application[UUID]):
 
     def prior_outcome(self, command: str, fp: str, prov: Provenance) -> Outcome | None:
         try:
-            record = self.repository.get(command_record_id(prov.actor_id, prov.command_id))
+            record: Aggregate = self.repository.get(
+                command_record_id(prov.actor_id, prov.command_id)
+            )
         except AggregateNotFoundError:
             return None
-        assert isinstance(record, CommandRecord)
+        if not isinstance(record, CommandRecord):  # uuid5 namespaces keep ids apart
+            raise TypeError(f"{record!r} is not a command record")
         if record.fingerprint != fp or record.command != command:
             raise IdempotencyConflictError(
                 "this command id was already used for a different command",
@@ -95,9 +100,11 @@ class LedgerCore(Application[UUID]):
 
     # --- loading -----------------------------------------------------------------------------
 
-    def _load(self, aggregate_id: UUID, cls: type[A], error: type[NotFoundError], **facts: Any) -> A:
+    def _load(
+        self, aggregate_id: UUID, cls: type[A], error: type[NotFoundError], **facts: Any
+    ) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise error(f"no {cls.__name__} with that id", **facts) from None
         if not isinstance(aggregate, cls):
@@ -111,7 +118,9 @@ class LedgerCore(Application[UUID]):
         return self._load(council_id(code), Council, CouncilNotFoundError, council=code)
 
     def provider(self, provider_ref: str) -> Provider:
-        return self._load(provider_id(provider_ref), Provider, ProviderNotFoundError, provider=provider_ref)
+        return self._load(
+            provider_id(provider_ref), Provider, ProviderNotFoundError, provider=provider_ref
+        )
 
     def budget(self, budget_id: UUID | str, expected_version: int | None = None) -> PersonalBudget:
         uid = _uuid(budget_id, BudgetNotFoundError, "budget_id")
@@ -127,7 +136,10 @@ class LedgerCore(Application[UUID]):
 
     def pooled_fund(self, council: str, fund_ref: str) -> PooledFund:
         return self._load(
-            pooled_fund_id(council, fund_ref), PooledFund, PooledFundNotFoundError, pooled_fund=fund_ref
+            pooled_fund_id(council, fund_ref),
+            PooledFund,
+            PooledFundNotFoundError,
+            pooled_fund=fund_ref,
         )
 
 

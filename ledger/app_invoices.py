@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -62,7 +63,10 @@ def invoice_flags(
     if (
         deployment is None
         or not deployment.takes_invoices
-        or (deployment.kind == DeploymentKind.ISF and deployment.provider_id != provider.provider_ref)
+        or (
+            deployment.kind == DeploymentKind.ISF
+            and deployment.provider_id != provider.provider_ref
+        )
     ):
         flags.append(InvoiceFlag.NOT_COMMISSIONED)
     return tuple(f.value for f in flags)
@@ -70,7 +74,11 @@ def invoice_flags(
 
 class InvoiceCommands(LedgerCore):
     def _post_one(
-        self, draft: InvoiceDraft, provider: Provider, budgets: dict[str, PersonalBudget], prov: Provenance
+        self,
+        draft: InvoiceDraft,
+        provider: Provider,
+        budgets: dict[str, PersonalBudget],
+        prov: Provenance,
     ) -> Invoice:
         """Check and post one invoice against a budget already loaded into ``budgets``."""
         if self.exists(invoice_id(provider.provider_ref, draft.invoice_number)):
@@ -84,9 +92,16 @@ class InvoiceCommands(LedgerCore):
         amount = check_invoice_lines(draft.lines, draft.period)
         flags = invoice_flags(budget, provider, self.council(budget.council), draft.period, amount)
         invoice = Invoice.post(
-            budget.council, str(budget.id), provider.provider_ref, draft.invoice_number,
-            draft.period, draft.lines, flags, draft.invoice_date, prov,
-        )  # fmt: skip
+            budget.council,
+            str(budget.id),
+            provider.provider_ref,
+            draft.invoice_number,
+            draft.period,
+            draft.lines,
+            flags,
+            draft.invoice_date,
+            prov,
+        )
         budget.receive_invoice(str(invoice.id), provider.provider_ref, draft.period, amount, prov)
         return invoice
 
@@ -96,9 +111,13 @@ class InvoiceCommands(LedgerCore):
             invoice = self._post_one(draft, self.provider(provider_ref), budgets, prov)
             return [invoice, *budgets.values()], _invoice_outcome(invoice)
 
-        return self.run_command("post_invoice", {"provider": provider_ref, "draft": draft}, prov, action)
+        return self.run_command(
+            "post_invoice", {"provider": provider_ref, "draft": draft}, prov, action
+        )
 
-    def post_invoices(self, provider_ref: str, drafts: Sequence[InvoiceDraft], prov: Provenance) -> Outcome:
+    def post_invoices(
+        self, provider_ref: str, drafts: Sequence[InvoiceDraft], prov: Provenance
+    ) -> Outcome:
         """A batch, with a result per item: the valid invoices are written in one transaction;
         each refused one is reported with its error and writes nothing."""
         if not 1 <= len(drafts) <= MAX_BATCH:
@@ -119,10 +138,16 @@ class InvoiceCommands(LedgerCore):
         return self.run_command("post_invoices", args, prov, action)
 
     def _batch_item(
-        self, index: int, draft: InvoiceDraft, provider: Provider,
-        budgets: dict[str, PersonalBudget], invoices: dict[str, Invoice], prov: Provenance,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        index: int,
+        draft: InvoiceDraft,
+        provider: Provider,
+        budgets: dict[str, PersonalBudget],
+        invoices: dict[str, Invoice],
+        prov: Provenance,
+    ) -> dict[str, Any]:
         key = str(invoice_id(provider.provider_ref, draft.invoice_number))
+        draft = _canonical_budget_id(draft)
         try:
             if key in invoices:
                 raise DuplicateInvoiceError(
@@ -140,9 +165,14 @@ class InvoiceCommands(LedgerCore):
         return {"index": index, "accepted": True, **_invoice_outcome(invoice)}
 
     def invoice_command(
-        self, command: str, invoice_ref: UUID | str, args: dict[str, Any], prov: Provenance,
-        change: Any, expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+        self,
+        command: str,
+        invoice_ref: UUID | str,
+        args: dict[str, Any],
+        prov: Provenance,
+        change: Any,
+        expected_version: int | None = None,
+    ) -> Outcome:
         def action() -> tuple[list[Aggregate], Outcome]:
             invoice = self.invoice(invoice_ref, expected_version)
             budget = self.budget(invoice.budget_id)
@@ -152,44 +182,69 @@ class InvoiceCommands(LedgerCore):
         return self.run_command(command, {"invoice": str(invoice_ref), **args}, prov, action)
 
     def approve_invoice(
-        self, invoice_ref: UUID | str, effective_on: date, prov: Provenance, expected_version: int | None = None
+        self,
+        invoice_ref: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.check_approvable(prov)
             budget.charge_invoice(str(invoice.id), invoice.amount_pence, effective_on, prov)
             invoice.approve(effective_on, prov)
 
-        return self.invoice_command("approve_invoice", invoice_ref, {"on": effective_on}, prov, change, expected_version)
-
-    def dispute_invoice(self, invoice_ref: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
         return self.invoice_command(
-            "dispute_invoice", invoice_ref, {"on": effective_on}, prov,
-            lambda invoice, _budget: invoice.dispute(effective_on, prov),
-        )  # fmt: skip
+            "approve_invoice", invoice_ref, {"on": effective_on}, prov, change, expected_version
+        )
 
-    def reject_invoice(self, invoice_ref: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
+    def dispute_invoice(
+        self, invoice_ref: UUID | str, effective_on: date, prov: Provenance
+    ) -> Outcome:
+        return self.invoice_command(
+            "dispute_invoice",
+            invoice_ref,
+            {"on": effective_on},
+            prov,
+            lambda invoice, _budget: invoice.dispute(effective_on, prov),
+        )
+
+    def reject_invoice(
+        self, invoice_ref: UUID | str, effective_on: date, prov: Provenance
+    ) -> Outcome:
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.reject(effective_on, prov)
             budget.withdraw_invoice(str(invoice.id), effective_on, prov)
 
-        return self.invoice_command("reject_invoice", invoice_ref, {"on": effective_on}, prov, change)
+        return self.invoice_command(
+            "reject_invoice", invoice_ref, {"on": effective_on}, prov, change
+        )
 
     def pay_invoice(
-        self, invoice_ref: UUID | str, remittance_ref: str, effective_on: date, prov: Provenance,
+        self,
+        invoice_ref: UUID | str,
+        remittance_ref: str,
+        effective_on: date,
+        prov: Provenance,
         expected_version: int | None = None,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.check_payable()
             budget.settle_invoice(str(invoice.id), invoice.approved_pence, effective_on, prov)
             invoice.pay(remittance_ref, effective_on, prov)
 
         args = {"remittance": remittance_ref, "on": effective_on}
-        return self.invoice_command("pay_invoice", invoice_ref, args, prov, change, expected_version)
+        return self.invoice_command(
+            "pay_invoice", invoice_ref, args, prov, change, expected_version
+        )
 
     def issue_credit_note(
-        self, invoice_ref: UUID | str, credit_note_number: str, amount_pence: int,
-        effective_on: date, prov: Provenance,
-    ) -> Outcome:  # fmt: skip
+        self,
+        invoice_ref: UUID | str,
+        credit_note_number: str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
+    ) -> Outcome:
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.issue_credit_note(credit_note_number, amount_pence, effective_on, prov)
             budget.credit_invoice(str(invoice.id), amount_pence, effective_on, prov)
@@ -206,6 +261,14 @@ def _invoice_outcome(invoice: Invoice) -> Outcome:
         "flags": list(invoice.flags),
         "amount_pence": invoice.amount_pence,
     }
+
+
+def _canonical_budget_id(draft: InvoiceDraft) -> InvoiceDraft:
+    """One budget, one key in a batch: 'ABC…' and 'abc…' name the same budget."""
+    try:
+        return dataclasses.replace(draft, budget_id=str(UUID(draft.budget_id)))
+    except (ValueError, AttributeError, TypeError):
+        return draft  # not an id: loading it reports budget-not-found
 
 
 def _copy(budget: PersonalBudget) -> PersonalBudget:

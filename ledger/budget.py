@@ -269,7 +269,12 @@ class PersonalBudget(Aggregate):
         self.refunded_pence = 0
 
     def set_indicative_budget(
-        self, ras_score: int, weekly_pence: int, ras_version: str, effective_on: date, prov: Provenance
+        self,
+        ras_score: int,
+        weekly_pence: int,
+        ras_version: str,
+        effective_on: date,
+        prov: Provenance,
     ) -> None:
         self._check_not_ended()
         if not 0 <= ras_score <= MAX_RAS_SCORE:
@@ -286,7 +291,12 @@ class PersonalBudget(Aggregate):
 
     @event(IndicativeBudgetSet)
     def _indicative_budget_set(
-        self, ras_score: int, weekly_pence: int, ras_version: str, effective_on: date, prov: Provenance
+        self,
+        ras_score: int,
+        weekly_pence: int,
+        ras_version: str,
+        effective_on: date,
+        prov: Provenance,
     ) -> None:
         self.indicative_weekly_pence = weekly_pence
 
@@ -328,7 +338,9 @@ class PersonalBudget(Aggregate):
         self.approved_on = effective_on
         self.status = BudgetStatus.ACTIVE
 
-    def choose_deployment(self, deployment: Deployment, effective_on: date, prov: Provenance) -> None:
+    def choose_deployment(
+        self, deployment: Deployment, effective_on: date, prov: Provenance
+    ) -> None:
         self._check_approved()
         self._check_not_ended()
         if deployment.direct_payment_pence > self.allocation.total_pence:
@@ -341,7 +353,9 @@ class PersonalBudget(Aggregate):
         self._deployment_chosen(deployment=deployment, effective_on=effective_on, prov=prov)
 
     @event(DeploymentChosen)
-    def _deployment_chosen(self, deployment: Deployment, effective_on: date, prov: Provenance) -> None:
+    def _deployment_chosen(
+        self, deployment: Deployment, effective_on: date, prov: Provenance
+    ) -> None:
         self.deployment = deployment
 
     def revise(self, allocation: Allocation, effective_on: date, prov: Provenance) -> None:
@@ -416,13 +430,19 @@ class PersonalBudget(Aggregate):
         check_ref("representative_id", representative_id)
         kind_ = parse_enum(RepresentativeKind, "representative kind", kind)
         basis_ = parse_enum(AuthorityBasis, "authority basis", basis)
-        needs_authority = (AuthorityBasis.ATTORNEY, AuthorityBasis.DEPUTY, AuthorityBasis.COUNCIL_APPROVED)
+        needs_authority = (
+            AuthorityBasis.ATTORNEY,
+            AuthorityBasis.DEPUTY,
+            AuthorityBasis.COUNCIL_APPROVED,
+        )
         if kind_ is RepresentativeKind.AUTHORISED and basis_ not in needs_authority:
             raise InvalidCommandError(
                 "an authorised person acts as attorney, deputy or council-approved", field="basis"
             )
         if kind_ is RepresentativeKind.NOMINATED and basis_ is not AuthorityBasis.PERSON_NOMINATED:
-            raise InvalidCommandError("a nominated person is nominated by the person", field="basis")
+            raise InvalidCommandError(
+                "a nominated person is nominated by the person", field="basis"
+            )
         current = self.representatives.get(representative_id)
         if current is not None and current.revoked_on is None:
             raise InvalidTransitionError(
@@ -517,7 +537,9 @@ class PersonalBudget(Aggregate):
     @property
     def held_pence(self) -> int:
         """Cash held in the person's direct-payment account, unspent and unrecovered."""
-        return self.cash_paid_pence - self.dp_spend_pence - self.recovered_pence - self.refunded_pence
+        return (
+            self.cash_paid_pence - self.dp_spend_pence - self.recovered_pence - self.refunded_pence
+        )
 
     @property
     def outstanding_invoices_pence(self) -> int:
@@ -545,7 +567,9 @@ class PersonalBudget(Aggregate):
         """Rule 7: no payment after ending or while suspended; nothing before approval."""
         if self.status is BudgetStatus.ENDED:
             raise BudgetEndedError(
-                f"budget ended on {self.ended_on}", budget_id=str(self.id), ended_on=str(self.ended_on)
+                f"budget ended on {self.ended_on}",
+                budget_id=str(self.id),
+                ended_on=str(self.ended_on),
             )
         if self.status is BudgetStatus.SUSPENDED:
             raise BudgetSuspendedError("budget is suspended", budget_id=str(self.id))
@@ -567,7 +591,9 @@ class PersonalBudget(Aggregate):
     def _check_not_ended(self) -> None:
         if self.status is BudgetStatus.ENDED:
             raise BudgetEndedError(
-                f"budget ended on {self.ended_on}", budget_id=str(self.id), ended_on=str(self.ended_on)
+                f"budget ended on {self.ended_on}",
+                budget_id=str(self.id),
+                ended_on=str(self.ended_on),
             )
 
     def _check_approved(self) -> None:
@@ -628,7 +654,9 @@ class PersonalBudget(Aggregate):
         self._contribution_assessed(weekly_pence=weekly_pence, effective_on=effective_on, prov=prov)
 
     @event(ContributionAssessed)
-    def _contribution_assessed(self, weekly_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _contribution_assessed(
+        self, weekly_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.contribution_weekly_pence = weekly_pence
 
     def receive_contribution(self, amount_pence: int, effective_on: date, prov: Provenance) -> None:
@@ -637,7 +665,9 @@ class PersonalBudget(Aggregate):
         self._contribution_received(amount_pence=amount_pence, effective_on=effective_on, prov=prov)
 
     @event(ContributionReceived)
-    def _contribution_received(self, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _contribution_received(
+        self, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.entries[self.version + 1] = ("ContributionReceived", amount_pence)
         self.contributions_received_pence += amount_pence
 
@@ -673,7 +703,9 @@ class PersonalBudget(Aggregate):
     ) -> None:
         self.surplus_outstanding_pence += amount_pence
 
-    def recover_surplus(self, amount_pence: int, effective_on: date, prov: Provenance) -> tuple[int, int]:
+    def recover_surplus(
+        self, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> tuple[int, int]:
         """Recover identified surplus; over-paid client contribution is refunded first."""
         check_pence("amount_pence", amount_pence)
         self._check_approved()
@@ -706,7 +738,9 @@ class PersonalBudget(Aggregate):
 
     # --- corrections (rule 10) ---------------------------------------------------------------
 
-    def correct(self, entry_version: int, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def correct(
+        self, entry_version: int, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         check_pence("amount_pence", amount_pence)
         if prov.reason is None:
             raise InvalidCommandError("a correction states its reason", field="reason")
@@ -719,7 +753,9 @@ class PersonalBudget(Aggregate):
                     budget_id=str(self.id),
                     entry_version=entry_version,
                 )
-            raise EntryNotFoundError("no such entry", budget_id=str(self.id), entry_version=entry_version)
+            raise EntryNotFoundError(
+                "no such entry", budget_id=str(self.id), entry_version=entry_version
+            )
         entry_type, original = entry
         remaining = original - self.corrected.get(entry_version, 0)
         if amount_pence > remaining:
@@ -746,7 +782,12 @@ class PersonalBudget(Aggregate):
 
     @event(Corrected)
     def _corrected(
-        self, entry_version: int, entry_type: str, amount_pence: int, effective_on: date, prov: Provenance
+        self,
+        entry_version: int,
+        entry_type: str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
     ) -> None:
         self.corrected[entry_version] = self.corrected.get(entry_version, 0) + amount_pence
         if entry_type == "CashPaymentIssued":
@@ -760,7 +801,12 @@ class PersonalBudget(Aggregate):
     # --- invoices, mirrored from the Invoice aggregate ---------------------------------------
 
     def receive_invoice(
-        self, invoice_id: str, provider_ref: str, period: Period, amount_pence: int, prov: Provenance
+        self,
+        invoice_id: str,
+        provider_ref: str,
+        period: Period,
+        amount_pence: int,
+        prov: Provenance,
     ) -> None:
         """Rule 4: an invoice needs an active budget (the other checks only flag it)."""
         self.check_active()
@@ -789,10 +835,14 @@ class PersonalBudget(Aggregate):
         return [
             i
             for i, inv in self.invoices.items()
-            if inv.provider_ref == provider_ref and inv.state != "withdrawn" and inv.period.overlaps(period)
+            if inv.provider_ref == provider_ref
+            and inv.state != "withdrawn"
+            and inv.period.overlaps(period)
         ]
 
-    def charge_invoice(self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def charge_invoice(
+        self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.check_active()
         self.check_funds(amount_pence)
         self._invoice_charged(
@@ -800,7 +850,9 @@ class PersonalBudget(Aggregate):
         )
 
     @event(InvoiceCharged)
-    def _invoice_charged(self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _invoice_charged(
+        self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.invoices[invoice_id].state = "charged"
         self.drawn_pence += amount_pence
 
@@ -811,21 +863,29 @@ class PersonalBudget(Aggregate):
     def _invoice_withdrawn(self, invoice_id: str, effective_on: date, prov: Provenance) -> None:
         self.invoices[invoice_id].state = "withdrawn"
 
-    def settle_invoice(self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def settle_invoice(
+        self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.check_active()
         self._invoice_settled(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
         )
 
     @event(InvoiceSettled)
-    def _invoice_settled(self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _invoice_settled(
+        self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.invoices[invoice_id].state = "settled"
 
-    def credit_invoice(self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def credit_invoice(
+        self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self._invoice_credited(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
         )
 
     @event(InvoiceCredited)
-    def _invoice_credited(self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _invoice_credited(
+        self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.drawn_pence -= amount_pence

@@ -17,11 +17,15 @@ from ledger.values import Allocation, FundingSource, PlanLine, plan_weekly_cost
 WEEKS_PER_YEAR = 52
 
 
-def check_allocation(budget_id: str, allocation: Allocation, plan: tuple[PlanLine, ...] | None) -> None:
+def check_allocation(
+    budget_id: str, allocation: Allocation, plan: tuple[PlanLine, ...] | None
+) -> None:
     """Rules 1 and 2: the figures add up, the streams cover the council's share, the plan fits."""
     check_pence("total_pence", allocation.total_pence)
     check_pence("client_contribution_pence", allocation.client_contribution_pence, allow_zero=True)
-    check_pence("council_contribution_pence", allocation.council_contribution_pence, allow_zero=True)
+    check_pence(
+        "council_contribution_pence", allocation.council_contribution_pence, allow_zero=True
+    )
     check_pence("contingency_pence", allocation.contingency_pence, allow_zero=True)
     if len(allocation.streams) > 10:
         raise InvalidCommandError("at most 10 funding streams", field="streams")

@@ -57,7 +57,9 @@ class CommandRecord(Aggregate):
         return command_record_id(prov.actor_id, prov.command_id)
 
     @event(Accepted)
-    def __init__(self, command: str, fingerprint: str, outcome: dict[str, Any], prov: Provenance) -> None:
+    def __init__(
+        self, command: str, fingerprint: str, outcome: dict[str, Any], prov: Provenance
+    ) -> None:
         self.command = command
         self.fingerprint = fingerprint
         self.outcome = dict(outcome)

@@ -23,7 +23,11 @@ def check_population(counts: dict[str, int]) -> dict[str, int]:
     checked: dict[str, int] = {}
     for reason, count in counts.items():
         parse_enum(SupportReason, "support reason", reason)
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_POPULATION:
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int)
+            or not 0 <= count <= MAX_POPULATION
+        ):
             raise InvalidCommandError("population counts must be whole and plausible", field=reason)
         checked[reason] = count
     if not checked:

@@ -38,7 +38,7 @@ class InvalidCommandError(LedgerError):
     title = "The command is not valid"
 
 
-class RuleViolation(LedgerError):
+class RuleViolation(LedgerError):  # noqa: N818  (the house style names it so)
     """A business rule (DESIGN.md §5) refuses the command."""
 
     code = "rule-violation"

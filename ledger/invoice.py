@@ -199,7 +199,9 @@ class Invoice(Aggregate):
         )
 
     @event(Paid)
-    def _paid(self, amount_pence: int, remittance_ref: str, effective_on: date, prov: Provenance) -> None:
+    def _paid(
+        self, amount_pence: int, remittance_ref: str, effective_on: date, prov: Provenance
+    ) -> None:
         self.status = InvoiceStatus.PAID
         self.paid_pence = amount_pence
         self.remittance_ref = remittance_ref

@@ -53,9 +53,7 @@ def split_pence(total: int, weights: Sequence[int]) -> list[int]:
         raise InvalidCommandError("split needs non-negative weights with a positive sum")
     whole = sum(weights)
     parts = [total * w // whole for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i)
-    )
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
     for i in remainders[: total - sum(parts)]:
         parts[i] += 1
     return parts

@@ -29,7 +29,9 @@ def persistence_env(url: str) -> dict[str, str]:
     if parts.scheme == "sqlite":
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
         if parts.netloc or not path:
-            raise InvalidCommandError("write SQLite URLs as sqlite:///relative/path.db", field="url")
+            raise InvalidCommandError(
+                "write SQLite URLs as sqlite:///relative/path.db", field="url"
+            )
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,

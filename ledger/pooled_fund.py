@@ -57,7 +57,12 @@ class PooledFund(Aggregate):
 
     @classmethod
     def establish(
-        cls, council: str, fund_ref: str, partners: tuple[str, ...], effective_on: date, prov: Provenance
+        cls,
+        council: str,
+        fund_ref: str,
+        partners: tuple[str, ...],
+        effective_on: date,
+        prov: Provenance,
     ) -> PooledFund:
         check_ref("fund_ref", fund_ref)
         if not 1 <= len(partners) <= MAX_PARTNERS or len(set(partners)) != len(partners):
@@ -67,12 +72,21 @@ class PooledFund(Aggregate):
         for partner in partners:
             check_ref("partner", partner)
         return cls(
-            council=council, fund_ref=fund_ref, partners=tuple(partners), effective_on=effective_on, prov=prov
+            council=council,
+            fund_ref=fund_ref,
+            partners=tuple(partners),
+            effective_on=effective_on,
+            prov=prov,
         )
 
     @event(Established)
     def __init__(
-        self, council: str, fund_ref: str, partners: tuple[str, ...], effective_on: date, prov: Provenance
+        self,
+        council: str,
+        fund_ref: str,
+        partners: tuple[str, ...],
+        effective_on: date,
+        prov: Provenance,
     ) -> None:
         self.council = council
         self.fund_ref = fund_ref
@@ -81,21 +95,29 @@ class PooledFund(Aggregate):
         self.drawn_pence = 0
         self.drawn_by_budget: dict[str, int] = {}
 
-    def receive_contribution(self, partner: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def receive_contribution(
+        self, partner: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         check_pence("amount_pence", amount_pence)
         if partner not in self.partners:
             raise InvalidCommandError(f"{partner!r} is not a partner in this pool", field="partner")
-        self._contribution_received(partner=partner, amount_pence=amount_pence, effective_on=effective_on, prov=prov)
+        self._contribution_received(
+            partner=partner, amount_pence=amount_pence, effective_on=effective_on, prov=prov
+        )
 
     @event(ContributionReceived)
-    def _contribution_received(self, partner: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _contribution_received(
+        self, partner: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.contributed_pence += amount_pence
 
     @property
     def undrawn_pence(self) -> int:
         return self.contributed_pence - self.drawn_pence
 
-    def draw_down(self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def draw_down(
+        self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         """Rule 11: drawdowns never exceed the partners' contributions."""
         check_pence("amount_pence", amount_pence)
         if amount_pence > self.undrawn_pence:
@@ -105,21 +127,33 @@ class PooledFund(Aggregate):
                 amount_pence=amount_pence,
                 undrawn_pence=self.undrawn_pence,
             )
-        self._drawn_down(budget_id=budget_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov)
+        self._drawn_down(
+            budget_id=budget_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
+        )
 
     @event(DrawnDown)
-    def _drawn_down(self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _drawn_down(
+        self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.drawn_pence += amount_pence
         self.drawn_by_budget[budget_id] = self.drawn_by_budget.get(budget_id, 0) + amount_pence
 
-    def release(self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def release(
+        self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         """A revision lowered a budget's pooled share: the money returns to the pool."""
         check_pence("amount_pence", amount_pence)
         if amount_pence > self.drawn_by_budget.get(budget_id, 0):
-            raise InvalidCommandError("cannot release more than the budget drew", field="amount_pence")
-        self._released(budget_id=budget_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov)
+            raise InvalidCommandError(
+                "cannot release more than the budget drew", field="amount_pence"
+            )
+        self._released(
+            budget_id=budget_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
+        )
 
     @event(Released)
-    def _released(self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _released(
+        self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
         self.drawn_pence -= amount_pence
         self.drawn_by_budget[budget_id] -= amount_pence

@@ -71,7 +71,10 @@ def _net(postings: list[Posting]) -> tuple[Posting, ...]:
 
 
 def _cash_payment(pence: int) -> list[Posting]:
-    return [*_pair(Account.DRAWN, Account.AVAILABLE, pence), *_pair(Account.DP_ACCOUNTS, Account.BANK, pence)]
+    return [
+        *_pair(Account.DRAWN, Account.AVAILABLE, pence),
+        *_pair(Account.DP_ACCOUNTS, Account.BANK, pence),
+    ]
 
 
 def _dp_spend(pence: int) -> list[Posting]:
@@ -100,7 +103,9 @@ def _surplus(e: PersonalBudget.SurplusRecovered) -> list[Posting]:
 
 
 def _corrected(e: PersonalBudget.Corrected) -> list[Posting]:
-    return [Posting(p.account, -p.amount_pence) for p in ENTRY_POSTINGS[e.entry_type](e.amount_pence)]
+    return [
+        Posting(p.account, -p.amount_pence) for p in ENTRY_POSTINGS[e.entry_type](e.amount_pence)
+    ]
 
 
 def _invoice_approved(e: Invoice.Approved) -> list[Posting]:
@@ -119,7 +124,9 @@ def _credit_note(e: Invoice.CreditNoteIssued) -> list[Posting]:
 
 RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
     PersonalBudget.Approved: lambda e: _allocation_legs(e.allocation, 1),
-    PersonalBudget.Revised: lambda e: _allocation_legs(e.allocation, 1) + _allocation_legs(e.previous, -1),
+    PersonalBudget.Revised: lambda e: (
+        _allocation_legs(e.allocation, 1) + _allocation_legs(e.previous, -1)
+    ),
     PersonalBudget.CashPaymentIssued: lambda e: _cash_payment(e.amount_pence),
     PersonalBudget.DirectPaymentSpendReported: lambda e: _dp_spend(e.amount_pence),
     PersonalBudget.ContributionReceived: lambda e: _contribution(e.amount_pence),
@@ -128,9 +135,15 @@ RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
     Invoice.Approved: _invoice_approved,
     Invoice.Paid: lambda e: list(_pair(Account.PAYABLE, Account.BANK, e.amount_pence)),
     Invoice.CreditNoteIssued: _credit_note,
-    PooledFund.ContributionReceived: lambda e: list(_pair(Account.POOL_HELD, Account.POOL_PARTNERS, e.amount_pence)),
-    PooledFund.DrawnDown: lambda e: list(_pair(Account.POOL_DISENTANGLED, Account.POOL_HELD, e.amount_pence)),
-    PooledFund.Released: lambda e: list(_pair(Account.POOL_HELD, Account.POOL_DISENTANGLED, e.amount_pence)),
+    PooledFund.ContributionReceived: lambda e: list(
+        _pair(Account.POOL_HELD, Account.POOL_PARTNERS, e.amount_pence)
+    ),
+    PooledFund.DrawnDown: lambda e: list(
+        _pair(Account.POOL_DISENTANGLED, Account.POOL_HELD, e.amount_pence)
+    ),
+    PooledFund.Released: lambda e: list(
+        _pair(Account.POOL_HELD, Account.POOL_DISENTANGLED, e.amount_pence)
+    ),
 }
 
 MONEY_EVENT_TYPES = tuple(RULES)

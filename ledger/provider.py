@@ -39,7 +39,9 @@ class Provider(Aggregate):
         return provider_id(provider_ref)
 
     @classmethod
-    def register(cls, provider_ref: str, name: str, effective_on: date, prov: Provenance) -> Provider:
+    def register(
+        cls, provider_ref: str, name: str, effective_on: date, prov: Provenance
+    ) -> Provider:
         check_ref("provider_ref", provider_ref)
         check_ref("provider name", name, max_length=120)
         return cls(provider_ref=provider_ref, name=name, effective_on=effective_on, prov=prov)
@@ -48,7 +50,9 @@ class Provider(Aggregate):
     def __init__(self, provider_ref: str, name: str, effective_on: date, prov: Provenance) -> None:
         self.provider_ref = provider_ref
         self.name = name
-        self.history: list[tuple[date, ProviderStatus]] = [(effective_on, ProviderStatus.REGISTERED)]
+        self.history: list[tuple[date, ProviderStatus]] = [
+            (effective_on, ProviderStatus.REGISTERED)
+        ]
 
     def change_status(self, status: str, effective_on: date, prov: Provenance) -> None:
         new = parse_enum(ProviderStatus, "status", status)
@@ -58,7 +62,7 @@ class Provider(Aggregate):
                 provider=self.provider_ref,
                 status=new.value,
             )
-        if self.history[-1][1] is ProviderStatus.DEREGISTERED and effective_on >= self.history[-1][0]:
+        if any(s is ProviderStatus.DEREGISTERED and d <= effective_on for d, s in self.history):
             raise InvalidTransitionError(
                 "a deregistered provider must register again under a new registration",
                 provider=self.provider_ref,
@@ -76,6 +80,8 @@ class Provider(Aggregate):
         for start, status in self.history:
             if start <= day:
                 current = status
+                if status is ProviderStatus.DEREGISTERED:
+                    break  # deregistration is final: later-dated entries do not revive it
         return current
 
     def is_registered_throughout(self, period: Period) -> bool:

@@ -23,7 +23,9 @@ REQUIRE_POSTGRES = os.environ.get("CARELEDGER_REQUIRE_POSTGRES") == "1"
 
 def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_POSTGRES and not POSTGRES_URL:
-        raise pytest.UsageError("CARELEDGER_REQUIRE_POSTGRES=1 but CARELEDGER_TEST_POSTGRES_URL is not set")
+        raise pytest.UsageError(
+            "CARELEDGER_REQUIRE_POSTGRES=1 but CARELEDGER_TEST_POSTGRES_URL is not set"
+        )
 
 
 @pytest.fixture

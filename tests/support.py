@@ -31,7 +31,9 @@ def allocation(
     contingency: int = 500_00,
 ) -> Allocation:
     council_part = total - client
-    streams = [FundingStream("council-fund", council_part - pooled)] if council_part - pooled else []
+    streams = (
+        [FundingStream("council-fund", council_part - pooled)] if council_part - pooled else []
+    )
     if pooled:
         streams.append(FundingStream("pooled-fund", pooled, POOL))
     return Allocation(total, client, council_part, tuple(streams), contingency)
@@ -42,7 +44,9 @@ class World:
     app: CareLedger
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
-    def prov(self, role: str = "council", actor: str = "officer-1", reason: str | None = None) -> Provenance:
+    def prov(
+        self, role: str = "council", actor: str = "officer-1", reason: str | None = None
+    ) -> Provenance:
         return Provenance(actor, role, f"cmd-{next(self.counter)}", reason=reason)
 
     def admin(self) -> Provenance:
@@ -55,28 +59,43 @@ class World:
         self.app.register_council(COUNCIL, "Westminster", date(2010, 4, 1), self.admin())
         self.app.register_provider(PROVIDER, "Acme Home Care Ltd", date(2009, 1, 1), self.admin())
         if pool_pence:
-            self.app.establish_pooled_fund(COUNCIL, POOL, ("NHS-RV3",), date(2010, 4, 1), self.admin())
-            self.app.receive_pool_contribution(COUNCIL, POOL, "NHS-RV3", pool_pence, date(2010, 4, 1), self.admin())
+            self.app.establish_pooled_fund(
+                COUNCIL, POOL, ("NHS-RV3",), date(2010, 4, 1), self.admin()
+            )
+            self.app.receive_pool_contribution(
+                COUNCIL, POOL, "NHS-RV3", pool_pence, date(2010, 4, 1), self.admin()
+            )
         return self
 
-    def opened_budget(self, reason: str = "physical", plan: tuple[PlanLine, ...] = (HOME_CARE,)) -> str:
-        budget_id: str = self.app.open_budget(COUNCIL, f"person-{next(self.counter)}", reason, START, self.prov())[
-            "budget_id"
-        ]
+    def opened_budget(
+        self, reason: str = "physical", plan: tuple[PlanLine, ...] = (HOME_CARE,)
+    ) -> str:
+        budget_id: str = self.app.open_budget(
+            COUNCIL, f"person-{next(self.counter)}", reason, START, self.prov()
+        )["budget_id"]
         self.app.set_indicative_budget(budget_id, 150, 180_00, "RAS-2010-v2", START, self.prov())
         self.app.agree_support_plan(budget_id, plan, START, self.prov())
         return budget_id
 
     def active_budget(
-        self, alloc: Allocation | None = None, deployment: Deployment | None = None, reason: str = "physical"
+        self,
+        alloc: Allocation | None = None,
+        deployment: Deployment | None = None,
+        reason: str = "physical",
     ) -> str:
         budget_id = self.opened_budget(reason)
         self.app.approve_budget(budget_id, alloc or allocation(), START, self.prov())
-        self.app.choose_deployment(budget_id, deployment or Deployment("mixed", None, 5_000_00), START, self.prov())
+        self.app.choose_deployment(
+            budget_id, deployment or Deployment("mixed", None, 5_000_00), START, self.prov()
+        )
         return budget_id
 
     def draft(
-        self, budget_id: str, number: str = "INV-0001", hours_hundredths: int = 4000, period: Period = FOUR_WEEKS
+        self,
+        budget_id: str,
+        number: str = "INV-0001",
+        hours_hundredths: int = 4000,
+        period: Period = FOUR_WEEKS,
     ) -> InvoiceDraft:
         lines = (InvoiceLine("home-care", hours_hundredths, 13_00),)
         return InvoiceDraft(number, budget_id, period, lines, period.end)

@@ -1,0 +1,23 @@
+"""Settings from the environment or .env, behind one cached accessor."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.persistence import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARELEDGER_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_json: bool | None = None  # None: JSON when stdout is not a terminal
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

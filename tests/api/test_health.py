@@ -1,0 +1,26 @@
+"""/healthz through a real client against the real app."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+
+
+def test_healthz_reports_the_store_and_its_event_count(database_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=database_url, log_json=True))) as client:
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "events": 0}
+
+
+def test_healthz_is_503_problem_when_the_store_is_down(sqlite_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=sqlite_url, log_json=True))) as client:
+        client.app.state.ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,194 @@
+"""Hypothesis: random command sequences never overdraw, keep the trial balance at zero, write
+nothing when refused, and a fresh replay of the stored events rebuilds identical state.
+
+An independent reference model (plain integers, written apart from the aggregate) predicts the
+balances from the accepted commands only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from ledger.application import CareLedger
+from ledger.budget import PersonalBudget
+from ledger.errors import LedgerError
+from ledger.ids import entry_id
+from ledger.postings import Account
+from tests.support import FOUR_WEEKS, PROVIDER, World, allocation
+
+amounts = st.integers(min_value=1, max_value=3_000_00)
+
+
+@dataclass
+class Expected:
+    allocated: int = 10_000_00
+    contingency: int = 500_00
+    drawn: int = 0
+    cash: int = 0
+    spend: int = 0
+    contributions: int = 0
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    @initialize()
+    def start(self) -> None:
+        self.app = CareLedger("memory://")
+        self.world = World(self.app).setup()
+        self.budgets: list[str] = []
+        self.expected: dict[str, Expected] = {}
+        self.invoices: list[tuple[str, str]] = []  # (invoice id, budget id)
+        self.cash_entries: list[tuple[str, int]] = []  # (entry id, pence)
+        self.day = date(2010, 4, 6)
+
+    def teardown(self) -> None:
+        self.app.close()
+
+    def _attempt(self, command: object, *args: object) -> bool:
+        """Run a command; a refusal must write nothing."""
+        before = self.world.event_count()
+        try:
+            command(*args)  # type: ignore[operator]
+        except LedgerError:
+            assert self.world.event_count() == before
+            return False
+        self.day += timedelta(days=1)
+        return True
+
+    @rule()
+    def open_budget(self) -> None:
+        budget_id = self.world.active_budget(allocation(total=10_000_00, contingency=500_00))
+        self.budgets.append(budget_id)
+        self.expected[budget_id] = Expected()
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), pence=amounts)
+    def pay_cash(self, data: st.DataObject, pence: int) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        version = self.app.budget(budget_id).version + 1
+        if self._attempt(
+            self.app.issue_cash_payment, budget_id, pence, FOUR_WEEKS, self.day, self.world.prov()
+        ):
+            self.expected[budget_id].drawn += pence
+            self.expected[budget_id].cash += pence
+            self.cash_entries.append((entry_id(self.app.budget(budget_id).id, version), pence))
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), pence=amounts)
+    def report_spend(self, data: st.DataObject, pence: int) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        if self._attempt(
+            self.app.report_direct_payment_spend,
+            budget_id,
+            pence,
+            FOUR_WEEKS,
+            self.day,
+            self.world.prov(),
+        ):
+            self.expected[budget_id].spend += pence
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), pence=amounts)
+    def receive_contribution(self, data: st.DataObject, pence: int) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        if self._attempt(
+            self.app.receive_contribution, budget_id, pence, self.day, self.world.prov()
+        ):
+            self.expected[budget_id].contributions += pence
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), hours=st.integers(min_value=1, max_value=300))
+    def invoice_approve_pay(self, data: st.DataObject, hours: int) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        draft = self.world.draft(budget_id, f"INV-{len(self.invoices)}", hours * 100)
+        try:
+            posted = self.app.post_invoice(PROVIDER, draft, self.world.as_provider())
+        except LedgerError:
+            return  # e.g. the budget is suspended; refusals are checked in the other rules
+        invoice_id = posted["invoice_id"]
+        override = self.world.prov(reason="checked-against-visits")
+        if self._attempt(self.app.approve_invoice, invoice_id, self.day, override):
+            self.expected[budget_id].drawn += posted["amount_pence"]
+            self.invoices.append((invoice_id, budget_id))
+            assert self._attempt(
+                self.app.pay_invoice, invoice_id, "BACS-1", self.day, self.world.prov()
+            )
+
+    @precondition(lambda self: self.invoices)
+    @rule(data=st.data(), pence=amounts)
+    def credit(self, data: st.DataObject, pence: int) -> None:
+        invoice_id, budget_id = data.draw(st.sampled_from(self.invoices))
+        number = f"CN-{self.world.event_count()}"
+        if self._attempt(
+            self.app.issue_credit_note,
+            invoice_id,
+            number,
+            pence,
+            self.day,
+            self.world.as_provider(),
+        ):
+            self.expected[budget_id].drawn -= pence
+
+    @precondition(lambda self: self.cash_entries)
+    @rule(data=st.data(), pence=amounts)
+    def correct_cash(self, data: st.DataObject, pence: int) -> None:
+        entry, _ = data.draw(st.sampled_from(self.cash_entries))
+        budget_id = entry.split("/")[0]
+        prov = self.world.prov(reason="paid-in-error")
+        if self._attempt(self.app.correct_entry, entry, pence, self.day, prov):
+            self.expected[budget_id].drawn -= pence
+            self.expected[budget_id].cash -= pence
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data())
+    def suspend_or_resume(self, data: st.DataObject) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        if not self._attempt(self.app.suspend_budget, budget_id, self.day, self.world.prov()):
+            assert self._attempt(self.app.resume_budget, budget_id, self.day, self.world.prov())
+
+    @invariant()
+    def never_overdrawn_and_matches_the_model(self) -> None:
+        for budget_id in getattr(self, "budgets", []):
+            budget = self.app.budget(budget_id)
+            want = self.expected[budget_id]
+            assert budget.available_pence + budget.allocation.contingency_pence >= 0
+            assert budget.held_pence >= 0
+            assert budget.drawn_pence == want.drawn
+            assert budget.cash_paid_pence == want.cash
+            assert budget.dp_spend_pence == want.spend
+            assert budget.contributions_received_pence == want.contributions
+
+    @invariant()
+    def trial_balance_is_zero_and_agrees_with_the_budgets(self) -> None:
+        if not hasattr(self, "world"):
+            return
+        balance = self.world.trial_balance()
+        assert sum(balance.values()) == 0
+        budgets = [self.app.budget(b) for b in self.budgets]
+        assert balance.get(Account.AVAILABLE, 0) == sum(b.available_pence for b in budgets)
+        assert balance.get(Account.DP_ACCOUNTS, 0) == sum(b.held_pence for b in budgets)
+
+    @invariant()
+    def replaying_the_log_rebuilds_identical_state(self) -> None:
+        if not hasattr(self, "world"):
+            return
+        replayed: dict[object, PersonalBudget] = {}
+        for event in self.world.events():
+            if isinstance(event, PersonalBudget.Event):
+                replayed[event.originator_id] = event.mutate(replayed.get(event.originator_id))
+        for budget_id in self.budgets:
+            loaded = self.app.budget(budget_id)
+            assert vars(replayed[loaded.id]) == vars(loaded)
+
+
+LedgerMachine.TestCase.settings = settings(
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestLedgerInvariants = LedgerMachine.TestCase
