@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.app_core import LedgerCore, Outcome
-from ledger.council import DEFAULT_INVOICE_TOLERANCE_BP, DEFAULT_SURPLUS_WEEKS, Council
+from ledger.council import (
+    DEFAULT_INVOICE_TOLERANCE_BP,
+    DEFAULT_MAX_CONTINGENCY_BP,
+    DEFAULT_SURPLUS_WEEKS,
+    Council,
+)
 from ledger.errors import AlreadyExistsError
 from ledger.ids import council_id, pooled_fund_id, provider_id
 from ledger.pooled_fund import PooledFund
@@ -22,6 +27,7 @@ class AdminCommands(LedgerCore):
         prov: Provenance,
         surplus_weeks: int = DEFAULT_SURPLUS_WEEKS,
         invoice_tolerance_bp: int = DEFAULT_INVOICE_TOLERANCE_BP,
+        max_contingency_bp: int = DEFAULT_MAX_CONTINGENCY_BP,
     ) -> Outcome:
         args = {
             "code": code,
@@ -29,13 +35,20 @@ class AdminCommands(LedgerCore):
             "on": effective_on,
             "weeks": surplus_weeks,
             "bp": invoice_tolerance_bp,
+            "contingency_bp": max_contingency_bp,
         }
 
         def action() -> tuple[list[Council], Outcome]:
             if self.exists(council_id(code)):
                 raise AlreadyExistsError("a council with that code is registered", council=code)
             council = Council.register(
-                code, name, effective_on, prov, surplus_weeks, invoice_tolerance_bp
+                code,
+                name,
+                effective_on,
+                prov,
+                surplus_weeks,
+                invoice_tolerance_bp,
+                max_contingency_bp,
             )
             return [council], {"council": code, "version": council.version}
 
@@ -59,16 +72,20 @@ class AdminCommands(LedgerCore):
         invoice_tolerance_bp: int,
         effective_on: date,
         prov: Provenance,
+        max_contingency_bp: int | None = None,
     ) -> Outcome:
         def action() -> tuple[list[Council], Outcome]:
             council = self.council(code)
-            council.change_policy(surplus_weeks, invoice_tolerance_bp, effective_on, prov)
+            council.change_policy(
+                surplus_weeks, invoice_tolerance_bp, effective_on, prov, max_contingency_bp
+            )
             return [council], {"council": code, "version": council.version}
 
         args = {
             "code": code,
             "weeks": surplus_weeks,
             "bp": invoice_tolerance_bp,
+            "contingency_bp": max_contingency_bp,
             "on": effective_on,
         }
         return self.run_command("change_council_policy", args, prov, action)

@@ -118,7 +118,8 @@ class BudgetCommands(LedgerCore):
         expected_version: int | None = None,
     ) -> Outcome:
         def change(budget: PersonalBudget) -> list[Aggregate]:
-            budget.approve(allocation, effective_on, prov)
+            policy = self.council(budget.council).max_contingency_bp
+            budget.approve(allocation, effective_on, prov, policy)
             return self._move_pool_money(
                 budget, Allocation(0, 0, 0, ()), allocation, effective_on, prov
             )
@@ -138,7 +139,8 @@ class BudgetCommands(LedgerCore):
     ) -> Outcome:
         def change(budget: PersonalBudget) -> list[Aggregate]:
             previous = budget.allocation
-            budget.revise(allocation, effective_on, prov)
+            policy = self.council(budget.council).max_contingency_bp
+            budget.revise(allocation, effective_on, prov, policy)
             return self._move_pool_money(budget, previous, allocation, effective_on, prov)
 
         args = {"allocation": allocation, "on": effective_on}

@@ -13,7 +13,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.budget_rules import WEEKS_PER_YEAR, check_allocation, surplus_threshold, weeks_between
+from ledger.budget_rules import (
+    WEEKS_PER_YEAR,
+    check_allocation,
+    check_contingency,
+    surplus_threshold,
+    weeks_between,
+)
+from ledger.council import DEFAULT_MAX_CONTINGENCY_BP
 from ledger.errors import (
     BudgetEndedError,
     BudgetNotActiveError,
@@ -324,12 +331,19 @@ class PersonalBudget(Aggregate):
 
     # --- approval, deployment, revision ------------------------------------------------------
 
-    def approve(self, allocation: Allocation, effective_on: date, prov: Provenance) -> None:
+    def approve(
+        self,
+        allocation: Allocation,
+        effective_on: date,
+        prov: Provenance,
+        max_contingency_bp: int = DEFAULT_MAX_CONTINGENCY_BP,
+    ) -> None:
         if self.status is not BudgetStatus.OPENED:
             raise InvalidTransitionError(
                 f"budget is {self.status.value}; use a revision", budget_id=str(self.id)
             )
         check_allocation(str(self.id), allocation, self.plan)
+        check_contingency(str(self.id), allocation, max_contingency_bp)
         self._approved(allocation=allocation, effective_on=effective_on, prov=prov)
 
     @event(Approved)
@@ -358,10 +372,17 @@ class PersonalBudget(Aggregate):
     ) -> None:
         self.deployment = deployment
 
-    def revise(self, allocation: Allocation, effective_on: date, prov: Provenance) -> None:
+    def revise(
+        self,
+        allocation: Allocation,
+        effective_on: date,
+        prov: Provenance,
+        max_contingency_bp: int = DEFAULT_MAX_CONTINGENCY_BP,
+    ) -> None:
         self._check_approved()
         self._check_not_ended()
         check_allocation(str(self.id), allocation, self.plan)
+        check_contingency(str(self.id), allocation, max_contingency_bp)
         headroom = allocation.total_pence - self.drawn_pence + allocation.contingency_pence
         if headroom < 0:
             raise InsufficientFundsError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.errors import (
+    ContingencyExceedsPolicyError,
     ContributionMismatchError,
     FundingMismatchError,
     InsufficientBudgetError,
@@ -59,6 +60,19 @@ def check_allocation(
             total_pence=allocation.total_pence,
             plan_weekly_cost_pence=plan_weekly_cost(plan),
             plan_annual_cost_pence=annual_cost,
+        )
+
+
+def check_contingency(budget_id: str, allocation: Allocation, max_contingency_bp: int) -> None:
+    """Councils set their own contingency: a budget's stays within the council's share."""
+    allowed = allocation.total_pence * max_contingency_bp // 10_000
+    if allocation.contingency_pence > allowed:
+        raise ContingencyExceedsPolicyError(
+            f"contingency {allocation.contingency_pence}p exceeds the council's"
+            f" {max_contingency_bp / 100:g}% of the budget ({allowed}p)",
+            budget_id=budget_id,
+            contingency_pence=allocation.contingency_pence,
+            allowed_pence=allowed,
         )
 
 

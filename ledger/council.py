@@ -15,6 +15,7 @@ from ledger.values import SupportReason, parse_enum
 
 DEFAULT_SURPLUS_WEEKS = 8
 DEFAULT_INVOICE_TOLERANCE_BP = 500  # 5% over plan before an invoice is flagged
+DEFAULT_MAX_CONTINGENCY_BP = 1000  # a contingency of up to 10% of the budget
 MAX_POPULATION = 10_000_000
 
 
@@ -52,6 +53,7 @@ class Council(Aggregate):
         name: str
         surplus_weeks: int
         invoice_tolerance_bp: int
+        max_contingency_bp: int
 
     class EligiblePopulationRecorded(Event):
         TOPIC = "careledger.council:EligiblePopulationRecorded"
@@ -61,6 +63,7 @@ class Council(Aggregate):
         TOPIC = "careledger.council:PolicyChanged"
         surplus_weeks: int
         invoice_tolerance_bp: int
+        max_contingency_bp: int
 
     @staticmethod
     def create_id(code: str, **_: Any) -> UUID:
@@ -75,15 +78,17 @@ class Council(Aggregate):
         prov: Provenance,
         surplus_weeks: int = DEFAULT_SURPLUS_WEEKS,
         invoice_tolerance_bp: int = DEFAULT_INVOICE_TOLERANCE_BP,
+        max_contingency_bp: int = DEFAULT_MAX_CONTINGENCY_BP,
     ) -> Council:
         check_ref("council code", code, max_length=16)
         check_ref("council name", name, max_length=120)
-        _check_policy(surplus_weeks, invoice_tolerance_bp)
+        _check_policy(surplus_weeks, invoice_tolerance_bp, max_contingency_bp)
         return cls(
             code=code,
             name=name,
             surplus_weeks=surplus_weeks,
             invoice_tolerance_bp=invoice_tolerance_bp,
+            max_contingency_bp=max_contingency_bp,
             effective_on=effective_on,
             prov=prov,
         )
@@ -95,6 +100,7 @@ class Council(Aggregate):
         name: str,
         surplus_weeks: int,
         invoice_tolerance_bp: int,
+        max_contingency_bp: int,
         effective_on: date,
         prov: Provenance,
     ) -> None:
@@ -102,6 +108,7 @@ class Council(Aggregate):
         self.name = name
         self.surplus_weeks = surplus_weeks
         self.invoice_tolerance_bp = invoice_tolerance_bp
+        self.max_contingency_bp = max_contingency_bp
         self.populations: dict[date, dict[str, int]] = {}
 
     def record_eligible_population(
@@ -118,22 +125,37 @@ class Council(Aggregate):
         self.populations[effective_on] = dict(counts)
 
     def change_policy(
-        self, surplus_weeks: int, invoice_tolerance_bp: int, effective_on: date, prov: Provenance
+        self,
+        surplus_weeks: int,
+        invoice_tolerance_bp: int,
+        effective_on: date,
+        prov: Provenance,
+        max_contingency_bp: int | None = None,
     ) -> None:
-        _check_policy(surplus_weeks, invoice_tolerance_bp)
+        contingency_bp = (
+            self.max_contingency_bp if max_contingency_bp is None else max_contingency_bp
+        )
+        _check_policy(surplus_weeks, invoice_tolerance_bp, contingency_bp)
         self._policy_changed(
             surplus_weeks=surplus_weeks,
             invoice_tolerance_bp=invoice_tolerance_bp,
+            max_contingency_bp=contingency_bp,
             effective_on=effective_on,
             prov=prov,
         )
 
     @event(PolicyChanged)
     def _policy_changed(
-        self, surplus_weeks: int, invoice_tolerance_bp: int, effective_on: date, prov: Provenance
+        self,
+        surplus_weeks: int,
+        invoice_tolerance_bp: int,
+        max_contingency_bp: int,
+        effective_on: date,
+        prov: Provenance,
     ) -> None:
         self.surplus_weeks = surplus_weeks
         self.invoice_tolerance_bp = invoice_tolerance_bp
+        self.max_contingency_bp = max_contingency_bp
 
     def eligible_population_on(self, day: date) -> dict[str, int]:
         """The latest count recorded on or before ``day`` (empty if none)."""
@@ -141,7 +163,11 @@ class Council(Aggregate):
         return dict(self.populations[max(dates)]) if dates else {}
 
 
-def _check_policy(surplus_weeks: int, invoice_tolerance_bp: int) -> None:
+def _check_policy(surplus_weeks: int, invoice_tolerance_bp: int, max_contingency_bp: int) -> None:
+    if not 0 <= max_contingency_bp <= 5000:
+        raise InvalidCommandError(
+            "the contingency limit must be 0..5000 basis points", field="max_contingency_bp"
+        )
     if not 1 <= surplus_weeks <= 52:
         raise InvalidCommandError("surplus threshold must be 1..52 weeks", field="surplus_weeks")
     if not 0 <= invoice_tolerance_bp <= 5000:

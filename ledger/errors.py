@@ -135,6 +135,13 @@ class FundingMismatchError(RuleViolation):
     title = "Funding streams must add up to the council contribution"
 
 
+class ContingencyExceedsPolicyError(RuleViolation):
+    """Councils set their own contingency: a budget's stays within the council's policy."""
+
+    code = "contingency-exceeds-policy"
+    title = "The contingency exceeds the council's policy"
+
+
 class NoAgreedPlanError(RuleViolation):
     """Rule 2: approval needs an agreed support plan."""
 

@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -60,9 +61,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def app() -> Iterator[CareLedger]:
-    """The in-memory application: the domain tests' default."""
-    ledger = CareLedger("memory://")
+def app(database_url: str) -> Iterator[CareLedger]:
+    """The application on each backend: every domain test runs on memory, SQLite and PostgreSQL."""
+    ledger = CareLedger(database_url)
     yield ledger
     ledger.close()
 
@@ -70,3 +71,16 @@ def app() -> Iterator[CareLedger]:
 @pytest.fixture
 def world(app: CareLedger) -> World:
     return World(app).setup(pool_pence=50_000_00)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many PostgreSQL tests ran, so CI output shows they were not skipped."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "postgres" in getattr(report, "keywords", {}) and report.when in ("call", "setup"):
+                if outcome == "passed" and report.when != "call":
+                    continue
+                counts[outcome] = counts.get(outcome, 0) + 1
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none ran"
+    terminalreporter.write_line(f"PostgreSQL tests: {summary}")

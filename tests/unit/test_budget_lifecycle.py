@@ -9,6 +9,7 @@ import pytest
 from ledger.budget import PersonalBudget
 from ledger.errors import (
     BudgetEndedError,
+    ContingencyExceedsPolicyError,
     ContributionMismatchError,
     CouncilNotFoundError,
     FundingMismatchError,
@@ -325,3 +326,30 @@ def test_refuses_a_plan_line_with_control_characters(world: World) -> None:
             budget_id, (PlanLine("home\tcare", 1000, 13_00),), START, world.prov()
         )
     assert world.event_count() == before
+
+
+def test_refuses_a_contingency_beyond_the_councils_policy(world: World) -> None:
+    # given the council's default policy: a contingency of up to 10% of the budget
+    budget_id = world.opened_budget()
+    before = world.event_count()
+    # when a £10,000 budget asks for £1,000.01 of contingency: then it is refused, nothing written
+    with pytest.raises(ContingencyExceedsPolicyError) as refused:
+        world.app.approve_budget(budget_id, allocation(contingency=1_000_01), START, world.prov())
+    assert refused.value.facts["allowed_pence"] == 1_000_00
+    assert world.event_count() == before
+    # and exactly 10% is accepted
+    world.app.approve_budget(budget_id, allocation(contingency=1_000_00), START, world.prov())
+    assert world.app.budget(budget_id).allocation.contingency_pence == 1_000_00
+
+
+def test_a_revision_follows_the_councils_changed_contingency_policy(world: World) -> None:
+    # given an active budget with a 5% contingency, and the council lowering its limit to 2%
+    budget_id = world.active_budget(allocation(contingency=500_00))
+    world.app.change_council_policy(COUNCIL, 8, 500, START, world.admin(), max_contingency_bp=200)
+    before = world.event_count()
+    # when a revision keeps the 5% contingency: then it is refused and nothing is written
+    with pytest.raises(ContingencyExceedsPolicyError):
+        world.app.revise_budget(budget_id, allocation(contingency=500_00), START, world.prov())
+    assert world.event_count() == before
+    world.app.revise_budget(budget_id, allocation(contingency=200_00), START, world.prov())
+    assert world.app.budget(budget_id).allocation.contingency_pence == 200_00

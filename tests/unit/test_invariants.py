@@ -18,7 +18,7 @@ from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
 from ledger.errors import LedgerError
 from ledger.ids import entry_id
-from ledger.postings import Account
+from ledger.postings import Account, postings_for
 from tests.support import FOUR_WEEKS, PROVIDER, World, allocation
 
 amounts = st.integers(min_value=1, max_value=3_000_00)
@@ -166,6 +166,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def trial_balance_is_zero_and_agrees_with_the_budgets(self) -> None:
         if not hasattr(self, "world"):
             return
+        for event in self.world.events():
+            assert sum(p.amount_pence for p in postings_for(event)) == 0, event
         balance = self.world.trial_balance()
         assert sum(balance.values()) == 0
         budgets = [self.app.budget(b) for b in self.budgets]
