@@ -1,0 +1,23 @@
+"""The audit trail's hash chain over the whole log.
+
+``h(n) = SHA-256(h(n-1) ‖ canonical bytes of event n)``, with ``h(0)`` 32 zero bytes. The
+canonical bytes are the event's position, aggregate id, version and topic, then the exact state
+bytes as stored — never re-serialised — so any edit, deletion or reordering changes the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from eventsourcing.persistence import Notification
+
+GENESIS = "0" * 64
+
+
+def canonical_bytes(n: Notification) -> bytes:
+    head = f"{n.id}\x1f{n.originator_id}\x1f{n.originator_version}\x1f{n.topic}\x1f"
+    return head.encode() + bytes(n.state)
+
+
+def next_hash(previous_hex: str, n: Notification) -> str:
+    return hashlib.sha256(bytes.fromhex(previous_hex) + canonical_bytes(n)).hexdigest()

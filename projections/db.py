@@ -1,0 +1,172 @@
+"""The views' database: the same SQLite file or PostgreSQL schema that holds the events.
+
+Views are written with their tracking positions in one transaction. SQL is written once with
+``?`` placeholders; PostgreSQL gets ``%s``. Amounts are BIGINT pence.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from ledger.persistence import persistence_env
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchone(self) -> Any: ...
+
+
+class SqlCursor:
+    """A cursor that takes ``?`` placeholders on both dialects and returns rows as dicts."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> SqlCursor:
+        self.raw.execute(self._sql(sql), tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> SqlCursor:
+        if rows:
+            self.raw.executemany(self._sql(sql), [tuple(r) for r in rows])
+        return self
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.raw.fetchall()]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self.raw.fetchone()
+        return dict(row) if row is not None else None
+
+
+class ViewDb:
+    """Connections to the views' database, one dialect or the other."""
+
+    dialect: str
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
+        raise NotImplementedError  # pragma: no cover - each dialect provides it
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.transaction(write=False) as cur:
+            return cur.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class SqliteViewDb(ViewDb):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._memory = path == ":memory:"
+        self._shared: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._memory:
+            if self._shared is None:
+                self._shared = self._connect()
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
+        with self._lock if self._memory else _nolock():
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield SqlCursor(conn.cursor(), self.dialect)
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+
+class PostgresViewDb(ViewDb):
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 4) -> None:
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        self.schema = schema
+        options = f"-c search_path={schema}" if schema else ""
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": dict_row, "options": options, "autocommit": False},
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield SqlCursor(cur, self.dialect)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+@contextmanager
+def _nolock() -> Iterator[None]:
+    yield
+
+
+def open_view_db(database_url: str) -> ViewDb:
+    """The views' database for a CareLedger database URL (memory → a private in-memory SQLite)."""
+    env = persistence_env(database_url)
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.popo":
+        return SqliteViewDb(":memory:")
+    if module == "eventsourcing.sqlite":
+        return SqliteViewDb(env["SQLITE_DBNAME"])
+    parts = urlsplit(database_url)
+    schema = parse_qs(parts.query).get("schema", ["public"])[-1]
+    from psycopg.conninfo import make_conninfo
+
+    conninfo = make_conninfo(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
+    )
+    return PostgresViewDb(conninfo, schema)

@@ -1,0 +1,48 @@
+"""Postings: the double-entry journal, one row per posting, per council; the trial balance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ledger.ids import entry_id
+from ledger.postings import postings_for
+from projections.db import SqlCursor
+from projections.refs import RefsView
+
+if TYPE_CHECKING:
+    from projections.runner import Item
+
+
+class JournalView:
+    name = "journal"
+    tables = ("v_postings",)
+
+    def create(self, cur: SqlCursor) -> None:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS v_postings (position BIGINT NOT NULL, seq INTEGER NOT NULL,"
+            " council TEXT NOT NULL, account TEXT NOT NULL, amount_pence BIGINT NOT NULL,"
+            " effective_on TEXT NOT NULL, entry_id TEXT NOT NULL, event_type TEXT NOT NULL,"
+            " actor_id TEXT NOT NULL, budget_id TEXT, provider TEXT, PRIMARY KEY (position, seq))"
+        )
+        cur.execute(
+            "CREATE INDEX IF NOT EXISTS v_postings_council ON v_postings (council, account)"
+        )
+
+    def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
+        rows = []
+        for item in items:
+            postings = postings_for(item.event)
+            if not postings:
+                continue
+            event = item.event
+            ref = refs.get(event.originator_id)
+            entry = entry_id(event.originator_id, event.originator_version)
+            kind = type(event).__qualname__
+            for seq, p in enumerate(postings):
+                rows.append(
+                    (item.position, seq, ref.council, p.account, p.amount_pence,
+                     event.effective_on.isoformat(), entry, kind, event.prov.actor_id,
+                     ref.budget_id, ref.provider)
+                )  # fmt: skip
+        cur.executemany("INSERT INTO v_postings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
