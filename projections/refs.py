@@ -1,4 +1,4 @@
-"""What every aggregate belongs to (council, budget, provider), so each view row carries its council.
+"""What each aggregate belongs to (council, budget, provider): every view row carries its council.
 
 Learnt from each aggregate's first event; other views look it up for later events.
 """
@@ -35,7 +35,7 @@ class Ref:
     service_month: str | None = None
 
 
-def ref_of(event: Any) -> Ref | None:
+def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation event
     """The reference a creation event establishes (None for later events)."""
     agg = str(event.originator_id)
     if isinstance(event, Council.Registered):
@@ -56,7 +56,7 @@ def ref_of(event: Any) -> Ref | None:
 
 class RefsView:
     name = "refs"
-    tables = ("v_refs",)
+    tables: tuple[str, ...] = ("v_refs",)
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, Ref] = OrderedDict()

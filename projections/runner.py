@@ -144,7 +144,7 @@ class Runner:
         with self.db.transaction() as cur:
             for view in views:
                 for table in view.tables:
-                    cur.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - our own names
+                    cur.execute(f"DROP TABLE IF EXISTS {table}")
                 view.create(cur)
                 cur.execute(
                     "UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,)

@@ -27,11 +27,12 @@ def recorded_at(event: Any) -> str:
 
 class AuditView:
     name = "audit"
-    tables = ("v_audit",)
+    tables: tuple[str, ...] = ("v_audit",)
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(
-            "CREATE TABLE IF NOT EXISTS v_audit (position BIGINT PRIMARY KEY, entry_id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS v_audit (position BIGINT PRIMARY KEY,"
+            " entry_id TEXT NOT NULL,"
             " aggregate_id TEXT NOT NULL, version INTEGER NOT NULL, recorded_at TEXT NOT NULL,"
             " effective_on TEXT, event_type TEXT NOT NULL, aggregate_kind TEXT NOT NULL,"
             " actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, on_behalf_of TEXT, reason TEXT,"

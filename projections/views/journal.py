@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 class JournalView:
     name = "journal"
-    tables = ("v_postings",)
+    tables: tuple[str, ...] = ("v_postings",)
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(
