@@ -65,6 +65,24 @@ class AdminCommands(LedgerCore):
         args = {"code": code, "counts": counts, "on": effective_on}
         return self.run_command("record_eligible_population", args, prov, action)
 
+    def record_gross_spend(
+        self,
+        code: str,
+        financial_year: str,
+        gross_pence: int,
+        effective_on: date,
+        prov: Provenance,
+    ) -> Outcome:
+        """The council's gross adult-social-care spend for a year (the spend measure's base)."""
+
+        def action() -> tuple[list[Council], Outcome]:
+            council = self.council(code)
+            council.record_gross_spend(financial_year, gross_pence, effective_on, prov)
+            return [council], {"council": code, "version": council.version}
+
+        args = {"code": code, "year": financial_year, "pence": gross_pence, "on": effective_on}
+        return self.run_command("record_gross_spend", args, prov, action)
+
     def change_council_policy(
         self,
         code: str,

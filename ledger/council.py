@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,10 @@ DEFAULT_SURPLUS_WEEKS = 8
 DEFAULT_INVOICE_TOLERANCE_BP = 500  # 5% over plan before an invoice is flagged
 DEFAULT_MAX_CONTINGENCY_BP = 1000  # a contingency of up to 10% of the budget
 MAX_POPULATION = 10_000_000
+# A council's gross adult-social-care spend for a year: far above MAX_AMOUNT_PENCE (one budget or
+# invoice), below £10bn (England spent £27.1bn in 2023-24 across 152 councils).
+MAX_GROSS_SPEND_PENCE = 1_000_000_000_000
+_FINANCIAL_YEAR = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only, matched whole
 
 
 def check_population(counts: dict[str, int]) -> dict[str, int]:
@@ -34,6 +39,33 @@ def check_population(counts: dict[str, int]) -> dict[str, int]:
     if not checked:
         raise InvalidCommandError("state at least one support reason", field="counts")
     return checked
+
+
+def check_financial_year(financial_year: str) -> str:
+    """'2010-11': April 2010 to March 2011. Two consecutive years, the second as two digits."""
+    match = _FINANCIAL_YEAR.fullmatch(financial_year) if isinstance(financial_year, str) else None
+    if match is None or not 1970 <= int(match[1]) <= 2099:
+        raise InvalidCommandError("a financial year looks like 2010-11", field="financial_year")
+    if (int(match[1]) + 1) % 100 != int(match[2]):
+        raise InvalidCommandError(
+            "a financial year spans two consecutive years, e.g. 2010-11", field="financial_year"
+        )
+    return financial_year
+
+
+def check_gross_spend(gross_pence: int) -> int:
+    """Whole pence, positive, and plausible for one council's year (not check_pence's £10m cap)."""
+    if isinstance(gross_pence, bool) or not isinstance(gross_pence, int):
+        raise InvalidCommandError(
+            "gross_pence must be an integer number of pence", field="gross_pence"
+        )
+    if not 1 <= gross_pence <= MAX_GROSS_SPEND_PENCE:
+        raise InvalidCommandError(
+            f"gross_pence must be between 1 and {MAX_GROSS_SPEND_PENCE} pence",
+            field="gross_pence",
+            value=gross_pence,
+        )
+    return gross_pence
 
 
 class Council(Aggregate):
@@ -58,6 +90,11 @@ class Council(Aggregate):
     class EligiblePopulationRecorded(Event):
         TOPIC = "careledger.council:EligiblePopulationRecorded"
         counts: dict[str, int]
+
+    class GrossSpendRecorded(Event):
+        TOPIC = "careledger.council:GrossSpendRecorded"
+        financial_year: str
+        gross_pence: int
 
     class PolicyChanged(Event):
         TOPIC = "careledger.council:PolicyChanged"
@@ -110,6 +147,7 @@ class Council(Aggregate):
         self.invoice_tolerance_bp = invoice_tolerance_bp
         self.max_contingency_bp = max_contingency_bp
         self.populations: dict[date, dict[str, int]] = {}
+        self.gross_spend: dict[str, int] = {}
 
     def record_eligible_population(
         self, counts: dict[str, int], effective_on: date, prov: Provenance
@@ -123,6 +161,23 @@ class Council(Aggregate):
         self, counts: dict[str, int], effective_on: date, prov: Provenance
     ) -> None:
         self.populations[effective_on] = dict(counts)
+
+    def record_gross_spend(
+        self, financial_year: str, gross_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
+        """Gross adult-social-care spend for a financial year; a later record restates it."""
+        self._gross_spend_recorded(
+            financial_year=check_financial_year(financial_year),
+            gross_pence=check_gross_spend(gross_pence),
+            effective_on=effective_on,
+            prov=prov,
+        )
+
+    @event(GrossSpendRecorded)
+    def _gross_spend_recorded(
+        self, financial_year: str, gross_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
+        self.gross_spend[financial_year] = gross_pence
 
     def change_policy(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -62,6 +63,10 @@ class ViewDb:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.transaction(write=False) as cur:
             return cur.execute(sql, params).fetchall()
+
+    def wait_for_events(self, timeout: float) -> None:
+        """Block until new events may have arrived, or ``timeout`` seconds pass."""
+        time.sleep(timeout)
 
     def close(self) -> None:
         """Release connections."""
@@ -126,6 +131,8 @@ class PostgresViewDb(ViewDb):
         from psycopg_pool import ConnectionPool
 
         self.schema = schema
+        self.conninfo = conninfo
+        self._listener: Any = None
         options = f"-c search_path={schema}" if schema else ""
         self.pool = ConnectionPool(
             conninfo,
@@ -140,7 +147,24 @@ class PostgresViewDb(ViewDb):
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield SqlCursor(cur, self.dialect)
 
+    def wait_for_events(self, timeout: float, channel: str = "careledger_events") -> None:
+        """Wake on the event store's NOTIFY (sent on every insert), or poll after ``timeout``."""
+        import psycopg
+        from psycopg import sql
+
+        try:
+            if self._listener is None or self._listener.closed:
+                self._listener = psycopg.connect(self.conninfo, autocommit=True)
+                self._listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                pass
+        except psycopg.Error:
+            self._listener = None  # the database went away: poll, and listen again later
+            time.sleep(timeout)
+
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self.pool.close()
 
 

@@ -127,16 +127,24 @@ class Runner:
                 on_page(count)
         return total
 
-    def follow(self, interval: float = 1.0, until: Event | None = None) -> None:
-        """Keep catching up (a worker process); polls every ``interval`` seconds when idle."""
+    def follow(
+        self,
+        interval: float = 1.0,
+        until: Event | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> None:
+        """Keep catching up (a worker process). Woken by the store's notifications on
+        PostgreSQL; polls every ``interval`` seconds otherwise and as a fallback."""
         until = until or Event()
         while not until.is_set():
             try:
-                if self.catch_up():
+                if self.catch_up(on_page=on_page):
                     continue
             except Exception as error:  # keep the worker alive through a database restart
                 log.warning("projections.catch_up_failed", error=type(error).__name__)
-            until.wait(interval)
+                until.wait(interval)
+                continue
+            self.db.wait_for_events(interval)
 
     def rebuild(self, names: Sequence[str], on_page: Callable[[int], None] | None = None) -> int:
         """Drop the named views (refs is rebuilt with them), recreate them empty, catch up."""
@@ -155,9 +163,10 @@ class Runner:
         return self.app.recorder.max_notification_id() or 0
 
     def wait_until_caught_up(self, timeout: float = 10.0) -> None:
+        """Wait (without projecting) until some worker has brought every view to the head."""
         deadline = time.monotonic() + timeout
         head = self.head()
         while min(self.positions().values()) < head:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"views did not reach position {head}")
-            self.catch_up()
+            time.sleep(0.02)

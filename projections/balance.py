@@ -1,0 +1,279 @@
+"""One budget's balance: a pure, incremental fold of its events, mirroring ``PersonalBudget``.
+
+``apply`` takes the balance so far (``None`` before the budget's first event) and one of the
+budget's events, and returns the new balance; it never changes its input. The budget balances
+view folds each page of events with it, and ``balance_of`` replays a budget's stored events with
+it, so the two always agree. The aggregate is the reference: every figure is computed exactly as
+``PersonalBudget`` computes it.
+
+Two times (DESIGN.md §3): ``balance_of(..., stop_position=p)`` counts only what the log held at
+position ``p`` (what was known then); ``effective_on=d`` counts only money events effective on or
+before ``d`` (the balance for that business date). Structural events (opened, deployment, status)
+count whenever they are recorded; an approval or revision counts only from its effective date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from ledger.budget import PersonalBudget
+from ledger.budget_rules import WEEKS_PER_YEAR
+from ledger.errors import BudgetNotFoundError
+from ledger.values import BudgetStatus, DeploymentKind
+from projections.db import ViewDb
+
+PAYS_CASH = (DeploymentKind.DIRECT_PAYMENT.value, DeploymentKind.MIXED.value)
+
+
+@dataclass(frozen=True)
+class BudgetBalance:
+    """A budget's figures, in pence unless noted. Invoice totals are cumulative: ``approved`` is
+    every invoice charged to the budget, ``paid`` every one settled (approved - paid is owed)."""
+
+    budget_id: str
+    council: str
+    support_reason: str
+    status: str
+    version: int = 0  # the budget's last event folded in
+    deployment: str | None = None  # DeploymentKind value
+    direct_payment_share: int = 0  # annual cash share of a mixed deployment
+    allocated: int = 0
+    contingency: int = 0
+    cash_paid: int = 0
+    dp_spend: int = 0
+    invoices_received: int = 0  # posted, not yet charged or withdrawn
+    invoices_approved: int = 0
+    invoices_paid: int = 0
+    credit_notes: int = 0
+    contributions_weekly_assessed: int | None = None  # None until assessed
+    contributions_received: int = 0
+    surplus_identified: int = 0  # identified, not yet recovered
+    recovered: int = 0
+    refunded: int = 0
+    corrections: int = 0  # pence reversed by corrections
+    drawn: int = 0
+    available: int = 0
+    held: int = 0
+    approved_on: str | None = None
+    ended_on: str | None = None
+    last_review_on: str | None = None
+    weekly_funding: int = 0
+    weeks_of_funding_held: int = 0  # hundredths of a week
+    open_invoices: dict[str, int] = field(default_factory=dict)  # received: id → pence
+
+
+Handler = Callable[[BudgetBalance, Any], dict[str, Any]]
+B = PersonalBudget
+
+
+def _opened(e: PersonalBudget.Opened) -> BudgetBalance:
+    return BudgetBalance(
+        budget_id=str(e.originator_id),
+        council=e.council,
+        support_reason=e.support_reason,
+        status=BudgetStatus.OPENED.value,
+    )
+
+
+def _approved(b: BudgetBalance, e: PersonalBudget.Approved) -> dict[str, Any]:
+    return {
+        "allocated": e.allocation.total_pence,
+        "contingency": e.allocation.contingency_pence,
+        "approved_on": e.effective_on.isoformat(),
+        "status": BudgetStatus.ACTIVE.value,
+    }
+
+
+def _revised(b: BudgetBalance, e: PersonalBudget.Revised) -> dict[str, Any]:
+    return {"allocated": e.allocation.total_pence, "contingency": e.allocation.contingency_pence}
+
+
+def _deployed(b: BudgetBalance, e: PersonalBudget.DeploymentChosen) -> dict[str, Any]:
+    return {
+        "deployment": e.deployment.kind,
+        "direct_payment_share": e.deployment.direct_payment_pence,
+    }
+
+
+def _corrected(b: BudgetBalance, e: PersonalBudget.Corrected) -> dict[str, Any]:
+    """As ``PersonalBudget._corrected``: reverse (part of) a cash payment, receipt or spend."""
+    pence = e.amount_pence
+    changes: dict[str, Any] = {"corrections": b.corrections + pence}
+    if e.entry_type == "CashPaymentIssued":
+        changes.update(cash_paid=b.cash_paid - pence, drawn=b.drawn - pence)
+    elif e.entry_type == "ContributionReceived":
+        changes["contributions_received"] = b.contributions_received - pence
+    else:
+        changes["dp_spend"] = b.dp_spend - pence
+    return changes
+
+
+def _recovered(b: BudgetBalance, e: PersonalBudget.SurplusRecovered) -> dict[str, Any]:
+    return {
+        "surplus_identified": b.surplus_identified - e.refunded_pence - e.recovered_pence,
+        "refunded": b.refunded + e.refunded_pence,
+        "recovered": b.recovered + e.recovered_pence,
+    }
+
+
+def _invoice_received(b: BudgetBalance, e: PersonalBudget.InvoiceReceived) -> dict[str, Any]:
+    return {"open_invoices": {**b.open_invoices, e.invoice_id: e.amount_pence}}
+
+
+def _without(b: BudgetBalance, invoice_id: str) -> dict[str, int]:
+    return {k: v for k, v in b.open_invoices.items() if k != invoice_id}
+
+
+def _invoice_charged(b: BudgetBalance, e: PersonalBudget.InvoiceCharged) -> dict[str, Any]:
+    return {
+        "open_invoices": _without(b, e.invoice_id),
+        "invoices_approved": b.invoices_approved + e.amount_pence,
+        "drawn": b.drawn + e.amount_pence,
+    }
+
+
+def _invoice_credited(b: BudgetBalance, e: PersonalBudget.InvoiceCredited) -> dict[str, Any]:
+    return {"credit_notes": b.credit_notes + e.amount_pence, "drawn": b.drawn - e.amount_pence}
+
+
+HANDLERS: dict[type[Any], Handler] = {
+    B.Approved: _approved,
+    B.Revised: _revised,
+    B.DeploymentChosen: _deployed,
+    B.Suspended: lambda b, e: {"status": BudgetStatus.SUSPENDED.value},
+    B.Resumed: lambda b, e: {"status": BudgetStatus.ACTIVE.value},
+    B.Ended: lambda b, e: {
+        "status": BudgetStatus.ENDED.value,
+        "ended_on": e.effective_on.isoformat(),
+    },
+    B.Reviewed: lambda b, e: {"last_review_on": e.effective_on.isoformat()},
+    B.CashPaymentIssued: lambda b, e: {
+        "cash_paid": b.cash_paid + e.amount_pence,
+        "drawn": b.drawn + e.amount_pence,
+    },
+    B.DirectPaymentSpendReported: lambda b, e: {"dp_spend": b.dp_spend + e.amount_pence},
+    B.ContributionAssessed: lambda b, e: {"contributions_weekly_assessed": e.weekly_pence},
+    B.ContributionReceived: lambda b, e: {
+        "contributions_received": b.contributions_received + e.amount_pence
+    },
+    B.SurplusIdentified: lambda b, e: {"surplus_identified": b.surplus_identified + e.amount_pence},
+    B.SurplusRecovered: _recovered,
+    B.Corrected: _corrected,
+    B.InvoiceReceived: _invoice_received,
+    B.InvoiceCharged: _invoice_charged,
+    B.InvoiceWithdrawn: lambda b, e: {"open_invoices": _without(b, e.invoice_id)},
+    B.InvoiceSettled: lambda b, e: {"invoices_paid": b.invoices_paid + e.amount_pence},
+    B.InvoiceCredited: _invoice_credited,
+}
+
+# Events that count whenever they are recorded, whatever their effective date.
+STRUCTURAL: tuple[type[Any], ...] = (
+    B.Opened,
+    B.DeploymentChosen,
+    B.Suspended,
+    B.Resumed,
+    B.Ended,
+)
+
+
+def _derived(b: BudgetBalance) -> BudgetBalance:
+    """The figures that follow from the others, as the aggregate's properties compute them."""
+    held = b.cash_paid - b.dp_spend - b.recovered - b.refunded
+    if b.deployment in PAYS_CASH:
+        weekly = (b.direct_payment_share or b.allocated) // WEEKS_PER_YEAR
+    else:
+        weekly = b.allocated // WEEKS_PER_YEAR
+    return dataclasses.replace(
+        b,
+        invoices_received=sum(b.open_invoices.values()),
+        available=b.allocated - b.drawn,
+        held=held,
+        weekly_funding=weekly,
+        weeks_of_funding_held=held * 100 // weekly if weekly else 0,
+    )
+
+
+def apply(balance: BudgetBalance | None, event: Any) -> BudgetBalance:
+    """The balance after one more of the budget's events (``None`` before the first)."""
+    if balance is None:
+        if not isinstance(event, PersonalBudget.Opened):
+            raise ValueError(f"a budget's first event is Opened, not {type(event).__qualname__}")
+        return _derived(dataclasses.replace(_opened(event), version=event.originator_version))
+    handler = HANDLERS.get(type(event))
+    changes = handler(balance, event) if handler else {}
+    return _derived(dataclasses.replace(balance, version=event.originator_version, **changes))
+
+
+def counts_on(event: Any, effective_on: date | None) -> bool:
+    """Whether an event counts in a balance for the business date ``effective_on``."""
+    if effective_on is None or isinstance(event, STRUCTURAL):
+        return True
+    return bool(event.effective_on <= effective_on)
+
+
+def replay(events: Sequence[Any], effective_on: date | None = None) -> BudgetBalance:
+    """Fold a budget's events, first to last, keeping those that count on ``effective_on``."""
+    if not events:
+        raise ValueError("a budget has at least its Opened event")
+    balance = apply(None, events[0])
+    for event in events[1:]:
+        if counts_on(event, effective_on):
+            balance = apply(balance, event)
+    return balance
+
+
+def version_at(db: ViewDb, budget_id: str, stop_position: int) -> int:
+    """The budget's last version recorded at or before ``stop_position`` (0 if none), from the
+    audit view, which must have caught up to ``stop_position``."""
+    tracked = db.query("SELECT position FROM careledger_view_tracking WHERE view = 'audit'")
+    if not tracked or int(tracked[0]["position"]) < stop_position:
+        raise LookupError(f"the audit view has not reached position {stop_position}")
+    rows = db.query(
+        "SELECT MAX(version) AS version FROM v_audit WHERE aggregate_id = ? AND position <= ?",
+        (budget_id, stop_position),
+    )
+    return int(rows[0]["version"] or 0)
+
+
+def balance_of(
+    app: Any,
+    budget_id: str | UUID,
+    *,
+    stop_position: int | None = None,
+    effective_on: date | None = None,
+    db: ViewDb | None = None,
+) -> BudgetBalance:
+    """Replay one budget's stored events: its balance as known at ``stop_position`` (default:
+    now) for the business date ``effective_on`` (default: every event recorded).
+
+    ``stop_position`` is a log position; it is mapped to the budget's version through the audit
+    view (``v_audit``) in ``db``, so ``db`` is required with it.
+    """
+    uid = _uuid(budget_id)
+    max_version: int | None = None
+    if stop_position is not None:
+        if db is None:
+            raise ValueError("stop_position needs the views' database (db) to find the version")
+        max_version = version_at(db, str(uid), stop_position)
+        if max_version == 0:
+            raise BudgetNotFoundError("no such budget at that position", budget_id=str(uid))
+    events = list(app.events.get(uid, lte=max_version))
+    if not events or not isinstance(events[0], PersonalBudget.Opened):
+        raise BudgetNotFoundError("no such budget", budget_id=str(uid))
+    return replay(events, effective_on)
+
+
+def _uuid(budget_id: str | UUID) -> UUID:
+    if isinstance(budget_id, UUID):
+        return budget_id
+    try:
+        return UUID(str(budget_id))
+    except ValueError:
+        raise BudgetNotFoundError(
+            "budget_id is not a valid id", budget_id=str(budget_id)[:80]
+        ) from None

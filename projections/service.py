@@ -1,0 +1,82 @@
+"""Wiring: the ledger, its views' database and the runner, embedded (inline) or as a worker.
+
+Inline (the embedded default): each saved command catches the views up before it returns, so a
+write is visible in the views at once (read-your-writes). Worker: ``careledger project --follow``
+runs the same runner in its own process; the API then reads views that may lag by a moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import Recording
+
+from ledger.application import CareLedger
+from projections.db import ViewDb, open_view_db
+from projections.runner import Runner, View
+from projections.views.audit import AuditView
+from projections.views.journal import JournalView
+
+log = structlog.get_logger()
+
+
+def all_views() -> list[View]:
+    """Every view, in the order the runner applies them."""
+    views: list[View] = [JournalView(), AuditView()]
+    views.extend(_optional_views())
+    return views
+
+
+def _optional_views() -> list[View]:
+    found: list[View] = []
+    for module, cls in (
+        ("projections.views.balances", "BalancesView"),
+        ("projections.views.invoices", "InvoicesView"),
+        ("projections.views.spend", "SpendByProviderView"),
+        ("projections.views.progress", "ProgressView"),
+        ("projections.views.exceptions", "ExceptionsView"),
+    ):
+        try:
+            found.append(getattr(__import__(module, fromlist=[cls]), cls)())
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+class InlineLedger(CareLedger):
+    """A CareLedger that catches its views up after every save (embedded mode)."""
+
+    name = "CareLedger"  # the library names the events table after the application
+    runner: Runner | None = None
+
+    def _notify(self, recordings: list[Recording[Any]]) -> None:
+        if self.runner is None:
+            return
+        try:
+            self.runner.catch_up()
+        except Exception as error:  # the command is saved; the views catch up next time
+            log.warning("projections.inline_catch_up_failed", error=type(error).__name__)
+
+
+class LedgerService:
+    """The application, its views' database and the runner, opened together."""
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        inline: bool = True,
+        views: Sequence[View] | None = None,
+    ) -> None:
+        self.app: CareLedger = InlineLedger(database_url) if inline else CareLedger(database_url)
+        self.db: ViewDb = open_view_db(self.app.database_url)
+        self.runner = Runner(self.app, self.db, list(views) if views is not None else all_views())
+        if isinstance(self.app, InlineLedger):
+            self.app.runner = self.runner
+            self.runner.catch_up()
+
+    def close(self) -> None:
+        self.db.close()
+        self.app.close()

@@ -1,0 +1,132 @@
+"""Budget balances: one row per budget, folded from its events with ``projections.balance``.
+
+A page loads the rows of the budgets it touches in one query, folds each budget's events in
+Python and writes each budget once. A row holds every ``BudgetBalance`` field (the budget's open
+invoices as sorted-key JSON), so a row read back equals ``balance_of`` for the same budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ledger.budget import PersonalBudget
+from projections.balance import BudgetBalance, apply
+from projections.db import SqlCursor, ViewDb
+from projections.refs import RefsView
+
+if TYPE_CHECKING:
+    from projections.runner import Item
+
+TABLE = "v_budget_balances"
+COLUMNS = tuple(f.name for f in dataclasses.fields(BudgetBalance))
+TEXT_COLUMNS = (
+    "budget_id", "council", "support_reason", "status", "deployment", "approved_on",
+    "ended_on", "last_review_on", "open_invoices",
+)  # fmt: skip
+NULLABLE = ("deployment", "contributions_weekly_assessed", "approved_on", "ended_on",
+            "last_review_on")  # fmt: skip
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def _ddl() -> str:
+    columns = []
+    for name in COLUMNS:
+        kind = "TEXT" if name in TEXT_COLUMNS else "BIGINT"
+        null = "" if name in NULLABLE else " NOT NULL"
+        columns.append(f"{name} {kind}{null}")
+    return f"CREATE TABLE IF NOT EXISTS {TABLE} ({', '.join(columns)}, PRIMARY KEY (budget_id))"
+
+
+def _upsert() -> str:
+    marks = ", ".join("?" * len(COLUMNS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "budget_id")
+    return (
+        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        f" ON CONFLICT (budget_id) DO UPDATE SET {updates}"
+    )
+
+
+UPSERT = _upsert()
+
+
+def to_row(balance: BudgetBalance) -> tuple[Any, ...]:
+    values = dataclasses.asdict(balance)
+    values["open_invoices"] = json.dumps(balance.open_invoices, sort_keys=True)
+    return tuple(values[c] for c in COLUMNS)
+
+
+def from_row(row: dict[str, Any]) -> BudgetBalance:
+    values = {c: row[c] for c in COLUMNS}
+    values["open_invoices"] = json.loads(row["open_invoices"])
+    return BudgetBalance(**values)
+
+
+class BalancesView:
+    name = "balances"
+    tables: tuple[str, ...] = (TABLE,)
+
+    def create(self, cur: SqlCursor) -> None:
+        cur.execute(_ddl())
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_council ON {TABLE} (council, budget_id)")
+
+    def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
+        events: dict[str, list[Any]] = {}
+        for item in items:
+            if isinstance(item.event, PersonalBudget.Event):
+                events.setdefault(str(item.event.originator_id), []).append(item.event)
+        if not events:
+            return
+        current = self.load(cur, list(events))
+        rows = []
+        for budget_id, budget_events in events.items():
+            balance = current.get(budget_id)
+            for event in budget_events:
+                balance = apply(balance, event)
+            if balance is not None:
+                rows.append(to_row(balance))
+        cur.executemany(UPSERT, rows)
+
+    @staticmethod
+    def load(cur: SqlCursor, budget_ids: list[str]) -> dict[str, BudgetBalance]:
+        marks = ", ".join("?" * len(budget_ids))
+        rows = cur.execute(
+            f"SELECT * FROM {TABLE} WHERE budget_id IN ({marks})",  # noqa: S608
+            budget_ids,
+        ).fetchall()
+        return {r["budget_id"]: from_row(r) for r in rows}
+
+
+def _as_dict(row: dict[str, Any]) -> dict[str, Any]:
+    return dataclasses.asdict(from_row(row))
+
+
+def get_balance(db: ViewDb, budget_id: str) -> dict[str, Any] | None:
+    """The budget's row as a dict of ``BudgetBalance`` fields, or None if the view has none."""
+    rows = db.query(f"SELECT * FROM {TABLE} WHERE budget_id = ?", (budget_id,))  # noqa: S608
+    return _as_dict(rows[0]) if rows else None
+
+
+def list_balances(
+    db: ViewDb,
+    council: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    after_budget_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Balances in budget id order; pass the last row's ``budget_id`` to get the next page."""
+    where, params = [], []
+    if council is not None:
+        where.append("council = ?")
+        params.append(council)
+    if after_budget_id is not None:
+        where.append("budget_id > ?")
+        params.append(after_budget_id)
+    sql = f"SELECT * FROM {TABLE}"  # noqa: S608
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY budget_id LIMIT ?"
+    rows = db.query(sql, [*params, max(1, min(limit, MAX_LIMIT))])
+    return [_as_dict(r) for r in rows]
