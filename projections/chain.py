@@ -16,7 +16,12 @@ GENESIS = "0" * 64
 
 def canonical_bytes(n: Notification) -> bytes:
     head = f"{n.id}\x1f{n.originator_id}\x1f{n.originator_version}\x1f{n.topic}\x1f"
-    return head.encode() + bytes(n.state)
+    state: object = n.state
+    if isinstance(state, bytes | bytearray | memoryview):
+        return head.encode() + bytes(state)
+    # The library stores bytes; anything else was written behind its back. Hash it marked as
+    # such, so it can never match the chain of the bytes it replaced.
+    return head.encode() + b"\x00not-bytes\x00" + str(state).encode()
 
 
 def next_hash(previous_hex: str, n: Notification) -> str:

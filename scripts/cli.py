@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from threading import Event
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from api.settings import get_settings
+from projections.service import LedgerService
+from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
 
 app = typer.Typer(
-    help="CareLedger: an event-sourced ledger for personal budgets in adult social care."
+    help="CareLedger: an event-sourced ledger for personal budgets in adult social care.",
+    no_args_is_help=True,
 )
+console = Console(stderr=True)
 
 DatabaseUrl = Annotated[
     str | None, typer.Option("--database-url", help="Overrides CARELEDGER_DATABASE_URL.")
 ]
+JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
 
-@app.callback()
-def main() -> None:
-    """CareLedger's command line."""
+@contextmanager
+def open_service(database_url: str | None, *, inline: bool = False) -> Iterator[LedgerService]:
+    service = LedgerService(database_url or get_settings().database_url, inline=inline)
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Any]:
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 @app.command()
@@ -38,3 +64,94 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"CareLedger on http://{bind_host}:{bind_port}  (health: /healthz, docs: /docs)")
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_config=None)
+
+
+@app.command()
+def project(
+    follow: Annotated[bool, typer.Option(help="Keep running as a worker process.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 1.0,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Catch every view up with the event log (``--follow``: run as a projection worker)."""
+    with open_service(database_url) as service:
+        runner = service.runner
+        behind = runner.head() - min(runner.positions().values())
+        with progress_bar("projecting", behind) as advance:
+            done = runner.catch_up(on_page=advance)
+        console.print(f"views at position {runner.head()} ({done} events applied)")
+        if follow:
+            stop = Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            console.print("following the log; Ctrl-C to stop")
+            runner.follow(interval=interval, until=stop)
+
+
+@app.command()
+def rebuild(
+    view: Annotated[
+        list[str] | None, typer.Argument(help="Views to rebuild (default: all).")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Drop views and rebuild them from the event log."""
+    with open_service(database_url) as service:
+        runner = service.runner
+        names = view or [v.name for v in runner.views]
+        unknown = sorted(set(names) - {v.name for v in runner.views})
+        if unknown:
+            console.print(f"[red]no such view: {', '.join(unknown)}[/red]")
+            raise typer.Exit(2)
+        with progress_bar("rebuilding", runner.head()) as advance:
+            runner.rebuild(names, on_page=advance)
+        console.print(f"rebuilt {', '.join(names)} to position {runner.head()}")
+
+
+@app.command(name="verify")
+def verify_command(
+    checkpoint: Annotated[
+        str | None, typer.Option(help="A checkpoint JSON file the log must still extend.")
+    ] = None,
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute the hash chain, check the trial balance and every view; exit 1 on any failure."""
+    with open_service(database_url) as service:
+        caught_up = catch_up_check(service)
+        with progress_bar("verifying", service.runner.head()) as advance:
+            report = verify(service.app, service.runner, on_event=lambda: advance(1))
+        report.checks.insert(0, caught_up)
+        if checkpoint:
+            with open(checkpoint, encoding="utf-8") as f:
+                report.checks.append(check_extends(service.app, Checkpoint(**json.load(f))))
+    if json_out:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        table = Table("check", "result", "first bad position", "detail")
+        for c in report.checks:
+            mark = "[green]ok[/green]" if c.ok else "[red]FAILED[/red]"
+            table.add_row(c.name, mark, str(c.first_bad_position or ""), c.detail)
+        Console().print(table)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def catch_up_check(service: LedgerService) -> Check:
+    """Bring the views to the head first; a log that cannot be read back is itself a finding."""
+    try:
+        service.runner.catch_up()
+    except Exception as error:
+        return Check("catch-up", False, f"the log cannot be projected: {type(error).__name__}")
+    return Check("catch-up", True, f"views at position {service.runner.head()}")
+
+
+@app.command(name="checkpoint")
+def checkpoint_command(database_url: DatabaseUrl = None) -> None:
+    """Print a checkpoint (log size, head hash, time) to keep and verify against later."""
+    with open_service(database_url) as service:
+        point = take_checkpoint(service.app)
+    typer.echo(json.dumps(vars(point), indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

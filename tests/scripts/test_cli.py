@@ -1,0 +1,84 @@
+"""The command line's projection commands, run in-process against real stores."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.application import CareLedger
+from scripts.cli import app
+from tests.integration.test_backends import run_scenario
+from tests.support import World
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def loaded_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'careledger.db'}"
+    ledger = CareLedger(url)
+    run_scenario(World(ledger).setup(pool_pence=50_000_00))
+    ledger.close()
+    return url
+
+
+def test_project_catches_every_view_up(loaded_url: str) -> None:
+    result = runner.invoke(app, ["project", "--database-url", loaded_url])
+
+    assert result.exit_code == 0, result.output
+    assert "views at position 47 (47 events applied)" in result.output
+
+
+def test_verify_passes_then_exits_1_naming_the_tampered_position(loaded_url: str) -> None:
+    clean = runner.invoke(app, ["verify", "--json", "--database-url", loaded_url])
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.stdout)["ok"] is True
+
+    path = loaded_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM stored_events WHERE rowid = 30")
+    tampered = runner.invoke(app, ["verify", "--json", "--database-url", loaded_url])
+
+    assert tampered.exit_code == 1
+    chain = next(c for c in json.loads(tampered.stdout)["checks"] if c["name"] == "hash-chain")
+    assert chain["first_bad_position"] == 30
+
+
+def test_a_checkpoint_file_is_checked_on_verify(loaded_url: str, tmp_path: Path) -> None:
+    taken = runner.invoke(app, ["checkpoint", "--database-url", loaded_url])
+    assert taken.exit_code == 0, taken.output
+    (tmp_path / "cp.json").write_text(taken.stdout)
+
+    result = runner.invoke(
+        app,
+        [
+            "verify",
+            "--json",
+            "--checkpoint",
+            str(tmp_path / "cp.json"),
+            "--database-url",
+            loaded_url,
+        ],
+    )
+
+    checks = {c["name"]: c["ok"] for c in json.loads(result.stdout)["checks"]}
+    assert result.exit_code == 0 and checks["checkpoint"] is True
+
+
+def test_rebuild_refuses_an_unknown_view(loaded_url: str) -> None:
+    result = runner.invoke(app, ["rebuild", "nonsense", "--database-url", loaded_url])
+
+    assert result.exit_code == 2
+    assert "no such view: nonsense" in result.output
+
+
+def test_rebuild_of_one_view_keeps_verification_green(loaded_url: str) -> None:
+    assert runner.invoke(app, ["rebuild", "audit", "--database-url", loaded_url]).exit_code == 0
+
+    result = runner.invoke(app, ["verify", "--json", "--database-url", loaded_url])
+
+    assert result.exit_code == 0, result.output
