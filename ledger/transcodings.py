@@ -42,8 +42,13 @@ class DataclassAsDict(Transcoding):
         return {f: getattr(obj, f) for f in self._fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return self.type(**values)
+        """Rebuild without re-running validation: stored values were checked when written,
+        and replay must read back exactly what was stored (and fast)."""
+        obj: Any = object.__new__(self.type)
+        for name in self._fields:
+            value = data[name]
+            object.__setattr__(obj, name, tuple(value) if isinstance(value, list) else value)
+        return obj
 
 
 STORED_VALUE_TYPES: dict[str, type[Any]] = {

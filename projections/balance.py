@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
 from ledger.budget_rules import WEEKS_PER_YEAR
 from ledger.errors import BudgetNotFoundError
@@ -28,6 +29,11 @@ from ledger.values import BudgetStatus, DeploymentKind
 from projections.db import ViewDb
 
 PAYS_CASH = (DeploymentKind.DIRECT_PAYMENT.value, DeploymentKind.MIXED.value)
+
+
+def _derived() -> Any:
+    """A figure computed from the others (in ``__post_init__``), never passed in."""
+    return field(init=False, default=0)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class BudgetBalance:
     contingency: int = 0
     cash_paid: int = 0
     dp_spend: int = 0
-    invoices_received: int = 0  # posted, not yet charged or withdrawn
+    invoices_received: int = _derived()  # posted, not yet charged or withdrawn
     invoices_approved: int = 0
     invoices_paid: int = 0
     credit_notes: int = 0
@@ -57,14 +63,31 @@ class BudgetBalance:
     refunded: int = 0
     corrections: int = 0  # pence reversed by corrections
     drawn: int = 0
-    available: int = 0
-    held: int = 0
+    available: int = _derived()
+    held: int = _derived()
     approved_on: str | None = None
     ended_on: str | None = None
     last_review_on: str | None = None
-    weekly_funding: int = 0
-    weeks_of_funding_held: int = 0  # hundredths of a week
+    weekly_funding: int = _derived()
+    weeks_of_funding_held: int = _derived()  # hundredths of a week
     open_invoices: dict[str, int] = field(default_factory=dict)  # received: id → pence
+
+    def __post_init__(self) -> None:
+        """The derived figures, as the aggregate's properties compute them."""
+        held = self.cash_paid - self.dp_spend - self.recovered - self.refunded
+        if self.deployment in PAYS_CASH:
+            weekly = (self.direct_payment_share or self.allocated) // WEEKS_PER_YEAR
+        else:
+            weekly = self.allocated // WEEKS_PER_YEAR
+        derived = {
+            "invoices_received": sum(self.open_invoices.values()),
+            "available": self.allocated - self.drawn,
+            "held": held,
+            "weekly_funding": weekly,
+            "weeks_of_funding_held": held * 100 // weekly if weekly else 0,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 Handler = Callable[[BudgetBalance, Any], dict[str, Any]]
@@ -181,32 +204,15 @@ STRUCTURAL: tuple[type[Any], ...] = (
 )
 
 
-def _derived(b: BudgetBalance) -> BudgetBalance:
-    """The figures that follow from the others, as the aggregate's properties compute them."""
-    held = b.cash_paid - b.dp_spend - b.recovered - b.refunded
-    if b.deployment in PAYS_CASH:
-        weekly = (b.direct_payment_share or b.allocated) // WEEKS_PER_YEAR
-    else:
-        weekly = b.allocated // WEEKS_PER_YEAR
-    return dataclasses.replace(
-        b,
-        invoices_received=sum(b.open_invoices.values()),
-        available=b.allocated - b.drawn,
-        held=held,
-        weekly_funding=weekly,
-        weeks_of_funding_held=held * 100 // weekly if weekly else 0,
-    )
-
-
 def apply(balance: BudgetBalance | None, event: Any) -> BudgetBalance:
     """The balance after one more of the budget's events (``None`` before the first)."""
     if balance is None:
         if not isinstance(event, PersonalBudget.Opened):
             raise ValueError(f"a budget's first event is Opened, not {type(event).__qualname__}")
-        return _derived(dataclasses.replace(_opened(event), version=event.originator_version))
+        return dataclasses.replace(_opened(event), version=event.originator_version)
     handler = HANDLERS.get(type(event))
     changes = handler(balance, event) if handler else {}
-    return _derived(dataclasses.replace(balance, version=event.originator_version, **changes))
+    return dataclasses.replace(balance, version=event.originator_version, **changes)
 
 
 def counts_on(event: Any, effective_on: date | None) -> bool:
@@ -241,7 +247,7 @@ def version_at(db: ViewDb, budget_id: str, stop_position: int) -> int:
 
 
 def balance_of(
-    app: Any,
+    app: CareLedger,
     budget_id: str | UUID,
     *,
     stop_position: int | None = None,
@@ -251,8 +257,10 @@ def balance_of(
     """Replay one budget's stored events: its balance as known at ``stop_position`` (default:
     now) for the business date ``effective_on`` (default: every event recorded).
 
-    ``stop_position`` is a log position; it is mapped to the budget's version through the audit
-    view (``v_audit``) in ``db``, so ``db`` is required with it.
+    ``stop_position`` is a log position (what callers of *as at* hold, e.g. from
+    ``asat.position_at``); the budget's version at that position comes from the audit view
+    (``v_audit``) in ``db``, so ``db`` is required with it. The events themselves always come
+    from the event store, never from a view.
     """
     uid = _uuid(budget_id)
     max_version: int | None = None

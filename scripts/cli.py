@@ -155,3 +155,26 @@ def checkpoint_command(database_url: DatabaseUrl = None) -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+@app.command()
+def bench(
+    events: Annotated[int, typer.Option(help="About how many events to load per store.")] = 50_000,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL URL to bench beside SQLite (a fresh schema is used)."),
+    ] = None,
+    output: Annotated[str, typer.Option(help="Where to write the JSON results.")] = "bench-results",
+) -> None:
+    """Measure speed against baselines in the same run; write JSON and print a table."""
+    from scripts.bench_run import run_bench
+
+    results = run_bench(events, postgres_url, output, console)
+    table = Table("store", "figure", "value", "baseline", "ratio", "target")
+    for store, r in results["stores"].items():
+        table.add_row(store, "catch-up ev/s", str(r["catch_up_events_per_s"]),
+                      f"raw read {r['raw_read_events_per_s']}", str(r["catch_up_ratio"]), "≥ 0.5")  # fmt: skip
+        table.add_row(store, "verify ev/s", str(r["verify_events_per_s"]),
+                      f"sha256 {r['sha256_events_per_s']}", str(r["verify_ratio"]), "—")  # fmt: skip
+    Console().print(table)
+    console.print(f"written to {results['path']}")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 TABLE = "v_budget_balances"
 COLUMNS = tuple(f.name for f in dataclasses.fields(BudgetBalance))
+STORED = tuple(f.name for f in dataclasses.fields(BudgetBalance) if f.init)  # the rest derive
 TEXT_COLUMNS = (
     "budget_id", "council", "support_reason", "status", "deployment", "approved_on",
     "ended_on", "last_review_on", "open_invoices",
@@ -54,13 +55,16 @@ UPSERT = _upsert()
 
 
 def to_row(balance: BudgetBalance) -> tuple[Any, ...]:
-    values = dataclasses.asdict(balance)
-    values["open_invoices"] = json.dumps(balance.open_invoices, sort_keys=True)
-    return tuple(values[c] for c in COLUMNS)
+    return tuple(
+        json.dumps(balance.open_invoices, sort_keys=True)
+        if c == "open_invoices"
+        else getattr(balance, c)
+        for c in COLUMNS
+    )
 
 
 def from_row(row: dict[str, Any]) -> BudgetBalance:
-    values = {c: row[c] for c in COLUMNS}
+    values = {c: row[c] for c in STORED}
     values["open_invoices"] = json.loads(row["open_invoices"])
     return BudgetBalance(**values)
 
@@ -101,7 +105,8 @@ class BalancesView:
 
 
 def _as_dict(row: dict[str, Any]) -> dict[str, Any]:
-    return dataclasses.asdict(from_row(row))
+    """The stored row as it is (derived figures too), its open invoices decoded."""
+    return {**{c: row[c] for c in COLUMNS}, "open_invoices": json.loads(row["open_invoices"])}
 
 
 def get_balance(db: ViewDb, budget_id: str) -> dict[str, Any] | None:

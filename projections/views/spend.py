@@ -1,0 +1,152 @@
+"""Spend by provider: per council, provider and service month, invoices by stage, counts and pence.
+
+Each measure counts the invoices that ever reached that stage (an invoice disputed and later
+approved counts in both), in the month its service period starts; ``credited`` counts credit
+notes. A page adds up its deltas in Python and writes each (council, provider, month) once.
+The view keeps each invoice's amount (``v_spend_invoices``) for the events that do not carry it
+(disputes and rejections), so it never depends on another view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ledger.invoice import Invoice
+from projections.db import SqlCursor, ViewDb
+from projections.refs import RefsView
+
+if TYPE_CHECKING:
+    from projections.runner import Item
+
+TABLE = "v_spend_by_provider"
+KEY = ("council", "provider", "month")
+MEASURES = ("invoiced", "flagged", "approved", "disputed", "rejected", "paid", "credited")
+AMOUNTS = tuple(f"{m}_{unit}" for m in MEASURES for unit in ("count", "pence"))
+COLUMNS = KEY + AMOUNTS
+
+Key = tuple[str, str, str]
+
+
+def _ddl() -> str:
+    amounts = ", ".join(f"{c} BIGINT NOT NULL" for c in AMOUNTS)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (council TEXT NOT NULL, provider TEXT NOT NULL,"
+        f" month TEXT NOT NULL, {amounts}, PRIMARY KEY (council, provider, month))"
+    )
+
+
+def _upsert() -> str:
+    marks = ", ".join("?" * len(COLUMNS))
+    adds = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in AMOUNTS)
+    return (
+        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        f" ON CONFLICT (council, provider, month) DO UPDATE SET {adds}"
+    )
+
+
+UPSERT = _upsert()
+INVOICES_DDL = (
+    "CREATE TABLE IF NOT EXISTS v_spend_invoices (invoice_id TEXT PRIMARY KEY,"
+    " amount_pence BIGINT NOT NULL)"
+)
+
+
+class SpendByProviderView:
+    name = "spend"
+    tables: tuple[str, ...] = (TABLE, "v_spend_invoices")
+
+    def create(self, cur: SqlCursor) -> None:
+        cur.execute(_ddl())
+        cur.execute(INVOICES_DDL)
+
+    def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
+        events = [i.event for i in items if isinstance(i.event, Invoice.Event)]
+        if not events:
+            return
+        posted = {
+            str(e.originator_id): e.amount_pence for e in events if isinstance(e, Invoice.Posted)
+        }
+        amounts = {**self.amounts(cur, events, posted), **posted}
+        deltas: dict[Key, dict[str, int]] = {}
+        for event in events:
+            measures = _measures(event, amounts)
+            if measures:
+                ref = refs.get(event.originator_id)
+                key = (str(ref.council), str(ref.provider), str(ref.service_month))
+                totals = deltas.setdefault(key, dict.fromkeys(AMOUNTS, 0))
+                for measure, pence in measures:
+                    totals[f"{measure}_count"] += 1
+                    totals[f"{measure}_pence"] += pence
+        cur.executemany(
+            "INSERT INTO v_spend_invoices (invoice_id, amount_pence) VALUES (?, ?)",
+            list(posted.items()),
+        )
+        cur.executemany(UPSERT, [(*k, *(d[c] for c in AMOUNTS)) for k, d in deltas.items()])
+
+    @staticmethod
+    def amounts(cur: SqlCursor, events: list[Any], posted: dict[str, int]) -> dict[str, int]:
+        """The amounts of invoices posted in earlier pages that this page disputes or rejects."""
+        wanted = sorted(
+            {
+                str(e.originator_id)
+                for e in events
+                if isinstance(e, Invoice.Disputed | Invoice.Rejected)
+                and str(e.originator_id) not in posted
+            }
+        )
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        rows = cur.execute(
+            f"SELECT invoice_id, amount_pence FROM v_spend_invoices"  # noqa: S608
+            f" WHERE invoice_id IN ({marks})",
+            wanted,
+        ).fetchall()
+        return {r["invoice_id"]: int(r["amount_pence"]) for r in rows}
+
+
+def _measures(event: Any, amounts: dict[str, int]) -> list[tuple[str, int]]:
+    """The (measure, pence) pairs one invoice event adds to its provider's month."""
+    if isinstance(event, Invoice.Posted):
+        flagged = [("flagged", event.amount_pence)] if event.flags else []
+        return [("invoiced", event.amount_pence), *flagged]
+    if isinstance(event, Invoice.Disputed | Invoice.Rejected):
+        measure = "disputed" if isinstance(event, Invoice.Disputed) else "rejected"
+        return [(measure, amounts[str(event.originator_id)])]
+    if isinstance(event, Invoice.Approved):
+        return [("approved", event.amount_pence)]
+    if isinstance(event, Invoice.Paid):
+        return [("paid", event.amount_pence)]
+    if isinstance(event, Invoice.CreditNoteIssued):
+        return [("credited", event.amount_pence)]
+    return []
+
+
+def spend_by_provider(
+    db: ViewDb,
+    council: str | None = None,
+    month_from: str | None = None,
+    month_to: str | None = None,
+    *,
+    provider: str | None = None,
+    by_month: bool = False,
+) -> list[dict[str, Any]]:
+    """Totals per council and provider over service months ``month_from``..``month_to``
+    ('YYYY-MM', both inclusive); with ``by_month``, one row per month as well."""
+    conditions = [
+        ("council = ?", council),
+        ("provider = ?", provider),
+        ("month >= ?", month_from),
+        ("month <= ?", month_to),
+    ]
+    where = [sql for sql, value in conditions if value is not None]
+    params = [value for _, value in conditions if value is not None]
+    group = "council, provider, month" if by_month else "council, provider"
+    sums = ", ".join(f"CAST(SUM({c}) AS BIGINT) AS {c}" for c in AMOUNTS)
+    sql = f"SELECT {group}, {sums} FROM {TABLE}"  # noqa: S608
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" GROUP BY {group} ORDER BY {group}"
+    rows = db.query(sql, params)
+    return [{**r, **{c: int(r[c]) for c in AMOUNTS}} for r in rows]
