@@ -17,32 +17,27 @@ from ledger.application import CareLedger
 from projections.db import ViewDb, open_view_db
 from projections.runner import Runner, View
 from projections.views.audit import AuditView
+from projections.views.balances import BalancesView
+from projections.views.exceptions import ExceptionsView
+from projections.views.invoices import InvoicesView
 from projections.views.journal import JournalView
+from projections.views.progress import ProgressView
+from projections.views.spend import SpendByProviderView
 
 log = structlog.get_logger()
 
 
 def all_views() -> list[View]:
-    """Every view, in the order the runner applies them."""
-    views: list[View] = [JournalView(), AuditView()]
-    views.extend(_optional_views())
-    return views
-
-
-def _optional_views() -> list[View]:
-    found: list[View] = []
-    for module, cls in (
-        ("projections.views.balances", "BalancesView"),
-        ("projections.views.invoices", "InvoicesView"),
-        ("projections.views.spend", "SpendByProviderView"),
-        ("projections.views.progress", "ProgressView"),
-        ("projections.views.exceptions", "ExceptionsView"),
-    ):
-        try:
-            found.append(getattr(__import__(module, fromlist=[cls]), cls)())
-        except ModuleNotFoundError:
-            continue
-    return found
+    """Every view, in the order the runner applies them (refs always comes first)."""
+    return [
+        JournalView(),
+        AuditView(),
+        BalancesView(),
+        InvoicesView(),
+        SpendByProviderView(),
+        ProgressView(),
+        ExceptionsView(),
+    ]
 
 
 class InlineLedger(CareLedger):

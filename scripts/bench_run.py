@@ -1,4 +1,4 @@
-"""Runs the benchmarks on fresh stores (SQLite in a temporary folder; PostgreSQL in a new schema)."""
+"""Runs the benchmarks on fresh stores: SQLite in a temporary folder, PostgreSQL in a new schema."""
 
 from __future__ import annotations
 

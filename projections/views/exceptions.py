@@ -1,0 +1,258 @@
+"""Exceptions for auditors: what the events show went off the expected path.
+
+Stored, one row per exception at the position of the event that shows it (``seq`` numbers the
+rows of one event): each invoice flag at posting (provider-not-registered, outside-budget-life,
+over-plan, overlapping-period, not-commissioned), ``flag-overridden`` (a flagged invoice approved
+with a reason), ``dispute``, ``correction``, ``surplus-identified``, and ``payment-after-ending``
+(a cash or invoice payment effective after the budget's end date: possible only when the ending
+is back-dated, so it is found when the ending is recorded, or when a payment is).
+
+Computed at query time for a date (``projections.views.exceptions_query``): reviews overdue and
+surplus above the council's threshold. Rows hold short codes and references, never personal data.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ledger.budget import PersonalBudget
+from ledger.invoice import Invoice
+from projections.db import SqlCursor
+from projections.refs import RefsView
+from projections.views.exceptions_query import FLAGS, STORED_KINDS, exceptions
+
+if TYPE_CHECKING:
+    from projections.runner import Item
+
+__all__ = ["STORED_KINDS", "ExceptionsView", "add_months", "exceptions"]
+
+PAYMENTS = (PersonalBudget.CashPaymentIssued, Invoice.Paid)
+CHUNK = 500  # ids per IN list, well inside both dialects' limits on parameters
+FIRST_REVIEW_MONTHS = 6  # review a direct payment within its first 6 months ...
+REVIEW_MONTHS = 12  # ... then at least every 12 months (DP Regulations 2014 reg 7)
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS v_exceptions (position BIGINT NOT NULL, seq INTEGER NOT NULL,"
+    " council TEXT NOT NULL, kind TEXT NOT NULL, budget_id TEXT, invoice_id TEXT, provider TEXT,"
+    " amount_pence BIGINT, effective_on TEXT NOT NULL, detail TEXT NOT NULL,"
+    " PRIMARY KEY (position, seq))",
+    "CREATE INDEX IF NOT EXISTS v_exceptions_council ON v_exceptions (council, position)",
+    "CREATE INDEX IF NOT EXISTS v_exceptions_kind ON v_exceptions (kind, position)",
+    "CREATE INDEX IF NOT EXISTS v_exceptions_invoice ON v_exceptions (invoice_id)",
+    "CREATE TABLE IF NOT EXISTS v_exception_budget_state (budget_id TEXT PRIMARY KEY,"
+    " council TEXT NOT NULL, approved_on TEXT, first_review_due_on TEXT, ended_on TEXT)",
+    "CREATE INDEX IF NOT EXISTS v_exception_budget_state_council"
+    " ON v_exception_budget_state (council, budget_id)",
+    "CREATE TABLE IF NOT EXISTS v_exception_reviews (budget_id TEXT NOT NULL,"
+    " effective_on TEXT NOT NULL, next_due_on TEXT NOT NULL,"
+    " PRIMARY KEY (budget_id, effective_on))",
+    "CREATE TABLE IF NOT EXISTS v_exception_payments (position BIGINT PRIMARY KEY,"
+    " budget_id TEXT NOT NULL, invoice_id TEXT, provider TEXT, amount_pence BIGINT NOT NULL,"
+    " effective_on TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS v_exception_payments_budget"
+    " ON v_exception_payments (budget_id, effective_on)",
+)
+STATE_UPSERT = (
+    "INSERT INTO v_exception_budget_state VALUES (?, ?, ?, ?, ?) ON CONFLICT (budget_id)"
+    " DO UPDATE SET approved_on = COALESCE(excluded.approved_on, v_exception_budget_state"
+    ".approved_on), first_review_due_on = COALESCE(excluded.first_review_due_on,"
+    " v_exception_budget_state.first_review_due_on), ended_on = COALESCE(excluded.ended_on,"
+    " v_exception_budget_state.ended_on)"
+)
+ENDINGS_SQL = (
+    "SELECT budget_id, ended_on FROM v_exception_budget_state"
+    " WHERE ended_on IS NOT NULL AND budget_id IN"
+)
+INSERT_ROW = "INSERT INTO v_exceptions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_PAYMENT = "INSERT INTO v_exception_payments VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_REVIEW = (
+    "INSERT INTO v_exception_reviews VALUES (?, ?, ?) ON CONFLICT (budget_id, effective_on)"
+    " DO NOTHING"
+)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31 August + 6 → 28/29 February)."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class _Page:
+    """One page's writes, buffered; flushed before any read so reads see every earlier event."""
+
+    def __init__(self, cur: SqlCursor) -> None:
+        self.cur = cur
+        self.rows: list[tuple[Any, ...]] = []
+        self.payments: list[tuple[Any, ...]] = []
+        self.ended: dict[str, str] = {}  # budget → ended_on, of ended budgets paid in the page
+        self.flags: dict[str, tuple[str, ...]] = {}  # invoices posted in the page
+        self.seq: dict[int, int] = {}  # position → rows written for it
+
+    def flush(self) -> None:
+        self.cur.executemany(INSERT_ROW, self.rows)
+        self.cur.executemany(INSERT_PAYMENT, self.payments)
+        self.rows, self.payments = [], []
+
+    def add(
+        self, item: Item, kind: str, ref: Any, amount: int | None, detail: str, **kw: Any
+    ) -> None:
+        """A row at the item's position; ``ref`` gives council, budget and provider."""
+        seq = self.seq.get(item.position, 0)
+        self.seq[item.position] = seq + 1
+        self.rows.append(
+            (item.position, seq, ref.council, kind, kw.get("budget_id", ref.budget_id),
+             kw.get("invoice_id"), kw.get("provider", ref.provider), amount,
+             kw.get("effective_on", item.event.effective_on.isoformat()), detail[:120])
+        )  # fmt: skip
+
+    def load_endings(self, items: Sequence[Item], refs: RefsView) -> None:
+        """The end dates of the budgets paid in this page, read in a few queries, not one each."""
+        paid = sorted({_paid_budget(i.event, refs) for i in items if type(i.event) in PAYMENTS})
+        for start in range(0, len(paid), CHUNK):
+            chunk = paid[start : start + CHUNK]
+            marks = ", ".join("?" * len(chunk))  # placeholders only: the ids are parameters
+            sql = f"{ENDINGS_SQL} ({marks})"
+            rows = self.cur.execute(sql, chunk).fetchall()
+            self.ended.update((r["budget_id"], r["ended_on"]) for r in rows)
+
+    def invoice_flags(self, invoice_id: str) -> tuple[str, ...]:
+        if invoice_id not in self.flags:
+            rows = self.cur.execute(
+                "SELECT kind FROM v_exceptions WHERE invoice_id = ? AND kind IN (?, ?, ?, ?, ?)"
+                " ORDER BY position, seq",
+                (invoice_id, *FLAGS),
+            ).fetchall()
+            self.flags[invoice_id] = tuple(r["kind"] for r in rows)
+        return self.flags[invoice_id]
+
+
+def _posted(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    page.flags[str(e.originator_id)] = tuple(e.flags)
+    detail = f"{e.invoice_number} {e.period.start.isoformat()}..{e.period.end.isoformat()}"
+    for flag in e.flags:
+        page.add(item, flag, _ref(refs, e), e.amount_pence, detail, invoice_id=str(e.originator_id))
+
+
+def _approved(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    if e.prov.reason is None:  # a flagged invoice cannot be approved without a reason
+        return
+    flags = page.invoice_flags(str(e.originator_id))
+    if flags:
+        detail = f"{e.prov.reason}: {','.join(flags)}"
+        page.add(item, "flag-overridden", _ref(refs, e), e.amount_pence, detail,
+                 invoice_id=str(e.originator_id))  # fmt: skip
+
+
+def _disputed(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    page.add(item, "dispute", _ref(refs, e), None, str(e.prov.reason),
+             invoice_id=str(e.originator_id))  # fmt: skip
+
+
+def _paid(page: _Page, item: Item, refs: RefsView) -> None:
+    """A cash payment (on the budget) or an invoice payment (on the invoice)."""
+    e = item.event
+    ref = _ref(refs, e)
+    invoice = str(e.originator_id) if isinstance(e, Invoice.Paid) else None
+    budget_id, day = _paid_budget(e, refs), e.effective_on.isoformat()
+    page.payments.append((item.position, budget_id, invoice, ref.provider, e.amount_pence, day))
+    ended = page.ended.get(budget_id)
+    if ended is not None and day > ended:
+        page.add(item, "payment-after-ending", ref, e.amount_pence, f"ended {ended}",
+                 invoice_id=invoice)  # fmt: skip
+
+
+def _ended(page: _Page, item: Item, refs: RefsView) -> None:
+    """Back-dated endings: every payment already recorded with a later effective date."""
+    e, budget_id = item.event, str(item.event.originator_id)
+    ended = e.effective_on.isoformat()
+    page.ended[budget_id] = ended
+    ref = _ref(refs, e)
+    page.cur.execute(STATE_UPSERT, (budget_id, ref.council, None, None, ended))
+    page.flush()
+    payments = page.cur.execute(
+        "SELECT * FROM v_exception_payments WHERE budget_id = ? AND effective_on > ?"
+        " ORDER BY position",
+        (budget_id, ended),
+    ).fetchall()
+    for p in payments:
+        page.add(item, "payment-after-ending", ref, int(p["amount_pence"]),
+                 f"ended {ended}; paid at position {p['position']}", invoice_id=p["invoice_id"],
+                 provider=p["provider"], effective_on=p["effective_on"])  # fmt: skip
+
+
+def _budget_approved(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    due = add_months(e.effective_on, FIRST_REVIEW_MONTHS).isoformat()
+    budget = (str(e.originator_id), _ref(refs, e).council)
+    page.cur.execute(STATE_UPSERT, (*budget, e.effective_on.isoformat(), due, None))
+
+
+def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    due = add_months(e.effective_on, REVIEW_MONTHS).isoformat()
+    page.cur.execute(INSERT_REVIEW, (str(e.originator_id), e.effective_on.isoformat(), due))
+
+
+def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    detail = f"{e.entry_type} v{e.entry_version}: {e.prov.reason}"
+    page.add(item, "correction", _ref(refs, e), e.amount_pence, detail)
+
+
+def _surplus(page: _Page, item: Item, refs: RefsView) -> None:
+    e = item.event
+    detail = f"held {e.held_pence} threshold {e.threshold_pence}"
+    page.add(item, "surplus-identified", _ref(refs, e), e.amount_pence, detail)
+
+
+def _ref(refs: RefsView, event: Any) -> Any:
+    return refs.get(event.originator_id)
+
+
+def _paid_budget(event: Any, refs: RefsView) -> str:
+    return str(refs.get(event.originator_id).budget_id)
+
+
+Handler = Callable[[_Page, "Item", RefsView], None]
+HANDLERS: dict[type[Any], Handler] = {
+    Invoice.Posted: _posted,
+    Invoice.Approved: _approved,
+    Invoice.Disputed: _disputed,
+    Invoice.Paid: _paid,
+    PersonalBudget.CashPaymentIssued: _paid,
+    PersonalBudget.Ended: _ended,
+    PersonalBudget.Approved: _budget_approved,
+    PersonalBudget.Reviewed: _reviewed,
+    PersonalBudget.Corrected: _corrected,
+    PersonalBudget.SurplusIdentified: _surplus,
+}
+
+
+class ExceptionsView:
+    name = "exceptions"
+    tables: tuple[str, ...] = (
+        "v_exceptions",
+        "v_exception_budget_state",
+        "v_exception_reviews",
+        "v_exception_payments",
+    )
+
+    def create(self, cur: SqlCursor) -> None:
+        for statement in DDL:
+            cur.execute(statement)
+
+    def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
+        page = _Page(cur)
+        page.load_endings(items, refs)
+        for item in items:
+            handler = HANDLERS.get(type(item.event))
+            if handler is not None:
+                handler(page, item, refs)
+        page.flush()

@@ -1,0 +1,256 @@
+"""Council and national progress: personal-budget uptake against the 2010 target (30% of eligible
+people by April 2011), direct payments, spend through personal budgets and pooled NHS money.
+
+The view stores only what events say; the measures for a business date ``on`` are computed at
+query time (``projections.views.progress_measures``). Tables: ``v_councils`` (policy),
+``v_council_population`` (each record by date), ``v_council_spend`` (gross spend by year),
+``v_budget_status`` (one row a budget: status, current deployment, dates, allocated and spent),
+``v_budget_spend`` (each budget's spend by financial year of the entries' effective dates),
+``v_pools`` (each pooled fund's totals) and ``v_pool_flows`` (its money by effective date), so
+spend and pooled money read as at ``on``. Spent = cash paid + invoices approved - credit notes -
+corrected cash (the aggregate's ``drawn_pence``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ledger.budget import PersonalBudget
+from ledger.council import Council
+from ledger.pooled_fund import PooledFund
+from projections.db import SqlCursor
+from projections.refs import RefsView
+from projections.views.progress_measures import (
+    council_progress,
+    financial_year,
+    national_progress,
+)
+
+if TYPE_CHECKING:
+    from projections.runner import Item
+
+__all__ = ["ProgressView", "council_progress", "financial_year", "national_progress"]
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS v_councils (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " surplus_weeks INTEGER NOT NULL, invoice_tolerance_bp INTEGER NOT NULL,"
+    " max_contingency_bp INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS v_council_population (code TEXT NOT NULL,"
+    " effective_on TEXT NOT NULL, support_reason TEXT NOT NULL, eligible BIGINT NOT NULL,"
+    " PRIMARY KEY (code, effective_on, support_reason))",
+    "CREATE TABLE IF NOT EXISTS v_council_spend (code TEXT NOT NULL, financial_year TEXT NOT NULL,"
+    " gross_pence BIGINT NOT NULL, PRIMARY KEY (code, financial_year))",
+    "CREATE TABLE IF NOT EXISTS v_budget_status (budget_id TEXT PRIMARY KEY,"
+    " council TEXT NOT NULL, support_reason TEXT NOT NULL, carer_budget INTEGER NOT NULL,"
+    " status TEXT NOT NULL, deployment TEXT, approved_on TEXT, ended_on TEXT,"
+    " allocated_pence BIGINT NOT NULL, spent_pence BIGINT NOT NULL, last_review_on TEXT)",
+    "CREATE INDEX IF NOT EXISTS v_budget_status_council ON v_budget_status (council, approved_on)",
+    "CREATE TABLE IF NOT EXISTS v_budget_spend (budget_id TEXT NOT NULL,"
+    " financial_year TEXT NOT NULL, spent_pence BIGINT NOT NULL,"
+    " PRIMARY KEY (budget_id, financial_year))",
+    "CREATE INDEX IF NOT EXISTS v_budget_spend_year ON v_budget_spend (financial_year)",
+    "CREATE TABLE IF NOT EXISTS v_pools (pool_id TEXT PRIMARY KEY, council TEXT NOT NULL,"
+    " fund_ref TEXT NOT NULL, contributed_pence BIGINT NOT NULL, drawn_pence BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS v_pool_flows (pool_id TEXT NOT NULL, effective_on TEXT NOT NULL,"
+    " contributed_pence BIGINT NOT NULL, drawn_pence BIGINT NOT NULL,"
+    " PRIMARY KEY (pool_id, effective_on))",
+)
+
+SPEND_UPSERT = (
+    "INSERT INTO v_budget_spend (budget_id, financial_year, spent_pence) VALUES (?, ?, ?)"
+    " ON CONFLICT (budget_id, financial_year)"
+    " DO UPDATE SET spent_pence = v_budget_spend.spent_pence + excluded.spent_pence"
+)
+FLOW_UPSERT = (
+    "INSERT INTO v_pool_flows (pool_id, effective_on, contributed_pence, drawn_pence)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (pool_id, effective_on) DO UPDATE SET"
+    " contributed_pence = v_pool_flows.contributed_pence + excluded.contributed_pence,"
+    " drawn_pence = v_pool_flows.drawn_pence + excluded.drawn_pence"
+)
+
+
+class _Page:
+    """Money deltas of one page, summed in memory and written once at the end of the page."""
+
+    def __init__(self) -> None:
+        self.spent: defaultdict[str, int] = defaultdict(int)
+        self.spend: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.pools: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self.flows: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def spend_on(self, budget_id: str, day: date, pence: int) -> None:
+        self.spent[budget_id] += pence
+        self.spend[(budget_id, financial_year(day))] += pence
+
+    def pool_flow(self, pool_id: str, day: date, contributed: int, drawn: int) -> None:
+        for totals in (self.pools[pool_id], self.flows[(pool_id, day.isoformat())]):
+            totals[0] += contributed
+            totals[1] += drawn
+
+    def write(self, cur: SqlCursor) -> None:
+        cur.executemany(
+            "UPDATE v_budget_status SET spent_pence = spent_pence + ? WHERE budget_id = ?",
+            [(pence, b) for b, pence in sorted(self.spent.items())],
+        )
+        cur.executemany(SPEND_UPSERT, [(b, y, p) for (b, y), p in sorted(self.spend.items())])
+        cur.executemany(
+            "UPDATE v_pools SET contributed_pence = contributed_pence + ?,"
+            " drawn_pence = drawn_pence + ? WHERE pool_id = ?",
+            [(c, d, pool) for pool, (c, d) in sorted(self.pools.items())],
+        )
+        cur.executemany(
+            FLOW_UPSERT, [(p, d, c, w) for (p, d), (c, w) in sorted(self.flows.items())]
+        )
+
+
+Handler = Callable[[SqlCursor, Any, RefsView, _Page], None]
+
+
+def _set(cur: SqlCursor, sql: str, event: Any, *values: Any) -> None:
+    """Update the budget's status row (``sql`` is a constant SET clause)."""
+    cur.execute(
+        f"UPDATE v_budget_status SET {sql} WHERE budget_id = ?",  # noqa: S608 - constant SQL
+        (*values, str(event.originator_id)),
+    )
+
+
+def _council_registered(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    cur.execute(
+        "INSERT INTO v_councils VALUES (?, ?, ?, ?, ?)",
+        (e.code, e.name, e.surplus_weeks, e.invoice_tolerance_bp, e.max_contingency_bp),
+    )
+
+
+def _policy_changed(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    cur.execute(
+        "UPDATE v_councils SET surplus_weeks = ?, invoice_tolerance_bp = ?,"
+        " max_contingency_bp = ? WHERE code = ?",
+        (e.surplus_weeks, e.invoice_tolerance_bp, e.max_contingency_bp, _code(e, refs)),
+    )
+
+
+def _population(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    """A record for a date replaces any earlier record for that same date, as in the council."""
+    code, day = _code(e, refs), e.effective_on.isoformat()
+    cur.execute("DELETE FROM v_council_population WHERE code = ? AND effective_on = ?", (code, day))
+    cur.executemany(
+        "INSERT INTO v_council_population VALUES (?, ?, ?, ?)",
+        [(code, day, reason, count) for reason, count in sorted(e.counts.items())],
+    )
+
+
+def _gross_spend(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    cur.execute(
+        "INSERT INTO v_council_spend VALUES (?, ?, ?) ON CONFLICT (code, financial_year)"
+        " DO UPDATE SET gross_pence = excluded.gross_pence",
+        (_code(e, refs), e.financial_year, e.gross_pence),
+    )
+
+
+def _opened(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    cur.execute(
+        "INSERT INTO v_budget_status VALUES (?, ?, ?, ?, 'opened', NULL, NULL, NULL, 0, 0, NULL)",
+        (str(e.originator_id), e.council, e.support_reason, int(e.carer_budget)),
+    )
+
+
+def _pool_established(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    cur.execute(
+        "INSERT INTO v_pools VALUES (?, ?, ?, 0, 0)", (str(e.originator_id), e.council, e.fund_ref)
+    )
+
+
+def _code(event: Any, refs: RefsView) -> str:
+    return str(refs.get(event.originator_id).council)
+
+
+def _correction(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    if e.entry_type == "CashPaymentIssued":
+        page.spend_on(str(e.originator_id), e.effective_on, -e.amount_pence)
+
+
+def _spend(sign: int) -> Handler:
+    def handle(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+        page.spend_on(str(e.originator_id), e.effective_on, sign * e.amount_pence)
+
+    return handle
+
+
+def _flow(contributed: int, drawn: int) -> Handler:
+    def handle(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+        pence = e.amount_pence
+        page.pool_flow(str(e.originator_id), e.effective_on, contributed * pence, drawn * pence)
+
+    return handle
+
+
+def _status(sql: str, *fields: str) -> Handler:
+    """A handler setting budget columns (constant ``sql``) from the event's ``fields``."""
+
+    def handle(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+        _set(cur, sql, e, *(_field(e, f) for f in fields))
+
+    return handle
+
+
+def _field(event: Any, path: str) -> Any:
+    value: Any = event
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+HANDLERS: dict[type[Any], Handler] = {
+    Council.Registered: _council_registered,
+    Council.PolicyChanged: _policy_changed,
+    Council.EligiblePopulationRecorded: _population,
+    Council.GrossSpendRecorded: _gross_spend,
+    PersonalBudget.Opened: _opened,
+    PersonalBudget.Approved: _status(
+        "status = 'active', approved_on = ?, allocated_pence = ?",
+        "effective_on",
+        "allocation.total_pence",
+    ),
+    PersonalBudget.Revised: _status("allocated_pence = ?", "allocation.total_pence"),
+    PersonalBudget.DeploymentChosen: _status("deployment = ?", "deployment.kind"),
+    PersonalBudget.Suspended: _status("status = 'suspended'"),
+    PersonalBudget.Resumed: _status("status = 'active'"),
+    PersonalBudget.Ended: _status("status = 'ended', ended_on = ?", "effective_on"),
+    PersonalBudget.Reviewed: _status("last_review_on = ?", "effective_on"),
+    PersonalBudget.CashPaymentIssued: _spend(1),
+    PersonalBudget.InvoiceCharged: _spend(1),
+    PersonalBudget.InvoiceCredited: _spend(-1),
+    PersonalBudget.Corrected: _correction,
+    PooledFund.Established: _pool_established,
+    PooledFund.ContributionReceived: _flow(1, 0),
+    PooledFund.DrawnDown: _flow(0, 1),
+    PooledFund.Released: _flow(0, -1),
+}
+
+
+class ProgressView:
+    name = "progress"
+    tables: tuple[str, ...] = (
+        "v_councils",
+        "v_council_population",
+        "v_council_spend",
+        "v_budget_status",
+        "v_budget_spend",
+        "v_pools",
+        "v_pool_flows",
+    )
+
+    def create(self, cur: SqlCursor) -> None:
+        for statement in DDL:
+            cur.execute(statement)
+
+    def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
+        page = _Page()
+        for item in items:
+            handler = HANDLERS.get(type(item.event))
+            if handler is not None:
+                handler(cur, item.event, refs, page)
+        page.write(cur)
