@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from ledger.application import CareLedger
 from projections.db import SqliteViewDb, ViewDb
 from projections.runner import Runner, View
+from projections.views.audit import utc_stamp
 
 
 def position_at(db: ViewDb, instant: datetime) -> int:
     """The last log position recorded at or before ``instant`` (0 before the first event)."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    stamp = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = utc_stamp(instant)
     rows = db.query("SELECT MAX(position) AS p FROM v_audit WHERE recorded_at <= ?", (stamp,))
     value = rows[0]["p"] if rows else None
     return int(value) if value is not None else 0

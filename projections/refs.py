@@ -45,7 +45,7 @@ def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation
     if isinstance(event, PersonalBudget.Opened):
         return Ref(agg, "budget", event.council, agg, support_reason=event.support_reason)
     if isinstance(event, Invoice.Posted):
-        month = event.period.start.strftime("%Y-%m")
+        month = event.period.start.isoformat()[:7]
         return Ref(agg, "invoice", event.council, event.budget_id, event.provider_ref, None, month)
     if isinstance(event, PooledFund.Established):
         return Ref(agg, "pool", event.council)

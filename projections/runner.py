@@ -22,7 +22,7 @@ from projections.refs import RefsView
 
 log = structlog.get_logger()
 
-DEFAULT_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 1000
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS careledger_view_tracking ("
     " view TEXT PRIMARY KEY, position BIGINT NOT NULL)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger.ids import entry_id
@@ -22,7 +23,12 @@ COLUMNS = (
 
 def recorded_at(event: Any) -> str:
     """UTC, fixed width, so text order is time order on both dialects."""
-    return str(event.timestamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    return utc_stamp(event.timestamp)
+
+
+def utc_stamp(instant: datetime) -> str:
+    """'2011-05-01T09:30:00.000000+00:00': one width for every instant."""
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class AuditView:
