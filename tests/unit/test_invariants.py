@@ -43,7 +43,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected: dict[str, Expected] = {}
         self.invoices: list[tuple[str, str]] = []  # (invoice id, budget id)
         self.cash_entries: list[tuple[str, int]] = []  # (entry id, pence)
-        self.day = date(2010, 4, 6)
+        self.day = self.day_zero()
+
+    @staticmethod
+    def day_zero() -> date:
+        return date(2010, 4, 6)
 
     def teardown(self) -> None:
         self.app.close()
