@@ -25,6 +25,7 @@ from ledger.errors import (
     CouncilNotFoundError,
     IdempotencyConflictError,
     InvoiceNotFoundError,
+    LedgerError,
     NotFoundError,
     PooledFundNotFoundError,
     ProviderNotFoundError,
@@ -41,6 +42,7 @@ from ledger.transcodings import register_transcodings
 A = TypeVar("A", bound=Aggregate)
 Outcome = dict[str, Any]
 Action = Callable[[], tuple[Sequence[Aggregate], Outcome]]
+RefusalListener = Callable[[str, "LedgerError", Provenance, int], None]
 
 MAX_ATTEMPTS = 5
 
@@ -49,6 +51,7 @@ class LedgerCore(Application[UUID]):
     name = "CareLedger"
 
     def __init__(self, database_url: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.refusal_listeners: list[RefusalListener] = []
         url = database_url or os.environ.get("CARELEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
         self.database_url = url
         super().__init__(env={**persistence_env(url), **(env or {})})
@@ -68,7 +71,11 @@ class LedgerCore(Application[UUID]):
             prior = self.prior_outcome(command, fp, prov)
             if prior is not None:
                 return prior
-            changed, outcome = action()
+            try:
+                changed, outcome = action()
+            except LedgerError as error:
+                self.notify_refusal(command, error, prov)
+                raise
             record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=prov)
             try:
                 self.save(*changed, record)
@@ -80,6 +87,16 @@ class LedgerCore(Application[UUID]):
             command=command,
             attempts=MAX_ATTEMPTS,
         )
+
+    def notify_refusal(
+        self, command: str, error: LedgerError, prov: Provenance, item: int = -1
+    ) -> None:
+        """Tell the listeners (e.g. the exceptions log) that a command was refused.
+
+        The ledger itself writes nothing for a refusal; listeners live outside it.
+        """
+        for listener in self.refusal_listeners:
+            listener(command, error, prov, item)
 
     def prior_outcome(self, command: str, fp: str, prov: Provenance) -> Outcome | None:
         try:

@@ -159,6 +159,7 @@ class InvoiceCommands(LedgerCore):
             trial = {draft.budget_id: _copy(budget)}
             invoice = self._post_one(draft, provider, trial, prov)
         except LedgerError as error:
+            self.notify_refusal("post_invoices", error, prov, index)
             return {"index": index, "accepted": False, "error": error.code, "detail": error.detail}
         budgets[draft.budget_id] = trial[draft.budget_id]
         invoices[key] = invoice

@@ -15,6 +15,7 @@ from eventsourcing.persistence import Recording
 
 from ledger.application import CareLedger
 from projections.db import ViewDb, open_view_db
+from projections.refusals import RefusalLog
 from projections.runner import Runner, View
 from projections.views.audit import AuditView
 from projections.views.balances import BalancesView
@@ -68,6 +69,7 @@ class LedgerService:
         self.app: CareLedger = InlineLedger(database_url) if inline else CareLedger(database_url)
         self.db: ViewDb = open_view_db(self.app.database_url)
         self.runner = Runner(self.app, self.db, list(views) if views is not None else all_views())
+        self.app.refusal_listeners.append(RefusalLog(self.db))
         if isinstance(self.app, InlineLedger):
             self.app.runner = self.runner
             self.runner.catch_up()

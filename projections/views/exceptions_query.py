@@ -16,7 +16,7 @@ budget id; ``next`` is an opaque cursor for the following page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from ledger.errors import InvalidCommandError
@@ -33,7 +33,8 @@ STORED_KINDS = (
     "payment-after-ending",
 )
 REVIEW_OVERDUE, SURPLUS = "review-overdue", "surplus-above-threshold"
-KINDS = (*STORED_KINDS, REVIEW_OVERDUE, SURPLUS)
+DUPLICATE = "duplicate-invoice-attempt"
+KINDS = (*STORED_KINDS, REVIEW_OVERDUE, SURPLUS, DUPLICATE)
 MAX_LIMIT = 1000
 DIRECT = (DeploymentKind.DIRECT_PAYMENT.value, DeploymentKind.MIXED.value)
 FIELDS = ("position", "seq", "council", "kind", "budget_id", "invoice_id", "provider",
@@ -105,8 +106,46 @@ def _surpluses(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[di
     ]
 
 
+DUPLICATES_SQL = (
+    "SELECT f.recorded_at, f.refusal_key, f.provider, f.invoice_number, f.invoice_id,"
+    " r.council, r.budget_id FROM careledger_refusals f"
+    " LEFT JOIN v_refs r ON r.aggregate_id = f.invoice_id"
+    " WHERE f.error = 'duplicate-invoice' AND f.recorded_at < ?"
+    " AND (CAST(? AS TEXT) IS NULL OR r.council = ?)"
+    " AND (f.recorded_at > ? OR (f.recorded_at = ? AND f.refusal_key > ?))"
+    " ORDER BY f.recorded_at, f.refusal_key LIMIT ?"
+)
+
+
+def _duplicates(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
+    """Refused second postings of an invoice number (from the refusal log, by recorded date)."""
+    stamp, _, key = after.partition("/")
+    before = (date.fromisoformat(f["on"]) + timedelta(days=1)).isoformat()
+    params = (before, f["council"], f["council"], stamp, stamp, key, limit)
+    return [
+        {
+            **_item(
+                council=r["council"],
+                kind=DUPLICATE,
+                budget_id=r["budget_id"],
+                invoice_id=r["invoice_id"],
+                provider=r["provider"],
+                effective_on=r["recorded_at"][:10],
+                detail=f"invoice {r['invoice_number']} posted again",
+            ),
+            "cursor": f"{r['recorded_at']}/{r['refusal_key']}",
+        }
+        for r in db.query(DUPLICATES_SQL, params)
+    ]
+
+
 Source = Callable[[ViewDb, dict[str, Any], str, int], list[dict[str, Any]]]
-PHASES: tuple[tuple[str, Source], ...] = (("s", _stored), ("r", _reviews), ("t", _surpluses))
+PHASES: tuple[tuple[str, Source], ...] = (
+    ("s", _stored),
+    ("r", _reviews),
+    ("t", _surpluses),
+    ("d", _duplicates),
+)
 
 
 def has_tables(db: ViewDb, *names: str) -> bool:
@@ -127,7 +166,7 @@ def _parse(after: str | None) -> tuple[int, str]:
     tag, _, key = after.partition(":")
     tags = [t for t, _ in PHASES]
     valid = tag in tags and (tag != "s" or _is_position(key))
-    if not valid or len(key) > 64:
+    if not valid or len(key) > (200 if tag == "d" else 64):
         raise InvalidCommandError("not a cursor from an earlier page", field="after")
     return tags.index(tag), key
 
@@ -139,6 +178,8 @@ def _is_position(key: str) -> bool:
 
 def _cursor(phase: int, item: dict[str, Any]) -> str:
     tag = PHASES[phase][0]
+    if tag == "d":
+        return f"d:{item['cursor']}"
     return f"s:{item['position']}.{item['seq']}" if tag == "s" else f"{tag}:{item['budget_id']}"
 
 
@@ -163,10 +204,14 @@ def exceptions(
     start, key = _parse(after)
     wanted = _wanted(kind)
     skipped = [] if has_tables(db, "v_budget_balances", "v_councils") else [SURPLUS]
+    if not has_tables(db, "careledger_refusals"):
+        skipped.append(DUPLICATE)
     filters = {"on": on.isoformat(), "council": council, "kind": kind}
     page: list[tuple[int, dict[str, Any]]] = []
     for phase in range(start, len(PHASES)):
-        if PHASES[phase][0] not in wanted or (phase == 2 and skipped):
+        if PHASES[phase][0] not in wanted or (phase == 2 and SURPLUS in skipped):
+            continue
+        if phase == 3 and DUPLICATE in skipped:
             continue
         found = PHASES[phase][1](db, filters, key if phase == start else "", limit + 1 - len(page))
         page.extend((phase, item) for item in found)
@@ -175,13 +220,14 @@ def exceptions(
     more = len(page) > limit
     page = page[:limit]
     return {
-        "items": [item for _, item in page],
+        "items": [{k: v for k, v in item.items() if k != "cursor"} for _, item in page],
         "next": _cursor(*page[-1]) if more else None,
         "skipped": [s for s in skipped if kind in (None, s)],
     }
 
 
 def _wanted(kind: str | None) -> set[str]:
+    special = {REVIEW_OVERDUE: "r", SURPLUS: "t", DUPLICATE: "d"}
     if kind is None:
-        return {"s", "r", "t"}
-    return {"r"} if kind == REVIEW_OVERDUE else {"t"} if kind == SURPLUS else {"s"}
+        return {"s", "r", "t", "d"}
+    return {special.get(kind, "s")}
