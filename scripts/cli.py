@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from threading import Event
 from typing import Annotated, Any
 
@@ -17,6 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.settings import get_settings
+from ledger.errors import LedgerError
+from ledger.money import format_pounds
+from projections.asat import position_at
+from projections.balance import balance_of
 from projections.service import LedgerService
 from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
 
@@ -143,6 +148,58 @@ def catch_up_check(service: LedgerService) -> Check:
     except Exception as error:
         return Check("catch-up", False, f"the log cannot be projected: {type(error).__name__}")
     return Check("catch-up", True, f"views at position {service.runner.head()}")
+
+
+@app.command()
+def balance(
+    budget_id: Annotated[str, typer.Argument(help="The personal budget's id.")],
+    as_at: Annotated[
+        datetime | None, typer.Option(help="What was known at this recorded instant (UTC).")
+    ] = None,
+    effective_on: Annotated[
+        datetime | None, typer.Option(help="The business date the balance is for.")
+    ] = None,
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """A budget's balance for a business date, as it was known at an instant."""
+    with open_service(database_url) as service:
+        service.runner.catch_up()
+        stop = position_at(service.db, as_at) if as_at else None
+        try:
+            figures = balance_of(
+                service.app,
+                budget_id,
+                stop_position=stop,
+                effective_on=effective_on.date() if effective_on else None,
+                db=service.db,
+            )
+        except LedgerError as error:
+            console.print(f"[red]{error.detail}[/red]")
+            raise typer.Exit(1) from None
+        head = service.runner.head()
+    values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
+    values["as_at_position"] = stop if stop is not None else head
+    if json_out:
+        typer.echo(json.dumps(values, indent=2, default=str))
+        return
+    table = Table("figure", "value")
+    for key, value in values.items():
+        shown = (
+            format_pounds(value, symbol="£")
+            if key in MONEY_FIGURES and value is not None
+            else value
+        )
+        table.add_row(key, str(shown))
+    Console().print(table)
+
+
+MONEY_FIGURES = {
+    "allocated", "direct_payment_share", "contingency", "cash_paid", "dp_spend",
+    "invoices_received", "invoices_approved",
+    "invoices_paid", "credit_notes", "contributions_received", "surplus_identified", "recovered",
+    "refunded", "corrections", "drawn", "available", "held", "weekly_funding",
+}  # fmt: skip
 
 
 @app.command(name="checkpoint")

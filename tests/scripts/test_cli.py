@@ -82,3 +82,37 @@ def test_rebuild_of_one_view_keeps_verification_green(loaded_url: str) -> None:
     result = runner.invoke(app, ["verify", "--json", "--database-url", loaded_url])
 
     assert result.exit_code == 0, result.output
+
+
+def test_balance_for_a_business_date_and_as_known_at_an_instant(loaded_url: str) -> None:
+    ledger = CareLedger(loaded_url)
+    budget_id = str(next(n.originator_id for n in ledger.recorder.select_notifications(1, 100)
+                         if n.topic.endswith(":Opened")))  # fmt: skip
+    ledger.close()
+
+    now = runner.invoke(app, ["balance", budget_id, "--json", "--database-url", loaded_url])
+    # before the contribution of 3 May 2010 and the cash of 6 April: only the allocation
+    early = runner.invoke(
+        app,
+        [
+            "balance",
+            budget_id,
+            "--json",
+            "--effective-on",
+            "2010-04-05",
+            "--database-url",
+            loaded_url,
+        ],
+    )
+    before_it_existed = runner.invoke(
+        app, ["balance", budget_id, "--as-at", "2000-01-01T00:00:00", "--database-url", loaded_url]
+    )
+
+    assert now.exit_code == 0, now.output
+    assert json.loads(now.stdout)["available"] == 10_000_00 - 2_000_00 - 520_00 + 13_00
+    assert (json.loads(early.stdout)["cash_paid"], json.loads(early.stdout)["available"]) == (
+        0,
+        10_000_00,
+    )
+    assert before_it_existed.exit_code == 1
+    assert "no such budget at that position" in before_it_existed.output
