@@ -586,12 +586,7 @@ class PersonalBudget(Aggregate):
 
     def check_active(self) -> None:
         """Rule 7: no payment after ending or while suspended; nothing before approval."""
-        if self.status is BudgetStatus.ENDED:
-            raise BudgetEndedError(
-                f"budget ended on {self.ended_on}",
-                budget_id=str(self.id),
-                ended_on=str(self.ended_on),
-            )
+        self._check_not_ended()
         if self.status is BudgetStatus.SUSPENDED:
             raise BudgetSuspendedError("budget is suspended", budget_id=str(self.id))
         if self.status is not BudgetStatus.ACTIVE:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,14 +52,14 @@ class SqlCursor:
         return dict(row) if row is not None else None
 
 
-class ViewDb:
+class ViewDb(ABC):
     """Connections to the views' database, one dialect or the other."""
 
     dialect: str
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
-        raise NotImplementedError  # pragma: no cover - each dialect provides it
+    @abstractmethod
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[SqlCursor]:
+        """A transaction (a write one takes the database's write lock at once)."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.transaction(write=False) as cur:
