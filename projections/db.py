@@ -69,6 +69,7 @@ class ViewDb(ABC):
         """Block until new events may have arrived, or ``timeout`` seconds pass."""
         time.sleep(timeout)
 
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
 
