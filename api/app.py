@@ -1,23 +1,34 @@
-"""The FastAPI application. The ledger is built once in the lifespan and reached as a dependency.
-
-At this stage it serves only ``/healthz``; the resource routes arrive with the API issue.
-"""
+"""The FastAPI application. The ledger service is built once in the lifespan and reached as a
+dependency; every error leaves as problem+json (``api/problems.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from api import problems
+from api.auth import TokenStore
+from api.deps import Service
 from api.logging import configure_logging
+from api.middleware import BodyLimit, RequestContext
+from api.routers import budget_reads, budgets
 from api.settings import Settings, get_settings
-from ledger.application import CareLedger
+from projections.service import LedgerService
 
 log = structlog.get_logger()
+
+DESCRIPTION = """An event-sourced ledger for personal budgets in adult social care (England).
+
+Authenticate with `Authorization: Bearer <token>` (tokens come from `careledger tokens create`).
+Every POST carries an `Idempotency-Key`: repeating it returns the first outcome and writes
+nothing; the same key with a different body is 409. Writes answer with the record's version as
+`ETag`; send it back as `If-Match` to make a write conditional (412 if it changed). Money is
+integer pence; dates are ISO dates. Errors are RFC 9457 `application/problem+json`.
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,37 +37,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.ledger = CareLedger(settings.database_url)
+        service = LedgerService(settings.database_url, inline=settings.inline_projections)
+        app.state.service = service
+        app.state.tokens = TokenStore(service.db)
         log.info("ledger.opened", store=settings.database_url.split(":", 1)[0])
         yield
-        app.state.ledger.close()
+        service.close()
 
-    app = FastAPI(title="CareLedger", version="0.1.0", lifespan=lifespan)
-    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    app = FastAPI(title="CareLedger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestContext)
+    app.add_api_route(
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        tags=["health"],
+        responses={
+            503: {"description": "The event store is unavailable", **problems.PROBLEM_SCHEMA}
+        },
+    )
+    for module in (budgets, budget_reads):
+        app.include_router(module.router)
     return app
 
 
-def get_ledger(request: Request) -> CareLedger:
-    ledger: CareLedger = request.app.state.ledger
-    return ledger
-
-
-Ledger = Annotated[CareLedger, Depends(get_ledger)]
-
-
-def healthz(ledger: Ledger) -> Any:
+def healthz(service: Service) -> Any:
     """The service is up and its event store answers."""
     try:
-        events = ledger.recorder.max_notification_id() or 0
+        events = service.app.recorder.max_notification_id() or 0
     except Exception as error:  # the store is down: say so, do not crash
         log.warning("healthz.store_unavailable", error=type(error).__name__)
-        return JSONResponse(
-            {
-                "type": "/problems/store-unavailable",
-                "title": "The event store is unavailable",
-                "status": 503,
-            },
-            status_code=503,
-            media_type="application/problem+json",
+        return problems.problem(
+            503,
+            "store-unavailable",
+            "The event store is unavailable",
+            "the database did not answer",
         )
     return {"status": "ok", "events": events}

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_json: bool | None = None  # None: JSON when stdout is not a terminal
+    # True: each write catches the views up before it returns (read-your-writes, embedded use).
+    # False: run `careledger project --follow` as a separate worker.
+    inline_projections: bool = True
 
 
 @lru_cache

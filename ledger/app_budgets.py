@@ -373,15 +373,16 @@ class BudgetCommands(LedgerCore):
         )
 
     def recover_surplus(
-        self, budget_id: UUID | str, amount_pence: int, effective_on: date, prov: Provenance
+        self, budget_id: UUID | str, amount_pence: int | None, effective_on: date, prov: Provenance
     ) -> Outcome:
-        return self.budget_command(
-            "recover_surplus",
-            budget_id,
-            {"pence": amount_pence, "on": effective_on},
-            prov,
-            lambda b: b.recover_surplus(amount_pence, effective_on, prov) and None,
-        )
+        """Recover ``amount_pence`` of the identified surplus (None: all of it)."""
+
+        def change(budget: PersonalBudget) -> None:
+            amount = budget.surplus_outstanding_pence if amount_pence is None else amount_pence
+            budget.recover_surplus(amount, effective_on, prov)
+
+        args = {"pence": amount_pence, "on": effective_on}
+        return self.budget_command("recover_surplus", budget_id, args, prov, change)
 
     def correct_entry(
         self, entry_id: str, amount_pence: int, effective_on: date, prov: Provenance

@@ -18,9 +18,19 @@ def test_healthz_reports_the_store_and_its_event_count(database_url: str) -> Non
 
 def test_healthz_is_503_problem_when_the_store_is_down(sqlite_url: str) -> None:
     with TestClient(create_app(Settings(database_url=sqlite_url, log_json=True))) as client:
-        client.app.state.ledger.recorder.datastore.close()  # type: ignore[attr-defined]
+        client.app.state.service.app.recorder.datastore.close()  # type: ignore[attr-defined]
 
         response = client.get("/healthz")
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/store-unavailable"
+
+
+def test_every_response_echoes_a_request_id(sqlite_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=sqlite_url, log_json=True))) as client:
+        given = client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+        made = client.get("/healthz", headers={"X-Request-ID": "bad id; drop"})
+
+    assert given.headers["X-Request-ID"] == "trace-42"
+    assert len(made.headers["X-Request-ID"]) == 32

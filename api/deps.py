@@ -1,0 +1,123 @@
+"""Dependencies: the service, the caller, the command's provenance, conditional writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Header, Request, Response
+
+from api.auth import Principal, TokenStore
+from api.problems import ProblemError
+from ledger.errors import InvalidCommandError
+from ledger.provenance import Provenance, Role, check_ref
+from projections.service import LedgerService
+
+
+def get_service(request: Request) -> LedgerService:
+    service: LedgerService = request.app.state.service
+    return service
+
+
+def get_tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+Service = Annotated[LedgerService, Depends(get_service)]
+
+
+def get_principal(
+    tokens: Annotated[TokenStore, Depends(get_tokens)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    principal = tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    if principal is None:
+        raise ProblemError(
+            401,
+            "unauthenticated",
+            "A valid bearer token is required",
+            "send Authorization: Bearer <token>",
+        )
+    structlog.contextvars.bind_contextvars(actor=principal.token_id, role=principal.role.value)
+    return principal
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+class Allow:
+    """A dependency admitting only the named roles (403 for the rest)."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = roles
+
+    def __call__(self, principal: Caller) -> Principal:
+        if principal.role not in self.roles:
+            raise ProblemError(
+                403,
+                "forbidden-role",
+                "Your role may not do this",
+                f"{principal.role.value} tokens cannot call this route",
+                allowed=[r.value for r in self.roles],
+            )
+        return principal
+
+
+def idempotency_key(
+    idempotency_key: Annotated[
+        str | None, Header(description="Your id for this command; repeat it to retry safely.")
+    ] = None,
+) -> str:
+    if idempotency_key is None:
+        raise ProblemError(
+            400,
+            "idempotency-key-required",
+            "Idempotency-Key is required",
+            "every write carries an Idempotency-Key header (1..64 characters)",
+        )
+    try:
+        return check_ref("Idempotency-Key", idempotency_key)
+    except InvalidCommandError as error:
+        raise ProblemError(
+            400, "invalid-idempotency-key", "Idempotency-Key is malformed", error.detail
+        ) from None
+
+
+IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+
+def if_match(
+    if_match: Annotated[
+        str | None, Header(description='The version you read (ETag), e.g. "7".')
+    ] = None,
+) -> int | None:
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 12:
+        raise ProblemError(
+            400, "invalid-if-match", "If-Match is malformed", 'send the ETag you read, e.g. "7"'
+        )
+    return int(value)
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+@dataclass(frozen=True)
+class Command:
+    """The caller and the command id: everything the provenance of a write needs."""
+
+    principal: Principal
+    command_id: str
+
+    def prov(self, reason: str | None = None) -> Provenance:
+        p = self.principal
+        return Provenance(p.actor_id, p.role.value, self.command_id, reason=reason)
+
+
+def etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'

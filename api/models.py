@@ -1,0 +1,148 @@
+"""Request models shared by the routers: strict, closed, bounded; pence as integers, ISO dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+from ledger.money import MAX_AMOUNT_PENCE
+from ledger.values import (
+    Allocation,
+    Deployment,
+    FundingStream,
+    InvoiceLine,
+    Period,
+    PlanLine,
+)
+
+Pence = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_PENCE, description="Integer pence, > 0.")]
+PenceOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_PENCE, description="Integer pence.")]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~][ -~]*$")]
+Reason = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~][ -~]*$"),
+    Field(description="A short code or legal basis, never free-text care notes."),
+]
+
+
+def _iso_date_only(value: object) -> object:
+    """Dates arrive as ISO strings ('2011-03-31'), never as numbers."""
+    if isinstance(value, date) or (isinstance(value, str) and len(value) == 10):
+        return value
+    raise ValueError("give the date as YYYY-MM-DD")
+
+
+BusinessDate = Annotated[
+    date, BeforeValidator(_iso_date_only), Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))
+]
+SupportReasonName = Literal[
+    "physical", "sensory", "memory-cognition", "learning-disability", "mental-health", "social"
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PeriodIn(Strict):
+    start: BusinessDate
+    end: BusinessDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeriodIn:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+    def value(self) -> Period:
+        return Period(self.start, self.end)
+
+
+class PlanLineIn(Strict):
+    service: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[!-~][ -~]*$")
+    ]
+    units_per_week_hundredths: Annotated[StrictInt, Field(ge=1, le=67_200)]
+    rate_pence: Pence
+    provider_id: Ref | None = None
+
+    def value(self) -> PlanLine:
+        return PlanLine(
+            self.service, self.units_per_week_hundredths, self.rate_pence, self.provider_id
+        )
+
+
+class FundingStreamIn(Strict):
+    source: Literal["council-fund", "pooled-fund"]
+    amount_pence: Pence
+    pooled_fund: Ref | None = None
+
+    def value(self) -> FundingStream:
+        return FundingStream(self.source, self.amount_pence, self.pooled_fund)
+
+
+class AllocationIn(Strict):
+    total_pence: Pence
+    client_contribution_pence: PenceOrZero
+    council_contribution_pence: PenceOrZero
+    streams: Annotated[list[FundingStreamIn], Field(max_length=10)]
+    contingency_pence: PenceOrZero = 0
+    effective_on: BusinessDate
+    reason: Reason | None = None
+
+    def value(self) -> Allocation:
+        return Allocation(
+            self.total_pence,
+            self.client_contribution_pence,
+            self.council_contribution_pence,
+            tuple(s.value() for s in self.streams),
+            self.contingency_pence,
+        )
+
+
+class DeploymentIn(Strict):
+    kind: Literal["direct-payment", "council-managed", "individual-service-fund", "mixed"]
+    provider_id: Ref | None = None
+    direct_payment_pence: PenceOrZero = 0
+    effective_on: BusinessDate
+
+    def value(self) -> Deployment:
+        return Deployment(self.kind, self.provider_id, self.direct_payment_pence)
+
+
+class InvoiceLineIn(Strict):
+    service: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[!-~][ -~]*$")
+    ]
+    units_hundredths: Annotated[StrictInt, Field(ge=1, le=336_000)]
+    rate_pence: Pence
+
+    def value(self) -> InvoiceLine:
+        return InvoiceLine(self.service, self.units_hundredths, self.rate_pence)
+
+
+class InvoiceIn(Strict):
+    invoice_number: Ref
+    budget_id: UUID
+    period: PeriodIn
+    lines: Annotated[list[InvoiceLineIn], Field(min_length=1, max_length=200)]
+    invoice_date: BusinessDate
+
+
+class Written(BaseModel):
+    """What a write returns: the record's id and its new version (also the ETag)."""
+
+    id: str
+    version: int
+    replayed: bool = Field(False, description="True when this repeats an earlier Idempotency-Key.")

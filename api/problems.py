@@ -1,0 +1,167 @@
+"""RFC 9457 problem details, in one place: every error the API returns goes through here.
+
+``type`` is stable per error (``/problems/<code>``); ``title`` and ``detail`` say what happened;
+``field`` names what was wrong; the facts a person needs ride along. Never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import (
+    ConflictError,
+    IdempotencyConflictError,
+    InvalidCommandError,
+    LedgerError,
+    NotFoundError,
+    RuleViolation,
+    VersionMismatchError,
+)
+
+log = structlog.get_logger()
+MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """An HTTP-level refusal: no token, wrong role, out of scope, bad header, …"""
+
+    def __init__(self, status: int, code: str, title: str, detail: str, **facts: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.title, self.detail, self.facts = (
+            status,
+            code,
+            title,
+            detail,
+            facts,
+        )
+
+
+def problem(status: int, code: str, title: str, detail: str, **facts: Any) -> JSONResponse:
+    body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in facts.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_of(error: LedgerError) -> int:
+    if isinstance(error, VersionMismatchError):
+        return 412
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, IdempotencyConflictError | ConflictError):
+        return 409
+    if isinstance(error, InvalidCommandError | RuleViolation):
+        return 422
+    return 400
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return str(value)
+
+
+def ledger_problem(error: LedgerError) -> JSONResponse:
+    facts = {k: _json_safe(v) for k, v in error.facts.items()}
+    return problem(status_of(error), error.code, error.title, error.detail, **facts)
+
+
+def _validation_problem(error: RequestValidationError) -> JSONResponse:
+    errors = error.errors()
+    first = errors[0] if errors else {}
+    location = [str(p) for p in first.get("loc", ()) if p not in ("body",)]
+    field = ".".join(location) or None
+    kind = str(first.get("type", ""))
+    if kind == "json_invalid":
+        return problem(400, "malformed-json", "The body is not valid JSON", "send a JSON object")
+    detail = (
+        f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid"))
+    )
+    return problem(422, "invalid-request", "The request is not valid", detail, field=field)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LedgerError)
+    async def on_ledger_error(_: Request, error: LedgerError) -> JSONResponse:
+        return ledger_problem(error)
+
+    @app.exception_handler(ProblemError)
+    async def on_api_problem(_: Request, error: ProblemError) -> JSONResponse:
+        return problem(error.status, error.code, error.title, error.detail, **error.facts)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        return _validation_problem(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "no-such-route", 405: "method-not-allowed"}.get(
+            error.status_code, "http-error"
+        )
+        return problem(error.status_code, code, str(error.detail), str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(_: Request, error: Exception) -> JSONResponse:
+        if _is_unavailable(error):
+            log.warning("request.store_unavailable", error=type(error).__name__)
+            return problem(
+                503,
+                "store-unavailable",
+                "The ledger's database is unavailable",
+                "retry shortly with the same Idempotency-Key",
+            )
+        log.error("request.unexpected_error", error=type(error).__name__)
+        return problem(500, "internal-error", "Something went wrong", "the error was logged")
+
+
+def _is_unavailable(error: Exception) -> bool:
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    names = {type(error).__name__, type(error).__module__}
+    return isinstance(error, OperationalError | InterfaceError | TimeoutError) or any(
+        "psycopg" in n or n == "PoolTimeout" for n in names
+    )
+
+
+# Responses every route documents in OpenAPI.
+PROBLEM_SCHEMA = {
+    "content": {
+        MEDIA_TYPE: {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+                "required": ["type", "title", "status", "detail"],
+            }
+        }
+    }
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of a route's problem responses."""
+    titles = {
+        400: "Malformed request",
+        401: "No or unknown bearer token",
+        403: "Wrong role or out of scope",
+        404: "No such record",
+        409: "Conflict: duplicate, concurrent change or reused Idempotency-Key",
+        412: "If-Match does not match the current version",
+        413: "Body too large",
+        422: "Invalid values or a ledger rule refuses the command",
+        503: "The database is unavailable",
+    }
+    return {c: {"description": titles[c], **PROBLEM_SCHEMA} for c in (401, 422, 503, *codes)}

@@ -1,0 +1,121 @@
+"""Reading a budget: its state, its balance as at any instant, its statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.auth import Principal
+from api.deps import Allow, Service, etag
+from api.models import BusinessDate
+from api.problems import responses
+from api.routers.budgets import BudgetId
+from api.scope import budget_for
+from ledger.provenance import Role
+from projections.asat import position_at
+from projections.balance import balance_of
+
+router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
+Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.REPRESENTATIVE, Role.AUDITOR))]
+READ = responses(403, 404)
+AsAt = Annotated[
+    datetime | None,
+    Query(description="What the ledger knew at this recorded instant (default: now)."),
+]
+EffectiveOn = Annotated[
+    BusinessDate | None, Query(description="The business date the figures are for.")
+]
+
+
+@router.get("/{budget_id}", responses=READ)
+def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Response) -> Any:
+    """The budget: status, plan, allocation, deployment, representatives, with its version."""
+    b = budget_for(service, who, budget_id)
+    etag(response, b.version)
+    return {
+        "id": str(b.id),
+        "version": b.version,
+        "council": b.council,
+        "person_ref": b.person_ref,
+        "primary_support_reason": b.support_reason.value,
+        "carer_budget": b.carer_budget,
+        "status": b.status.value,
+        "opened_on": b.opened_on,
+        "approved_on": b.approved_on,
+        "ended_on": b.ended_on,
+        "end_reason": b.end_reason,
+        "indicative_weekly_pence": b.indicative_weekly_pence,
+        "support_plan": [vars(line) for line in b.plan or ()],
+        "allocation": _allocation(b.allocation),
+        "deployment": vars(b.deployment) if b.deployment else None,
+        "representatives": {
+            rid: {
+                "kind": r.kind,
+                "basis": r.basis,
+                "appointed_on": r.appointed_on,
+                "revoked_on": r.revoked_on,
+            }
+            for rid, r in b.representatives.items()
+        },
+        "available_pence": b.available_pence,
+        "held_pence": b.held_pence,
+    }
+
+
+def _allocation(a: Any) -> dict[str, Any]:
+    return {
+        "total_pence": a.total_pence,
+        "client_contribution_pence": a.client_contribution_pence,
+        "council_contribution_pence": a.council_contribution_pence,
+        "contingency_pence": a.contingency_pence,
+        "streams": [vars(s) for s in a.streams],
+    }
+
+
+@router.get("/{budget_id}/balance", responses=READ)
+def get_balance(
+    budget_id: BudgetId,
+    who: Reader,
+    service: Service,
+    as_at: AsAt = None,
+    effective_on: EffectiveOn = None,
+) -> Any:
+    """The balance for a business date, as known at an instant — replayed from the events."""
+    budget_for(service, who, budget_id)
+    stop = None
+    if as_at is not None:
+        instant = as_at if as_at.tzinfo else as_at.replace(tzinfo=UTC)
+        stop = position_at(service.db, instant)
+    figures = balance_of(
+        service.app, budget_id, stop_position=stop, effective_on=effective_on, db=service.db
+    )
+    values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
+    return {**values, "as_at_position": stop, "effective_on": effective_on}
+
+
+@router.get("/{budget_id}/statement", responses=READ)
+def get_statement(
+    budget_id: BudgetId,
+    who: Reader,
+    service: Service,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Any:
+    """Every money movement on the budget with the running available balance (cursor: after)."""
+    b = budget_for(service, who, budget_id)
+    rows = service.db.query(
+        "SELECT position, effective_on, event_type, entry_id, actor_id, amount_pence"
+        " FROM v_postings WHERE budget_id = ? AND account = 'Budgets:Available'"
+        " ORDER BY position, seq",
+        (str(b.id),),
+    )
+    running, lines = 0, []
+    for r in rows:
+        running += int(r["amount_pence"])
+        if int(r["position"]) > after:
+            lines.append({**r, "amount_pence": int(r["amount_pence"]), "available_pence": running})
+    page = lines[:limit]
+    more = len(lines) > limit
+    return {"items": page, "next": page[-1]["position"] if more and page else None}
