@@ -15,7 +15,7 @@ from api.auth import TokenStore
 from api.deps import Service
 from api.logging import configure_logging
 from api.middleware import BodyLimit, RequestContext
-from api.routers import budget_reads, budgets
+from api.routers import admin, audit, budget_reads, budgets, invoices, reports, representatives
 from api.settings import Settings, get_settings
 from projections.service import LedgerService
 
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             503: {"description": "The event store is unavailable", **problems.PROBLEM_SCHEMA}
         },
     )
-    for module in (budgets, budget_reads):
+    for module in (admin, budgets, budget_reads, representatives, invoices, reports, audit):
         app.include_router(module.router)
     return app
 
