@@ -7,6 +7,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Principal, TokenStore
 from api.problems import ProblemError
@@ -28,12 +29,14 @@ def get_tokens(request: Request) -> TokenStore:
 Service = Annotated[LedgerService, Depends(get_service)]
 
 
+bearer = HTTPBearer(auto_error=False, description="A token from `careledger tokens create`.")
+
+
 def get_principal(
     tokens: Annotated[TokenStore, Depends(get_tokens)],
-    authorization: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Principal:
-    scheme, _, token = (authorization or "").partition(" ")
-    principal = tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    principal = tokens.authenticate(credentials.credentials) if credentials else None
     if principal is None:
         raise ProblemError(
             401,

@@ -42,11 +42,20 @@ class ProblemError(Exception):
         )
 
 
-def problem(status: int, code: str, title: str, detail: str, **facts: Any) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **facts: Any,
+) -> JSONResponse:
     body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in facts.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return JSONResponse(
+        body, status_code=status, media_type=MEDIA_TYPE, headers={**extra, **(headers or {})}
+    )
 
 
 def status_of(error: LedgerError) -> int:
@@ -106,7 +115,8 @@ def install(app: FastAPI) -> None:
         code = {404: "no-such-route", 405: "method-not-allowed"}.get(
             error.status_code, "http-error"
         )
-        return problem(error.status_code, code, str(error.detail), str(error.detail))
+        headers = dict(error.headers or {})  # e.g. Allow on 405
+        return problem(error.status_code, code, str(error.detail), str(error.detail), headers)
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, error: Exception) -> JSONResponse:
