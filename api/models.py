@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -43,9 +44,35 @@ def _iso_date_only(value: object) -> object:
     raise ValueError("give the date as YYYY-MM-DD")
 
 
+def _plausible(value: date) -> date:
+    if not date(1990, 1, 1) <= value <= date(2100, 12, 31):
+        raise ValueError("dates run from 1990-01-01 to 2100-12-31")
+    return value
+
+
 BusinessDate = Annotated[
-    date, BeforeValidator(_iso_date_only), Field(ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    date,
+    BeforeValidator(_iso_date_only),
+    AfterValidator(_plausible),
+    Field(description="An ISO date, 1990-01-01 to 2100-12-31."),
 ]
+FIRST_INSTANT = datetime(1990, 1, 1, tzinfo=UTC)
+LAST_INSTANT = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _utc_instant(value: datetime) -> datetime:
+    """A recorded instant in UTC (no offset means UTC), within the ledger's plausible years —
+    never one that overflows when converted."""
+    try:
+        instant = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ValueError("give an instant between 1990 and 2100") from None
+    if not FIRST_INSTANT <= instant <= LAST_INSTANT:
+        raise ValueError("give an instant between 1990 and 2100")
+    return instant
+
+
+Instant = Annotated[datetime, AfterValidator(_utc_instant)]
 SupportReasonName = Literal[
     "physical", "sensory", "memory-cognition", "learning-disability", "mental-health", "social"
 ]

@@ -78,8 +78,14 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+# Members a fact must not overwrite (nor collide with ``problem``'s own parameters).
+RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code", "headers"})
+
+
 def ledger_problem(error: LedgerError) -> JSONResponse:
-    facts = {k: _json_safe(v) for k, v in error.facts.items()}
+    """A ledger fact named like a standard member (e.g. an invoice's ``status``) is sent as
+    ``record_<name>``, so ``status`` stays the HTTP status."""
+    facts = {(f"record_{k}" if k in RESERVED else k): _json_safe(v) for k, v in error.facts.items()}
     return problem(status_of(error), error.code, error.title, error.detail, **facts)
 
 
@@ -111,11 +117,13 @@ def install(app: FastAPI) -> None:
         return _validation_problem(error)
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "no-such-route", 405: "method-not-allowed"}.get(
             error.status_code, "http-error"
         )
         headers = dict(error.headers or {})  # e.g. Allow on 405
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return problem(error.status_code, code, str(error.detail), str(error.detail), headers)
 
     @app.exception_handler(Exception)
@@ -130,6 +138,15 @@ def install(app: FastAPI) -> None:
             )
         log.error("request.unexpected_error", error=type(error).__name__)
         return problem(500, "internal-error", "Something went wrong", "the error was logged")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """The methods the schema documents for the matched path. Starlette's own Allow names only
+    the first route's, so a path with GET and POST on separate routes advertised one of them."""
+    template = getattr(request.scope.get("route"), "path", None)
+    operations = request.app.openapi().get("paths", {}).get(template, {})
+    methods = ("get", "head", "post", "put", "patch", "delete")
+    return ", ".join(m.upper() for m in methods if m in operations) or None
 
 
 def _is_unavailable(error: Exception) -> bool:

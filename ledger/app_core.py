@@ -66,7 +66,8 @@ class LedgerCore(Application[UUID]):
         self, command: str, args: dict[str, Any], prov: Provenance, action: Action
     ) -> Outcome:
         """Run ``action`` (load, check rules, change aggregates) once per command id."""
-        fp = fingerprint(command, args)
+        # The reason (legal basis, override) is part of what was asked: a retry must repeat it.
+        fp = fingerprint(command, {**args, "reason": prov.reason})
         for _ in range(MAX_ATTEMPTS):
             prior = self.prior_outcome(command, fp, prov)
             if prior is not None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ledger.audit_note import AuditNote
 from ledger.budget import PersonalBudget
 from ledger.command_record import CommandRecord
 from ledger.council import Council
@@ -51,6 +52,8 @@ def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation
         return Ref(agg, "pool", event.council)
     if isinstance(event, CommandRecord.Accepted):
         return Ref(agg, "command")
+    if isinstance(event, AuditNote.NoteAdded):
+        return Ref(agg, "audit-note", event.council, event.budget_id, event.provider)
     return None
 
 

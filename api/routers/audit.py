@@ -1,7 +1,198 @@
-"""Routes for audit (being written)."""
+"""The audit trail: every event with its provenance, filtered and paged; integrity checks of the
+hash chain; checkpoints a regulator keeps; auditors' notes.
+
+Auditors and regulators read the trail and verify it; an auditor whose token is scoped to a
+council reads only that council's rows. Only auditors add notes: a note is itself an event, so it
+appears in the trail like any other, and it never changes money.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["audit"])
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import Field, StrictInt, StringConstraints
+
+from api.auth import Principal
+from api.deps import Allow, Command, IdempotencyKey, Service, etag
+from api.models import BusinessDate, Instant, Reason, Strict, Written
+from api.problems import responses
+from api.routers.reports import CouncilCode, council_scope
+from ledger.audit_note import MAX_NOTE_LENGTH
+from ledger.errors import EntryNotFoundError
+from ledger.provenance import Role
+from projections.service import LedgerService
+from projections.verify import Checkpoint, check_extends, take_checkpoint, verify
+from projections.views.audit import utc_stamp
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+Reader = Annotated[Principal, Depends(Allow(Role.AUDITOR, Role.REGULATOR))]
+Auditor = Annotated[Principal, Depends(Allow(Role.AUDITOR))]
+READ = responses(403)
+MAX_PAGE = 1000
+END = 2**62
+
+RefQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
+RecordedFrom = Annotated[
+    Instant | None, Query(alias="from", description="Recorded at or after (ISO 8601).")
+]
+RecordedTo = Annotated[
+    Instant | None, Query(alias="to", description="Recorded at or before (ISO 8601).")
+]
+EntryId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-fA-F-]{36}/[0-9]{1,9}$"),
+    Field(description="An entry id, '<aggregate uuid>/<version>'.", examples=["<uuid>/3"]),
+]
+
+FILTERS = (
+    ("budget_id = ?", "budget"),
+    ("actor_id = ?", "actor"),
+    ("provider = ?", "provider"),
+    ("council = ?", "council"),
+    ("recorded_at >= ?", "from"),
+    ("recorded_at <= ?", "to"),
+)
+
+
+def _stamp(instant: datetime | None) -> str | None:
+    return None if instant is None else utc_stamp(instant)
+
+
+def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[Any]]:
+    clauses = [sql for sql, name in FILTERS if values[name] is not None]
+    params = [values[name] for _, name in FILTERS if values[name] is not None]
+    if event_type is not None:
+        # 'Invoice.Paid', or just 'Paid' for that event of any record
+        clauses.append("(event_type = ? OR event_type LIKE ?)")
+        params.extend([event_type, f"%.{event_type}"])
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+@router.get("", responses=READ)
+def get_audit_trail(
+    who: Reader,
+    service: Service,
+    budget: RefQuery = None,
+    actor: RefQuery = None,
+    event_type: Annotated[
+        str | None,
+        Query(
+            alias="type",
+            min_length=1,
+            max_length=80,
+            pattern=r"^[A-Za-z][A-Za-z.]*$",
+            description="An event type, e.g. 'Invoice.Paid' or just 'Paid'.",
+        ),
+    ] = None,
+    provider: RefQuery = None,
+    council: CouncilCode = None,
+    recorded_from: RecordedFrom = None,
+    recorded_to: RecordedTo = None,
+    cursor: Annotated[
+        int | None, Query(ge=0, le=END, description="The `next` of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> Any:
+    """Every event in log order with who did it (actor, role, on whose behalf, why, under which
+    command), when it was recorded and effective, what it concerns, and its chain hash. Filter
+    by budget, actor, event type, provider, council and recorded instants (`from`, `to`, both
+    inclusive); page on with `cursor` = `next`. Auditors' notes carry their text."""
+    values = {
+        "budget": budget,
+        "actor": actor,
+        "provider": provider,
+        "council": council_scope(who, council),
+        "from": _stamp(recorded_from),
+        "to": _stamp(recorded_to),
+    }
+    where, params = _where(values, event_type)
+    rows = service.db.query(
+        f"SELECT * FROM v_audit WHERE position > ?{where} ORDER BY position LIMIT ?",  # noqa: S608
+        [cursor or 0, *params, limit + 1],
+    )
+    page = [_row(service, r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return {"items": page, "next": page[-1]["position"] if more else None}
+
+
+def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
+    row = {**r, "position": int(r["position"]), "version": int(r["version"])}
+    if r["aggregate_kind"] == "audit-note":
+        note = service.app.audit_note(r["aggregate_id"])
+        row["note"] = {
+            "code": note.code,
+            "note": note.note,
+            "subject_entry_id": note.subject_entry_id,
+        }
+    return row
+
+
+@router.get("/verify", responses=READ)
+def get_verification(who: Reader, service: Service) -> Any:
+    """Recompute the hash chain from the event store and compare it with the trail, check the
+    trial balance is zero, and rebuild every view from the log to compare row for row. Answers
+    200 whatever it finds: `ok` is false and each failing check names the first bad position.
+    It reads the whole log, so it takes a while on a large ledger."""
+    return verify(service.app, service.runner).as_dict()
+
+
+@router.get("/checkpoint", responses=READ)
+def get_checkpoint(who: Reader, service: Service) -> Any:
+    """The log's size and head hash now, recomputed from the store: keep it, and later ask
+    whether the log still extends it."""
+    return vars(take_checkpoint(service.app))
+
+
+class CheckpointIn(Strict):
+    size: Annotated[StrictInt, Field(ge=0, le=END)]
+    head_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    taken_at: Annotated[
+        str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}Z$")
+    ]
+
+
+@router.post("/checkpoint/check", responses=responses(400, 403))
+def check_checkpoint(body: CheckpointIn, who: Reader, service: Service) -> Any:
+    """Whether the log still begins with exactly the log a checkpoint saw. It writes nothing,
+    so it needs no Idempotency-Key. `ok` false names the checkpoint's size as the first bad
+    position: history up to there was rewritten."""
+    checkpoint = Checkpoint(body.size, body.head_hash, body.taken_at)
+    return {**vars(check_extends(service.app, checkpoint)), "checkpoint": vars(checkpoint)}
+
+
+class NoteIn(Strict):
+    subject_entry_id: EntryId | None = None
+    code: Annotated[Reason, Field(description="A short finding code, e.g. 'ctrl-weak-approval'.")]
+    note: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=MAX_NOTE_LENGTH),
+        Field(description=f"At most {MAX_NOTE_LENGTH} printable characters; no personal data."),
+    ]
+    effective_on: BusinessDate
+
+
+@router.post("/notes", status_code=status.HTTP_201_CREATED, responses=responses(400, 403, 404, 409))
+def add_audit_note(
+    body: NoteIn, who: Auditor, key: IdempotencyKey, service: Service, response: Response
+) -> Written:
+    """Add an audit note, optionally about one entry (`subject_entry_id`, as in the trail). The
+    note is an event: it joins the trail under the entry's council, budget and provider. An
+    auditor scoped to a council writes notes only on that council's entries (404 otherwise)."""
+    if who.council is not None and body.subject_entry_id is not None:
+        subject = service.app.entry_subject(body.subject_entry_id)
+        if subject.council != who.council:
+            raise EntryNotFoundError("no entry with that id", entry_id=body.subject_entry_id)
+    outcome = service.app.add_audit_note(
+        body.subject_entry_id,
+        body.code,
+        body.note,
+        body.effective_on,
+        Command(who, key).prov(),
+        council=who.council,
+    )
+    etag(response, int(outcome["version"]))
+    return Written(
+        id=outcome["note_id"], version=outcome["version"], replayed=bool(outcome.get("replayed"))
+    )

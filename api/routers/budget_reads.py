@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
 from api.deps import Allow, Service, etag
-from api.models import BusinessDate
+from api.models import BusinessDate, Instant
 from api.problems import responses
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
 Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.REPRESENTATIVE, Role.AUDITOR))]
 READ = responses(403, 404)
 AsAt = Annotated[
-    datetime | None,
+    Instant | None,
     Query(description="What the ledger knew at this recorded instant (default: now)."),
 ]
 EffectiveOn = Annotated[

@@ -1,7 +1,259 @@
-"""Routes for reports (being written)."""
+"""Reports: spend by provider, council and national progress, exceptions, the trial balance and
+the journal export. All but the exceptions also answer as the ledger knew it at a past recorded
+instant (``as_at``): spend and progress replay their view into a scratch database up to the last
+event recorded by then; the trial balance and the journal read the postings up to it.
+
+Who reads what:
+
+* spend by provider — council officers (their own council only), auditors (their council if the
+  token is scoped), regulators;
+* progress measures — council officers, care firms, auditors and regulators: they are published
+  statistics, so any council's may be read. Representatives (who see one budget's statement) and
+  administrators (who run the system, not the books) may not;
+* exceptions — council officers (their own council) and auditors;
+* trial balance and journal export — auditors (their council if scoped).
+
+Asking for another council than your token's is 403.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import PlainTextResponse, StreamingResponse
+
+from api.auth import Principal
+from api.deps import Allow, Service
+from api.models import BusinessDate, Instant
+from api.problems import ProblemError, responses
+from ledger.provenance import Role
+from projections.asat import build_as_at, position_at
+from projections.db import ViewDb
+from projections.export import journal_lines
+from projections.runner import View
+from projections.service import LedgerService
+from projections.views.exceptions_query import MAX_LIMIT, exceptions
+from projections.views.progress import ProgressView
+from projections.views.progress_measures import council_progress, national_progress
+from projections.views.spend import SpendByProviderView, spend_by_provider
 
 router = APIRouter(tags=["reports"])
+R = Role
+SpendReader = Annotated[Principal, Depends(Allow(R.COUNCIL, R.AUDITOR, R.REGULATOR))]
+ProgressReader = Annotated[Principal, Depends(Allow(R.COUNCIL, R.PROVIDER, R.AUDITOR, R.REGULATOR))]
+ExceptionReader = Annotated[Principal, Depends(Allow(R.COUNCIL, R.AUDITOR))]
+Auditor = Annotated[Principal, Depends(Allow(R.AUDITOR))]
+READ = responses(403)
+
+PRINTABLE = r"^[!-~][ -~]*$"
+CouncilCode = Annotated[
+    str | None,
+    Query(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code."),
+]
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MonthFrom = Annotated[
+    str | None, Query(alias="from", pattern=MONTH, description="First service month, YYYY-MM.")
+]
+MonthTo = Annotated[
+    str | None, Query(alias="to", pattern=MONTH, description="Last service month, YYYY-MM.")
+]
+AsAt = Annotated[
+    Instant | None,
+    Query(description="What the ledger knew at this recorded instant (default: now)."),
+]
+On = Annotated[
+    BusinessDate | None, Query(description="The business date the figures are for (today).")
+]
+
+
+def council_scope(who: Principal, council: str | None) -> str | None:
+    """The council filter this caller may use: a council officer, or an auditor whose token is
+    scoped, sees only that council (asking for another is 403); others may ask for any."""
+    forced = who.council if who.role in (Role.COUNCIL, Role.AUDITOR) else None
+    if forced is not None and council not in (None, forced):
+        raise ProblemError(
+            403, "out-of-scope", "Another council's books", f"your token is for council {forced}"
+        )
+    return forced or council
+
+
+def stop_at(service: LedgerService, as_at: datetime | None) -> int | None:
+    """The last log position recorded at or before ``as_at`` (None: now)."""
+    if as_at is None:
+        return None
+    return position_at(service.db, as_at)
+
+
+@contextmanager
+def view_as_at(
+    service: LedgerService, view: View, as_at: datetime | None
+) -> Iterator[tuple[ViewDb, int | None]]:
+    """The live views' database, or ``view`` replayed into a scratch database as at ``as_at``."""
+    stop = stop_at(service, as_at)
+    if stop is None:
+        yield service.db, None
+        return
+    scratch = build_as_at(service.app, [view], stop)
+    try:
+        yield scratch, stop
+    finally:
+        scratch.close()
+
+
+@router.get("/v1/spend-by-provider", responses=responses(403))
+def get_spend_by_provider(
+    who: SpendReader,
+    service: Service,
+    council: CouncilCode = None,
+    month_from: MonthFrom = None,
+    month_to: MonthTo = None,
+    by_month: Annotated[bool, Query(description="One row per service month as well.")] = False,
+    as_at: AsAt = None,
+) -> Any:
+    """Invoices per council and care firm over service months `from`..`to` (inclusive): counts
+    and pence invoiced, flagged, approved, disputed, rejected, paid and credited."""
+    council = council_scope(who, council)
+    if month_from and month_to and month_to < month_from:
+        raise ProblemError(
+            422, "invalid-request", "The request is not valid", "to is before from", field="to"
+        )
+    with view_as_at(service, SpendByProviderView(), as_at) as (db, stop):
+        rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
+    return {"council": council, "from": month_from, "to": month_to, "as_at_position": stop,
+            "items": rows}  # fmt: skip
+
+
+CodePath = Annotated[
+    str, Path(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code.")
+]
+
+
+@router.get("/v1/councils/{code}/progress", responses=responses(403, 404))
+def get_council_progress(
+    code: CodePath, who: ProgressReader, service: Service, on: On = None, as_at: AsAt = None
+) -> Any:
+    """One council's measures on a business date: share of eligible people with a personal
+    budget (target 30%), on direct payments, share of spend through budgets, each by primary
+    support reason; carers apart; pooled funds disentangled."""
+    with view_as_at(service, ProgressView(), as_at) as (db, stop):
+        figures = council_progress(db, code, on or date.today())
+    return {**figures, "as_at_position": stop}
+
+
+@router.get("/v1/national/progress", responses=READ)
+def get_national_progress(
+    who: ProgressReader, service: Service, on: On = None, as_at: AsAt = None
+) -> Any:
+    """England's measures on a business date: totals over councils, how many meet the 30%
+    target, and the lowest and highest uptake."""
+    with view_as_at(service, ProgressView(), as_at) as (db, stop):
+        figures = national_progress(db, on or date.today())
+    return {**figures, "as_at_position": stop}
+
+
+@router.get("/v1/exceptions", responses=READ)
+def get_exceptions(
+    who: ExceptionReader,
+    service: Service,
+    council: CouncilCode = None,
+    kind: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z-]+$")] = None,
+    on: On = None,
+    after: Annotated[
+        str | None, Query(min_length=1, max_length=260, description="The `next` you got.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> Any:
+    """What needs an auditor's or officer's eye on a business date: flagged, disputed and
+    duplicate invoices, corrections, payments after ending, overdue reviews, surpluses."""
+    council = council_scope(who, council)
+    return exceptions(service.db, council, kind, on=on or date.today(), limit=limit, after=after)
+
+
+TRIAL_BALANCE_SQL = (
+    "SELECT council, account,"
+    " CAST(SUM(CASE WHEN amount_pence > 0 THEN amount_pence ELSE 0 END) AS BIGINT) AS debit,"
+    " CAST(SUM(CASE WHEN amount_pence < 0 THEN -amount_pence ELSE 0 END) AS BIGINT) AS credit"
+    " FROM v_postings WHERE position <= ? AND (CAST(? AS TEXT) IS NULL OR council = ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR effective_on <= ?)"
+    " GROUP BY council, account ORDER BY council, account"
+)
+END = 2**62
+
+
+@router.get("/v1/ledger/trial-balance", responses=READ)
+def get_trial_balance(
+    who: Auditor,
+    service: Service,
+    council: CouncilCode = None,
+    as_at: AsAt = None,
+    effective_on: Annotated[
+        BusinessDate | None, Query(description="Only entries effective on or before this date.")
+    ] = None,
+) -> Any:
+    """Debits, credits and balance per council and account from the postings, as known at an
+    instant; the total balance is zero at every point of history."""
+    council = council_scope(who, council)
+    stop = stop_at(service, as_at)
+    day = effective_on.isoformat() if effective_on else None
+    rows = service.db.query(
+        TRIAL_BALANCE_SQL, (END if stop is None else stop, council, council, day, day)
+    )
+    accounts = [
+        {"council": r["council"], "account": r["account"], "debit_pence": int(r["debit"]),
+         "credit_pence": int(r["credit"]), "balance_pence": int(r["debit"]) - int(r["credit"])}
+        for r in rows
+    ]  # fmt: skip
+    total = {k: sum(a[k] for a in accounts) for k in ("debit_pence", "credit_pence")}
+    balance = total["debit_pence"] - total["credit_pence"]
+    return {
+        "council": council,
+        "as_at_position": stop,
+        "effective_on": day,
+        "accounts": accounts,
+        "total": {**total, "balance_pence": balance},
+        "balanced": balance == 0,
+    }
+
+
+def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[str]:
+    buffer: list[str] = []
+    length = 0
+    for line in lines:
+        buffer.append(line + "\n")
+        length += len(line) + 1
+        if length >= size:
+            yield "".join(buffer)
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+@router.get(
+    "/v1/export/journal",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "The journal as plain text."}, **READ},
+)
+def export_journal(
+    who: Auditor,
+    service: Service,
+    fmt: Annotated[Literal["hledger", "beancount"], Query(alias="format")] = "hledger",
+    council: CouncilCode = None,
+    as_at: AsAt = None,
+) -> StreamingResponse:
+    """Every posting as plain-text accounting (hledger or beancount), one transaction per entry,
+    dated by its effective date, tagged with its entry id and actor; streamed. Account names:
+    see `projections/export.py` (beancount puts Funding under Equity, Budgets and Pool under
+    Assets)."""
+    council = council_scope(who, council)
+    stop = stop_at(service, as_at)
+    lines = journal_lines(service.db, fmt, council, stop)
+    suffix = "beancount" if fmt == "beancount" else "journal"
+    return StreamingResponse(
+        _chunks(lines),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="careledger.{suffix}"'},
+    )
