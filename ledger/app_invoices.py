@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -72,29 +73,43 @@ def invoice_flags(
     return tuple(f.value for f in flags)
 
 
+@dataclass
+class Posting:
+    """What posting invoices for one provider needs, loaded once per command."""
+
+    provider: Provider
+    check_store: bool = True  # False: trust the save's uniqueness (the batch's fast path)
+    budgets: dict[str, PersonalBudget] = field(default_factory=dict)
+    councils: dict[str, Council] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+
+
 class InvoiceCommands(LedgerCore):
-    def _post_one(
-        self,
-        draft: InvoiceDraft,
-        provider: Provider,
-        budgets: dict[str, PersonalBudget],
-        prov: Provenance,
-    ) -> Invoice:
-        """Check and post one invoice against a budget already loaded into ``budgets``."""
-        if self.exists(invoice_id(provider.provider_ref, draft.invoice_number)):
+    def _post_one(self, draft: InvoiceDraft, ctx: Posting, prov: Provenance) -> Invoice:
+        """Check and post one invoice. Nothing is changed before the last check has passed, so a
+        refusal leaves the loaded budget as it was."""
+        provider_ref = ctx.provider.provider_ref
+        key = invoice_id(provider_ref, draft.invoice_number)
+        budget = ctx.budgets.get(draft.budget_id) or self.budget(draft.budget_id)
+        ctx.budgets[draft.budget_id] = budget
+        if (
+            str(key) in ctx.invoices
+            or str(key) in budget.invoices
+            or (ctx.check_store and self.exists(key))
+        ):
             raise DuplicateInvoiceError(
-                f"invoice {draft.invoice_number} was already posted by {provider.provider_ref}",
-                provider=provider.provider_ref,
+                f"invoice {draft.invoice_number} was already posted by {provider_ref}",
+                provider=provider_ref,
                 invoice_number=draft.invoice_number,
             )
-        budget = budgets.get(draft.budget_id) or self.budget(draft.budget_id)
-        budgets[draft.budget_id] = budget
+        council = ctx.councils.get(budget.council) or self.council(budget.council)
+        ctx.councils[budget.council] = council
         amount = check_invoice_lines(draft.lines, draft.period)
-        flags = invoice_flags(budget, provider, self.council(budget.council), draft.period, amount)
+        flags = invoice_flags(budget, ctx.provider, council, draft.period, amount)
         invoice = Invoice.post(
             budget.council,
             str(budget.id),
-            provider.provider_ref,
+            provider_ref,
             draft.invoice_number,
             draft.period,
             draft.lines,
@@ -102,14 +117,15 @@ class InvoiceCommands(LedgerCore):
             draft.invoice_date,
             prov,
         )
-        budget.receive_invoice(str(invoice.id), provider.provider_ref, draft.period, amount, prov)
+        budget.receive_invoice(str(invoice.id), provider_ref, draft.period, amount, prov)
+        ctx.invoices[str(key)] = invoice
         return invoice
 
     def post_invoice(self, provider_ref: str, draft: InvoiceDraft, prov: Provenance) -> Outcome:
         def action() -> tuple[list[Aggregate], Outcome]:
-            budgets: dict[str, PersonalBudget] = {}
-            invoice = self._post_one(draft, self.provider(provider_ref), budgets, prov)
-            return [invoice, *budgets.values()], _invoice_outcome(invoice)
+            ctx = Posting(self.provider(provider_ref))
+            invoice = self._post_one(_canonical_budget_id(draft), ctx, prov)
+            return [invoice, *ctx.budgets.values()], _invoice_outcome(invoice)
 
         return self.run_command(
             "post_invoice", {"provider": provider_ref, "draft": draft}, prov, action
@@ -119,50 +135,32 @@ class InvoiceCommands(LedgerCore):
         self, provider_ref: str, drafts: Sequence[InvoiceDraft], prov: Provenance
     ) -> Outcome:
         """A batch, with a result per item: the valid invoices are written in one transaction;
-        each refused one is reported with its error and writes nothing."""
+        each refused one is reported with its error and writes nothing.
+
+        The first attempt does not ask the store whether each invoice number exists: the save's
+        uniqueness would refuse the whole batch, and the retry then checks item by item."""
         if not 1 <= len(drafts) <= MAX_BATCH:
             raise InvalidCommandError(f"a batch has 1..{MAX_BATCH} invoices", field="invoices")
+        attempts = itertools.count()
 
         def action() -> tuple[list[Aggregate], Outcome]:
-            provider = self.provider(provider_ref)
-            budgets: dict[str, PersonalBudget] = {}
-            invoices: dict[str, Invoice] = {}
-            results: list[dict[str, Any]] = []
-            for index, draft in enumerate(drafts):
-                results.append(self._batch_item(index, draft, provider, budgets, invoices, prov))
+            ctx = Posting(self.provider(provider_ref), check_store=next(attempts) > 0)
+            results = [self._batch_item(i, d, ctx, prov) for i, d in enumerate(drafts)]
             accepted = sum(1 for r in results if r["accepted"])
             outcome = {"accepted": accepted, "refused": len(results) - accepted, "results": results}
-            return [*invoices.values(), *budgets.values()], outcome
+            return [*ctx.invoices.values(), *ctx.budgets.values()], outcome
 
         args = {"provider": provider_ref, "drafts": list(drafts)}
         return self.run_command("post_invoices", args, prov, action)
 
     def _batch_item(
-        self,
-        index: int,
-        draft: InvoiceDraft,
-        provider: Provider,
-        budgets: dict[str, PersonalBudget],
-        invoices: dict[str, Invoice],
-        prov: Provenance,
+        self, index: int, draft: InvoiceDraft, ctx: Posting, prov: Provenance
     ) -> dict[str, Any]:
-        key = str(invoice_id(provider.provider_ref, draft.invoice_number))
-        draft = _canonical_budget_id(draft)
         try:
-            if key in invoices:
-                raise DuplicateInvoiceError(
-                    f"invoice {draft.invoice_number} appears twice in this batch",
-                    invoice_number=draft.invoice_number,
-                )
-            # Work on a copy of the budget so a refusal leaves nothing behind in it.
-            budget = budgets.get(draft.budget_id) or self.budget(draft.budget_id)
-            trial = {draft.budget_id: _copy(budget)}
-            invoice = self._post_one(draft, provider, trial, prov)
+            invoice = self._post_one(_canonical_budget_id(draft), ctx, prov)
         except LedgerError as error:
             self.notify_refusal("post_invoices", error, prov, index)
             return {"index": index, "accepted": False, "error": error.code, "detail": error.detail}
-        budgets[draft.budget_id] = trial[draft.budget_id]
-        invoices[key] = invoice
         return {"index": index, "accepted": True, **_invoice_outcome(invoice)}
 
     def invoice_command(
@@ -270,9 +268,3 @@ def _canonical_budget_id(draft: InvoiceDraft) -> InvoiceDraft:
         return dataclasses.replace(draft, budget_id=str(UUID(draft.budget_id)))
     except (ValueError, AttributeError, TypeError):
         return draft  # not an id: loading it reports budget-not-found
-
-
-def _copy(budget: PersonalBudget) -> PersonalBudget:
-    import copy
-
-    return copy.deepcopy(budget)

@@ -389,3 +389,20 @@ def test_the_trial_balance_is_zero_after_approving_paying_and_crediting(world: W
     assert balances["Budgets:Drawn"] == 52_000 - 10_000 + 39_000
     assert balances["Funding:CouncilFund"] == -9_000_00
     assert sum(balances.values()) == 0
+
+
+def test_a_batch_refuses_a_number_already_posted_against_another_budget(world: World) -> None:
+    # given INV-1 posted against budget A
+    budget_a, budget_b = world.active_budget(), world.active_budget()
+    world.app.post_invoice(PROVIDER, world.draft(budget_a, "INV-1"), world.as_provider())
+    before = world.event_count()
+    # when a batch posts INV-1 again, against budget B, beside a good invoice
+    drafts = [world.draft(budget_b, "INV-1"), world.draft(budget_b, "INV-2")]
+    result = world.app.post_invoices(PROVIDER, drafts, world.as_provider())
+    # then the store's uniqueness catches it, and only the good one is written
+    assert [(r["accepted"], r.get("error")) for r in result["results"]] == [
+        (False, "duplicate-invoice"),
+        (True, None),
+    ]
+    assert world.event_count() == before + 3  # invoice, budget mirror, command record
+    assert list(world.app.budget(budget_b).invoices) == [result["results"][1]["invoice_id"]]
