@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import structlog
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -33,6 +32,7 @@ bearer = HTTPBearer(auto_error=False, description="A token from `careledger toke
 
 
 def get_principal(
+    request: Request,
     tokens: Annotated[TokenStore, Depends(get_tokens)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Principal:
@@ -44,7 +44,9 @@ def get_principal(
             "A valid bearer token is required",
             "send Authorization: Bearer <token>",
         )
-    structlog.contextvars.bind_contextvars(actor=principal.token_id, role=principal.role.value)
+    # The request log line (api/middleware.py) reads these; never a name, only the token id.
+    request.state.actor = principal.token_id
+    request.state.role = principal.role.value
     return principal
 
 

@@ -21,5 +21,5 @@ def configure_logging(json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # True would hide loggers from capture_logs in tests
     )

@@ -53,12 +53,15 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
+            state = scope.get("state", {})
             log.info(
                 "request",
                 method=scope["method"],
                 route=getattr(route, "path", scope["path"]),
                 status=status["code"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                actor=state.get("actor"),
+                role=state.get("role"),
             )
 
 

@@ -34,3 +34,24 @@ def test_every_response_echoes_a_request_id(sqlite_url: str) -> None:
 
     assert given.headers["X-Request-ID"] == "trace-42"
     assert len(made.headers["X-Request-ID"]) == 32
+
+
+def test_the_request_log_names_the_route_status_and_actor_but_no_body(sqlite_url: str) -> None:
+    from structlog.testing import capture_logs
+
+    from api.auth import TokenStore
+
+    app = create_app(Settings(database_url=sqlite_url, log_json=True))
+    with TestClient(app) as client:
+        token, who = TokenStore(app.state.service.db).create("auditor")
+        with capture_logs() as logs:
+            client.get("/v1/audit", headers={"Authorization": f"Bearer {token}"})
+
+    [line] = [entry for entry in logs if entry["event"] == "request"]
+    assert (line["route"], line["status"], line["actor"], line["role"]) == (
+        "/v1/audit",
+        200,
+        who.token_id,
+        "auditor",
+    )
+    assert "duration_ms" in line and "body" not in line
