@@ -120,6 +120,30 @@ class FundingStreamIn(Strict):
 
 
 class AllocationIn(Strict):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "total_pence": 1000000,
+                    "client_contribution_pence": 100000,
+                    "council_contribution_pence": 900000,
+                    "streams": [
+                        {"source": "council-fund", "amount_pence": 600000},
+                        {
+                            "source": "pooled-fund",
+                            "amount_pence": 300000,
+                            "pooled_fund": "MH-S75-POOL",
+                        },
+                    ],
+                    "contingency_pence": 50000,
+                    "effective_on": "2010-04-05",
+                }
+            ]
+        },
+    )
+
     total_pence: Pence
     client_contribution_pence: PenceOrZero
     council_contribution_pence: PenceOrZero
@@ -139,6 +163,16 @@ class AllocationIn(Strict):
 
 
 class DeploymentIn(Strict):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "mixed", "direct_payment_pence": 500000, "effective_on": "2010-04-05"}
+            ]
+        },
+    )
+
     kind: Literal["direct-payment", "council-managed", "individual-service-fund", "mixed"]
     provider_id: Ref | None = None
     direct_payment_pence: PenceOrZero = 0
@@ -160,6 +194,24 @@ class InvoiceLineIn(Strict):
 
 
 class InvoiceIn(Strict):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "invoice_number": "INV-2010-0417",
+                    "budget_id": "0b8f5f9e-2c1d-5a57-9d1e-4c9f0a6b7e21",
+                    "period": {"start": "2010-04-05", "end": "2010-05-02"},
+                    "lines": [
+                        {"service": "home-care", "units_hundredths": 4000, "rate_pence": 1300}
+                    ],
+                    "invoice_date": "2010-05-03",
+                }
+            ]
+        },
+    )
+
     invoice_number: Ref
     budget_id: UUID
     period: PeriodIn

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response, status
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service, etag
@@ -36,6 +36,22 @@ WRITE = responses(400, 403, 404, 409, 412)
 
 
 class OpenBudget(Strict):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "council": "E09000033",
+                    "person_ref": "P-000123",
+                    "primary_support_reason": "learning-disability",
+                    "carer_budget": False,
+                    "effective_on": "2010-04-05",
+                }
+            ]
+        },
+    )
+
     council: Ref
     person_ref: Ref
     primary_support_reason: SupportReasonName
@@ -74,6 +90,20 @@ class Ending(Strict):
 
 
 class CashPayment(Strict):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount_pence": 154000,
+                    "period": {"start": "2010-04-05", "end": "2010-05-02"},
+                    "effective_on": "2010-04-05",
+                }
+            ]
+        },
+    )
+
     amount_pence: Pence
     period: PeriodIn
     effective_on: BusinessDate

@@ -105,3 +105,15 @@ def test_a_write_without_an_idempotency_key_is_refused(api: Api) -> None:
 
     assert response.status_code == 400
     assert response.json()["type"] == "/problems/idempotency-key-required"
+
+
+def test_the_openapi_examples_are_accepted_by_their_own_routes(api: Api) -> None:
+    schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+    example = schemas["OpenBudget"]["examples"][0]
+
+    created = api.post("council", "/v1/budgets", example)
+
+    assert created.status_code == 201
+    assert {"AllocationIn", "InvoiceIn", "DeploymentIn", "CashPayment"} <= {
+        name for name, schema in schemas.items() if schema.get("examples")
+    }
