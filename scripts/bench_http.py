@@ -5,8 +5,9 @@
 * invoices/s through ``POST /v1/invoices/batch``, against the library's raw batched ``save`` of
   the same events (Invoice.Posted + PersonalBudget.InvoiceReceived, no rules, no command record).
 
-The server runs as its own process (``careledger serve``) with projections in a worker's hands
-(inline off), as in production on PostgreSQL; the direct baseline uses the same settings.
+The server runs as its own processes (``careledger serve --workers 2``, one a core) with
+projections in a worker's hands (inline off), as in production on PostgreSQL; the direct baseline
+uses the same settings from 8 threads of one process.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CARELEDGER_DATABASE_URL": url, "CARELEDGER_INLINE_PROJECTIONS": "false",
            "CARELEDGER_LOG_JSON": "true"}  # fmt: skip
     server = subprocess.Popen(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 30

@@ -58,17 +58,25 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (CARELEDGER_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (CARELEDGER_PORT).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL only for > 1).")
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API."""
-    from api.app import create_app
+    import os
 
     settings = get_settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
+        os.environ["CARELEDGER_DATABASE_URL"] = database_url  # for worker processes
+    if workers > 1 and not settings.database_url.startswith("postgres"):
+        console.print("[red]several workers need PostgreSQL; SQLite serves from one process[/red]")
+        raise typer.Exit(2)
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"CareLedger on http://{bind_host}:{bind_port}  (health: /healthz, docs: /docs)")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_config=None)
+    uvicorn.run("api.app:create_app", factory=True, host=bind_host, port=bind_port,
+                workers=workers, log_config=None)  # fmt: skip
 
 
 @app.command()
