@@ -15,7 +15,7 @@ from api.app import create_app
 from api.auth import TokenStore
 from api.settings import Settings
 from projections.service import LedgerService
-from tests.support import COUNCIL, OTHER_COUNCIL, POOL, PROVIDER, World
+from tests.support import COUNCIL, OTHER_COUNCIL, POOL, PROVIDER, World, count_events
 
 OTHER_PROVIDER = "1-999888777"
 
@@ -44,7 +44,7 @@ class Api:
         return self.client.get(path, params=params, headers=self.headers(who))
 
     def event_count(self) -> int:
-        return self.service.app.recorder.max_notification_id() or 0
+        return count_events(self.service.app)
 
     def token(self, role: str, **scope: str | None) -> str:
         token, _ = TokenStore(self.service.db).create(role, **scope)
