@@ -236,13 +236,20 @@ class BudgetCommands(LedgerCore):
             expected_version,
         )
 
-    def review_budget(self, budget_id: UUID | str, effective_on: date, prov: Provenance) -> Outcome:
+    def review_budget(
+        self,
+        budget_id: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
+    ) -> Outcome:
         return self.budget_command(
             "review_budget",
             budget_id,
             {"on": effective_on},
             prov,
             lambda b: b.review(effective_on, prov),
+            expected_version,
         )
 
     def appoint_representative(
@@ -253,6 +260,7 @@ class BudgetCommands(LedgerCore):
         basis: str,
         effective_on: date,
         prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         args = {"rep": representative_id, "kind": kind, "basis": basis, "on": effective_on}
         return self.budget_command(
@@ -261,10 +269,16 @@ class BudgetCommands(LedgerCore):
             args,
             prov,
             lambda b: b.appoint_representative(representative_id, kind, basis, effective_on, prov),
+            expected_version,
         )
 
     def revoke_representative(
-        self, budget_id: UUID | str, representative_id: str, effective_on: date, prov: Provenance
+        self,
+        budget_id: UUID | str,
+        representative_id: str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         args = {"rep": representative_id, "on": effective_on}
         return self.budget_command(
@@ -273,6 +287,7 @@ class BudgetCommands(LedgerCore):
             args,
             prov,
             lambda b: b.revoke_representative(representative_id, effective_on, prov),
+            expected_version,
         )
 
     def record_decision(
@@ -283,6 +298,7 @@ class BudgetCommands(LedgerCore):
         subject_ref: str | None,
         effective_on: date,
         prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         """A representative's decision, recorded as made on behalf of the budget's person."""
 
@@ -302,7 +318,9 @@ class BudgetCommands(LedgerCore):
             "subject": subject_ref,
             "on": effective_on,
         }
-        return self.budget_command("record_decision", budget_id, args, prov, change)
+        return self.budget_command(
+            "record_decision", budget_id, args, prov, change, expected_version
+        )
 
     def issue_cash_payment(
         self,
@@ -330,6 +348,7 @@ class BudgetCommands(LedgerCore):
         period: Period,
         effective_on: date,
         prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         args = {"pence": amount_pence, "period": period, "on": effective_on}
         return self.budget_command(
@@ -338,10 +357,16 @@ class BudgetCommands(LedgerCore):
             args,
             prov,
             lambda b: b.report_direct_payment_spend(amount_pence, period, effective_on, prov),
+            expected_version,
         )
 
     def assess_contribution(
-        self, budget_id: UUID | str, weekly_pence: int, effective_on: date, prov: Provenance
+        self,
+        budget_id: UUID | str,
+        weekly_pence: int,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         return self.budget_command(
             "assess_contribution",
@@ -349,10 +374,16 @@ class BudgetCommands(LedgerCore):
             {"weekly": weekly_pence, "on": effective_on},
             prov,
             lambda b: b.assess_contribution(weekly_pence, effective_on, prov),
+            expected_version,
         )
 
     def receive_contribution(
-        self, budget_id: UUID | str, amount_pence: int, effective_on: date, prov: Provenance
+        self,
+        budget_id: UUID | str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         return self.budget_command(
             "receive_contribution",
@@ -360,20 +391,30 @@ class BudgetCommands(LedgerCore):
             {"pence": amount_pence, "on": effective_on},
             prov,
             lambda b: b.receive_contribution(amount_pence, effective_on, prov),
+            expected_version,
         )
 
     def identify_surplus(
-        self, budget_id: UUID | str, effective_on: date, prov: Provenance
+        self,
+        budget_id: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         def change(budget: PersonalBudget) -> None:
             budget.identify_surplus(self.council(budget.council).surplus_weeks, effective_on, prov)
 
         return self.budget_command(
-            "identify_surplus", budget_id, {"on": effective_on}, prov, change
+            "identify_surplus", budget_id, {"on": effective_on}, prov, change, expected_version
         )
 
     def recover_surplus(
-        self, budget_id: UUID | str, amount_pence: int | None, effective_on: date, prov: Provenance
+        self,
+        budget_id: UUID | str,
+        amount_pence: int | None,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         """Recover ``amount_pence`` of the identified surplus (None: all of it)."""
 
@@ -382,10 +423,17 @@ class BudgetCommands(LedgerCore):
             budget.recover_surplus(amount, effective_on, prov)
 
         args = {"pence": amount_pence, "on": effective_on}
-        return self.budget_command("recover_surplus", budget_id, args, prov, change)
+        return self.budget_command(
+            "recover_surplus", budget_id, args, prov, change, expected_version
+        )
 
     def correct_entry(
-        self, entry_id: str, amount_pence: int, effective_on: date, prov: Provenance
+        self,
+        entry_id: str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         """Rule 10: reverse (part of) an earlier entry by its id; the original stays."""
         originator_id, version = parse_entry_id(entry_id)
@@ -403,4 +451,5 @@ class BudgetCommands(LedgerCore):
             args,
             prov,
             lambda b: b.correct(version, amount_pence, effective_on, prov),
+            expected_version,
         )

@@ -197,7 +197,11 @@ class InvoiceCommands(LedgerCore):
         )
 
     def dispute_invoice(
-        self, invoice_ref: UUID | str, effective_on: date, prov: Provenance
+        self,
+        invoice_ref: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         return self.invoice_command(
             "dispute_invoice",
@@ -205,17 +209,22 @@ class InvoiceCommands(LedgerCore):
             {"on": effective_on},
             prov,
             lambda invoice, _budget: invoice.dispute(effective_on, prov),
+            expected_version,
         )
 
     def reject_invoice(
-        self, invoice_ref: UUID | str, effective_on: date, prov: Provenance
+        self,
+        invoice_ref: UUID | str,
+        effective_on: date,
+        prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.reject(effective_on, prov)
             budget.withdraw_invoice(str(invoice.id), effective_on, prov)
 
         return self.invoice_command(
-            "reject_invoice", invoice_ref, {"on": effective_on}, prov, change
+            "reject_invoice", invoice_ref, {"on": effective_on}, prov, change, expected_version
         )
 
     def pay_invoice(
@@ -243,13 +252,16 @@ class InvoiceCommands(LedgerCore):
         amount_pence: int,
         effective_on: date,
         prov: Provenance,
+        expected_version: int | None = None,
     ) -> Outcome:
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.issue_credit_note(credit_note_number, amount_pence, effective_on, prov)
             budget.credit_invoice(str(invoice.id), amount_pence, effective_on, prov)
 
         args = {"number": credit_note_number, "pence": amount_pence, "on": effective_on}
-        return self.invoice_command("issue_credit_note", invoice_ref, args, prov, change)
+        return self.invoice_command(
+            "issue_credit_note", invoice_ref, args, prov, change, expected_version
+        )
 
 
 def _invoice_outcome(invoice: Invoice) -> Outcome:

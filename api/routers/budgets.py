@@ -239,8 +239,8 @@ def _contribution(app: Any, bid: str, b: Contribution, c: Command, v: int | None
             "send exactly one of assessed_weekly_pence and received_pence", field="body"
         )
     if b.received_pence is not None:
-        return app.receive_contribution(bid, b.received_pence, b.effective_on, c.prov())
-    return app.assess_contribution(bid, b.assessed_weekly_pence, b.effective_on, c.prov())
+        return app.receive_contribution(bid, b.received_pence, b.effective_on, c.prov(), v)
+    return app.assess_contribution(bid, b.assessed_weekly_pence, b.effective_on, c.prov(), v)
 
 
 def _surplus(app: Any, bid: str, b: SurplusRecovery, c: Command, v: int | None) -> Any:
@@ -248,8 +248,9 @@ def _surplus(app: Any, bid: str, b: SurplusRecovery, c: Command, v: int | None) 
     client contribution is refunded first. Without an amount, all of it is recovered."""
     if app.budget(bid).surplus_outstanding_pence == 0:
         identify = Command(c.principal, f"{c.command_id[:55]}:identify")
-        app.identify_surplus(bid, b.effective_on, identify.prov())
-    return app.recover_surplus(bid, b.amount_pence, b.effective_on, c.prov())
+        app.identify_surplus(bid, b.effective_on, identify.prov(), v)
+        v = None if v is None else v + 1  # the identification just advanced the budget
+    return app.recover_surplus(bid, b.amount_pence, b.effective_on, c.prov(), v)
 
 
 for _name, _body, _call in (

@@ -179,11 +179,14 @@ def dispute_invoice(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> InvoiceWritten:
     """Dispute a posted or flagged invoice, stating the reason (a short code)."""
     invoice_for(service, who, invoice_id)
     prov = Command(who, key).prov(body.reason)
-    return written(response, service.app.dispute_invoice(invoice_id, body.effective_on, prov))
+    return written(
+        response, service.app.dispute_invoice(invoice_id, body.effective_on, prov, version)
+    )
 
 
 @router.post("/{invoice_id}/rejection", responses=WRITE)
@@ -194,11 +197,14 @@ def reject_invoice(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> InvoiceWritten:
     """Reject an open invoice, stating the reason; it is withdrawn from the budget."""
     invoice_for(service, who, invoice_id)
     prov = Command(who, key).prov(body.reason)
-    return written(response, service.app.reject_invoice(invoice_id, body.effective_on, prov))
+    return written(
+        response, service.app.reject_invoice(invoice_id, body.effective_on, prov, version)
+    )
 
 
 @router.post("/{invoice_id}/payment", responses=WRITE)
@@ -228,6 +234,7 @@ def issue_credit_note(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> InvoiceWritten:
     """Issue a credit note on your own paid invoice; credits never exceed what was paid
     (rule 6)."""
@@ -238,6 +245,7 @@ def issue_credit_note(
         body.amount_pence,
         body.effective_on,
         Command(who, key).prov(),
+        version,
     )
     return written(response, outcome)
 

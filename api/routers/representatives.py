@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import Field, StringConstraints
 
 from api.auth import Principal
-from api.deps import Allow, Command, IdempotencyKey, Service
+from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service
 from api.models import BusinessDate, Pence, PeriodIn, Reason, Ref, Strict, Written
 from api.problems import ProblemError, responses
 from api.routers.budgets import BudgetId, Dated, check_scope, written
@@ -109,6 +109,7 @@ def appoint_representative(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> Written:
     """Appoint a representative: a nominated person (chosen by a person with capacity), an
     authorised person (attorney, deputy or council-approved) or a carer. 409 if already
@@ -121,6 +122,7 @@ def appoint_representative(
         body.basis,
         body.effective_on,
         Command(who, key).prov(),
+        version,
     )
     return written(response, outcome)
 
@@ -136,13 +138,14 @@ def revoke_representative(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
     reason: Annotated[Reason | None, Query(description="A short code or legal basis.")] = None,
 ) -> Written:
     """Revoke an appointment from a date: from then on the representative's token is refused
     (rule 8). The appointment stays in the history. Needs an Idempotency-Key like every write."""
     check_scope(service, who, budget_id)
     outcome = service.app.revoke_representative(
-        budget_id, representative_id, effective_on, Command(who, key).prov(reason)
+        budget_id, representative_id, effective_on, Command(who, key).prov(reason), version
     )
     return written(response, outcome)
 
@@ -155,6 +158,7 @@ def record_decision(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> Written:
     """Record a decision made for the person (choose a provider, agree the plan, opt for cash,
     approve a timesheet or invoice, decline a service), on the person's behalf (rule 8).
@@ -170,6 +174,7 @@ def record_decision(
         body.subject_ref,
         body.effective_on,
         Command(who, key).prov(),
+        version,
     )
     return written(response, outcome)
 
@@ -197,7 +202,12 @@ def _invalid(detail: str) -> ProblemError:
 
 @router.post("/v1/corrections", responses=WRITE, tags=["corrections"])
 def correct_entry(
-    body: Correction, who: Council, key: IdempotencyKey, service: Service, response: Response
+    body: Correction,
+    who: Council,
+    key: IdempotencyKey,
+    service: Service,
+    response: Response,
+    version: IfMatch,
 ) -> Written:
     """Reverse all or part of an earlier cash payment, contribution received or direct-payment
     return, by its entry id, with a reason (rule 10). The original stays; corrections never
@@ -205,7 +215,11 @@ def correct_entry(
     books is 404. Invoices are corrected by credit notes instead."""
     _check_entry_scope(service, who, body.entry_id)
     outcome = service.app.correct_entry(
-        body.entry_id, body.amount_pence, body.effective_on, Command(who, key).prov(body.reason)
+        body.entry_id,
+        body.amount_pence,
+        body.effective_on,
+        Command(who, key).prov(body.reason),
+        version,
     )
     return written(response, outcome)
 
@@ -232,6 +246,7 @@ def report_direct_payment_spend(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> Written:
     """Record a direct-payment return: what the person spent from the cash they hold, for a
     period (never more than they hold). Not in DESIGN.md §4's table; councils need it to
@@ -243,6 +258,7 @@ def report_direct_payment_spend(
         body.period.value(),
         body.effective_on,
         Command(who, key).prov(),
+        version,
     )
     return written(response, outcome)
 
@@ -255,11 +271,12 @@ def review_budget(
     key: IdempotencyKey,
     service: Service,
     response: Response,
+    version: IfMatch,
 ) -> Written:
     """Record a review of an approved budget (first within 6 months, then yearly). Not in
     DESIGN.md §4's table; councils need it to show their reviews are done."""
     check_scope(service, who, budget_id)
     outcome = service.app.review_budget(
-        budget_id, body.effective_on, Command(who, key).prov(body.reason)
+        budget_id, body.effective_on, Command(who, key).prov(body.reason), version
     )
     return written(response, outcome)

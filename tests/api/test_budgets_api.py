@@ -117,3 +117,45 @@ def test_the_openapi_examples_are_accepted_by_their_own_routes(api: Api) -> None
     assert {"AllocationIn", "InvoiceIn", "DeploymentIn", "CashPayment"} <= {
         name for name, schema in schemas.items() if schema.get("examples")
     }
+
+
+def test_a_stale_if_match_is_412_on_every_kind_of_budget_and_invoice_write(api: Api) -> None:
+    budget_id = active_budget(api)
+    invoice = api.post(
+        "provider",
+        "/v1/invoices",
+        {
+            "invoice_number": "INV-IFM",
+            "budget_id": budget_id,
+            "period": {"start": "2010-04-05", "end": "2010-05-02"},
+            "lines": [{"service": "home-care", "units_hundredths": 4000, "rate_pence": 13_00}],
+            "invoice_date": "2010-05-03",
+        },
+    ).json()
+    before = api.event_count()
+    stale = {"If-Match": '"99"'}
+    writes = [
+        (
+            f"/v1/budgets/{budget_id}/representatives",
+            {
+                "representative_id": "rep-9",
+                "kind": "carer",
+                "basis": "none",
+                "effective_on": "2010-04-06",
+            },
+        ),
+        (
+            f"/v1/budgets/{budget_id}/contributions",
+            {"received_pence": 100, "effective_on": "2010-04-06"},
+        ),
+        (f"/v1/budgets/{budget_id}/reviews", {"effective_on": "2010-10-01"}),
+        (
+            f"/v1/invoices/{invoice['id']}/dispute",
+            {"effective_on": "2010-05-04", "reason": "hours"},
+        ),
+    ]
+
+    statuses = [api.post("council", path, body, **stale).status_code for path, body in writes]
+
+    assert statuses == [412, 412, 412, 412]
+    assert api.event_count() == before
