@@ -61,6 +61,19 @@ class ViewDb(ABC):
     def transaction(self, *, write: bool = True) -> AbstractContextManager[SqlCursor]:
         """A transaction (a write one takes the database's write lock at once)."""
 
+    def columns(self, table: str) -> list[str]:
+        """A table's column names, in order."""
+        if self.dialect == "postgres":
+            rows = self.query(
+                "SELECT column_name AS name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = ?"
+                " ORDER BY ordinal_position",
+                (table,),
+            )
+        else:
+            rows = self.query("SELECT name FROM pragma_table_info(?)", (table,))
+        return [r["name"] for r in rows]
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.transaction(write=False) as cur:
             return cur.execute(sql, params).fetchall()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from threading import Event
@@ -208,6 +208,68 @@ MONEY_FIGURES = {
     "invoices_paid", "credit_notes", "contributions_received", "surplus_identified", "recovered",
     "refunded", "corrections", "drawn", "available", "held", "weekly_funding",
 }  # fmt: skip
+
+
+export = typer.Typer(help="Exports auditors can check independently: journal, CSV views.")
+app.add_typer(export, name="export")
+
+
+@export.command("journal")
+def export_journal(
+    format_: Annotated[str, typer.Option("--format", help="hledger or beancount")] = "hledger",
+    council: Annotated[str | None, typer.Option(help="One council's books only.")] = None,
+    as_at: Annotated[
+        datetime | None, typer.Option(help="The journal as known at this instant (UTC).")
+    ] = None,
+    output: Annotated[str | None, typer.Option(help="Write to this file (default stdout).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Every posting with its date, accounts, £ amounts, entry id and actor."""
+    from projections.export import FORMATS, journal_lines
+
+    if format_ not in FORMATS:
+        console.print(f"[red]--format must be one of: {', '.join(FORMATS)}[/red]")
+        raise typer.Exit(2)
+    with open_service(database_url) as service:
+        service.runner.catch_up()
+        stop = position_at(service.db, as_at) if as_at else None
+        _write_lines(journal_lines(service.db, format_, council, stop), output)
+
+
+@export.command("csv")
+def export_csv(
+    view: Annotated[str, typer.Argument(help="A view's table, e.g. v_budget_balances.")],
+    output: Annotated[str | None, typer.Option(help="Write to this file (default stdout).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """A view as CSV with a header row, for spreadsheets."""
+    import csv
+    import io
+
+    with open_service(database_url) as service:
+        service.runner.catch_up()
+        tables = sorted(t for v in service.runner.views for t in v.tables)
+        if view not in tables:
+            console.print(f"[red]no such view table; choose one of: {', '.join(tables)}[/red]")
+            raise typer.Exit(2)
+        header = service.db.columns(view)
+        rows = service.db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([["" if r[c] is None else r[c] for c in header] for r in rows])
+    _write_lines(buffer.getvalue().splitlines(), output)
+
+
+def _write_lines(lines: Iterable[str], output: str | None) -> None:
+    if output is None:
+        for line in lines:
+            typer.echo(line)
+        return
+    with open(output, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line + "\n")
+    console.print(f"written to {output}")
 
 
 tokens = typer.Typer(help="Access tokens: create, list, revoke. Stored only as hashes.")

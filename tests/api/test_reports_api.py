@@ -292,7 +292,7 @@ def test_the_beancount_export_passes_bean_check_and_totals_to_the_trial_balance(
     text = api.get("auditor", "/v1/export/journal", format="beancount").text
     path = tmp_path / "careledger.beancount"
     path.write_text(text)
-    checked = subprocess.run(  # noqa: S603 - our own file and binary
+    checked = subprocess.run(
         [str(BEAN_CHECK if BEAN_CHECK.exists() else shutil.which("bean-check")), str(path)],
         capture_output=True,
         text=True,
