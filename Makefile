@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 run: install
-	$(VENV)/bin/careledger serve
+	$(VENV)/bin/careledger serve --demo-if-empty
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -24,6 +24,7 @@ from projections.asat import position_at
 from projections.balance import balance_of
 from projections.service import LedgerService
 from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
+from scripts.demo_cli import demo
 
 app = typer.Typer(
     help="CareLedger: an event-sourced ledger for personal budgets in adult social care.",
@@ -61,6 +62,9 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL only for > 1).")
     ] = 1,
+    demo_if_empty: Annotated[
+        bool, typer.Option(help="Load the demo into an empty store and print ready tokens first.")
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API."""
@@ -74,9 +78,51 @@ def serve(
         console.print("[red]several workers need PostgreSQL; SQLite serves from one process[/red]")
         raise typer.Exit(2)
     bind_host, bind_port = host or settings.host, port or settings.port
+    if demo_if_empty:
+        _prepare_demo(settings.database_url, f"http://{bind_host}:{bind_port}")
     typer.echo(f"CareLedger on http://{bind_host}:{bind_port}  (health: /healthz, docs: /docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=bind_host, port=bind_port,
-                workers=workers, log_config=None)  # fmt: skip
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_config=None,
+    )
+
+
+def _prepare_demo(database_url: str, base: str) -> None:
+    """``make run``: the default demo into an empty store, then a token for each kind of user."""
+    from api.auth import TokenStore
+    from scripts.demo_cli import _load
+
+    with open_service(database_url) as service:
+        if service.runner.head() == 0:
+            console.print("the store is empty: loading the demo (England 2010-11, seed 2011) …")
+            summary = _load(service, 2011, 152, None, 52)
+            console.print(f"loaded {summary.events} events in {summary.seconds:.0f} s")
+        service.runner.catch_up()
+        council = service.db.query("SELECT MIN(code) AS c FROM v_councils")[0]["c"]
+        provider = service.db.query(
+            "SELECT MIN(provider) AS p FROM v_refs WHERE kind = 'provider'"
+        )[0]["p"]
+        store = TokenStore(service.db)
+        ready = [
+            ("admin", {}),
+            ("council", {"council": council}),
+            ("provider", {"provider": provider}),
+            ("auditor", {}),
+            ("regulator", {}),
+        ]
+        lines = [(role, scope, store.create(role, "make run", **scope)[0]) for role, scope in ready]
+    typer.echo(f"\nAPI docs: {base}/docs   OpenAPI: {base}/openapi.json   health: {base}/healthz")
+    typer.echo("Ready tokens (created now; revoke with careledger tokens revoke):")
+    for role, scope, token in lines:
+        where = " ".join(f"{k}={v}" for k, v in scope.items())
+        typer.echo(f"  {role:<10} {where:<24} {token}")
+    typer.echo(
+        f"Try: curl -H 'Authorization: Bearer <auditor token>' {base}/v1/national/progress\n"
+    )
 
 
 @app.command()
@@ -98,6 +144,9 @@ def project(
             signal.signal(signal.SIGINT, lambda *_: stop.set())
             console.print("following the log; Ctrl-C to stop")
             runner.follow(interval=interval, until=stop)
+
+
+app.command()(demo)
 
 
 @app.command()
@@ -203,11 +252,25 @@ def balance(
 
 
 MONEY_FIGURES = {
-    "allocated", "direct_payment_share", "contingency", "cash_paid", "dp_spend",
-    "invoices_received", "invoices_approved",
-    "invoices_paid", "credit_notes", "contributions_received", "surplus_identified", "recovered",
-    "refunded", "corrections", "drawn", "available", "held", "weekly_funding",
-}  # fmt: skip
+    "allocated",
+    "direct_payment_share",
+    "contingency",
+    "cash_paid",
+    "dp_spend",
+    "invoices_received",
+    "invoices_approved",
+    "invoices_paid",
+    "credit_notes",
+    "contributions_received",
+    "surplus_identified",
+    "recovered",
+    "refunded",
+    "corrections",
+    "drawn",
+    "available",
+    "held",
+    "weekly_funding",
+}
 
 
 export = typer.Typer(help="Exports auditors can check independently: journal, CSV views.")
