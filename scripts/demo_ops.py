@@ -1,0 +1,174 @@
+"""The demo's batch path: the use cases' steps, done on aggregates held in memory.
+
+``CareLedger``'s use cases load, check and save one command at a time (about 400 a second). The
+demo instead builds a budget's whole year on the aggregates and saves many in one transaction.
+These helpers take the same steps, in the same order, as the use cases in ``ledger/app_*.py``, so
+every rule the aggregates check is still checked; only the per-command load, idempotency record
+and save are skipped. Every event carries provenance: an actor, a role and a command id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+
+from ledger.app_invoices import invoice_flags
+from ledger.budget import PersonalBudget
+from ledger.council import Council
+from ledger.invoice import Invoice, check_invoice_lines
+from ledger.pooled_fund import PooledFund
+from ledger.provenance import Provenance, Role
+from ledger.provider import Provider
+from ledger.values import Allocation, InvoiceLine, Period
+
+ADMIN = "demo-admin"
+
+
+@dataclass
+class Actors:
+    """Who acts in one council, with deterministic command ids built from the seed."""
+
+    seed: int
+    code: str
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def command_id(self) -> str:
+        return f"demo-{self.seed}-{self.code}-{next(self.counter):07d}"
+
+    def admin(self) -> Provenance:
+        return Provenance(ADMIN, Role.ADMIN.value, self.command_id())
+
+    def officer(self, reason: str | None = None) -> Provenance:
+        return Provenance(
+            f"demo-officer-{self.code}", Role.COUNCIL.value, self.command_id(), reason=reason
+        )
+
+    def firm(self, provider_ref: str, reason: str | None = None) -> Provenance:
+        return Provenance(provider_ref, Role.PROVIDER.value, self.command_id(), reason=reason)
+
+    def representative(self, representative_id: str, person_ref: str) -> Provenance:
+        return Provenance(
+            representative_id, Role.REPRESENTATIVE.value, self.command_id(), on_behalf_of=person_ref
+        )
+
+
+def approve_budget(
+    budget: PersonalBudget,
+    allocation: Allocation,
+    on: date,
+    prov: Provenance,
+    council: Council,
+    pool: PooledFund,
+) -> None:
+    """As ``approve_budget``: approve, then draw the pooled share down in the same save."""
+    budget.approve(allocation, on, prov, council.max_contingency_bp)
+    _move_pool_money(budget, Allocation(0, 0, 0, ()), allocation, on, prov, pool)
+
+
+def revise_budget(
+    budget: PersonalBudget,
+    allocation: Allocation,
+    on: date,
+    prov: Provenance,
+    council: Council,
+    pool: PooledFund,
+) -> None:
+    previous = budget.allocation
+    budget.revise(allocation, on, prov, council.max_contingency_bp)
+    _move_pool_money(budget, previous, allocation, on, prov, pool)
+
+
+def _move_pool_money(
+    budget: PersonalBudget,
+    before: Allocation,
+    after: Allocation,
+    on: date,
+    prov: Provenance,
+    pool: PooledFund,
+) -> None:
+    old, new = before.pool_amounts(), after.pool_amounts()
+    for fund_ref in sorted(set(old) | set(new)):
+        if fund_ref != pool.fund_ref:
+            raise ValueError(f"the demo draws only on its council's pool, not {fund_ref}")
+        delta = new.get(fund_ref, 0) - old.get(fund_ref, 0)
+        if delta > 0:
+            pool.draw_down(str(budget.id), delta, on, prov)
+        elif delta < 0:
+            pool.release(str(budget.id), -delta, on, prov)
+
+
+def decide(
+    budget: PersonalBudget,
+    representative_id: str,
+    decision: str,
+    subject_ref: str | None,
+    on: date,
+    prov: Provenance,
+) -> None:
+    """As ``record_decision``: recorded as made on behalf of the budget's person."""
+    acting = dataclasses.replace(prov, on_behalf_of=budget.person_ref)
+    budget.record_decision(representative_id, decision, subject_ref, on, acting)
+
+
+def post_invoice(
+    budget: PersonalBudget,
+    provider: Provider,
+    council: Council,
+    number: str,
+    period: Period,
+    lines: tuple[InvoiceLine, ...],
+    invoice_date: date,
+    prov: Provenance,
+) -> Invoice:
+    """As ``post_invoice``: flag what breaks a soft rule, post, mirror it on the budget.
+
+    Invoice numbers are unique by construction here; the store's uniqueness still refuses a
+    clash (the whole batch), and resubmissions go through the use case (see ``scripts.demo``)."""
+    amount = check_invoice_lines(lines, period)
+    flags = invoice_flags(budget, provider, council, period, amount)
+    invoice = Invoice.post(
+        budget.council,
+        str(budget.id),
+        provider.provider_ref,
+        number,
+        period,
+        lines,
+        flags,
+        invoice_date,
+        prov,
+    )
+    budget.receive_invoice(str(invoice.id), provider.provider_ref, period, amount, prov)
+    return invoice
+
+
+def approve_invoice(invoice: Invoice, budget: PersonalBudget, on: date, prov: Provenance) -> None:
+    invoice.check_approvable(prov)
+    budget.charge_invoice(str(invoice.id), invoice.amount_pence, on, prov)
+    invoice.approve(on, prov)
+
+
+def pay_invoice(
+    invoice: Invoice, budget: PersonalBudget, remittance_ref: str, on: date, prov: Provenance
+) -> None:
+    invoice.check_payable()
+    budget.settle_invoice(str(invoice.id), invoice.approved_pence, on, prov)
+    invoice.pay(remittance_ref, on, prov)
+
+
+def reject_invoice(invoice: Invoice, budget: PersonalBudget, on: date, prov: Provenance) -> None:
+    invoice.reject(on, prov)
+    budget.withdraw_invoice(str(invoice.id), on, prov)
+
+
+def credit_invoice(
+    invoice: Invoice,
+    budget: PersonalBudget,
+    number: str,
+    amount_pence: int,
+    on: date,
+    prov: Provenance,
+) -> None:
+    invoice.issue_credit_note(number, amount_pence, on, prov)
+    budget.credit_invoice(str(invoice.id), amount_pence, on, prov)

@@ -1,0 +1,150 @@
+"""The national demo: the 2011 picture read back from the progress view, a ledger that verifies,
+the same England for the same seed, and a command line that loads only into an empty store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.application import CareLedger
+from projections.service import LedgerService
+from projections.verify import verify
+from scripts.cli import app
+from scripts.demo import load_demo
+from scripts.demo_summary import DemoSummary
+from tests.support import count_events
+
+SEED = 2011
+# The smallest England that still shows the picture: 2 holders a council (3 where uptake is 60%),
+# through the whole year (about 23,000 events).
+PEOPLE = 304
+WEEKS = 8  # for the smaller loads below
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LedgerService, DemoSummary]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'careledger.db'}"
+    service = LedgerService(url, inline=False)
+    summary = load_demo(service.app, SEED, people=PEOPLE, runner=service.runner)
+    yield service, summary
+    service.close()
+
+
+def test_the_progress_view_shows_the_2011_picture(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    headline = loaded[1].headline
+
+    assert (headline.councils, headline.councils_meeting_target) == (152, 6)
+    assert 1200 <= headline.uptake_min_bp <= 1400
+    assert 5800 <= headline.uptake_max_bp <= 6200
+    assert 500 <= headline.spend_share_bp <= 700
+    mental_health = headline.uptake_by_reason_bp.pop("mental-health")
+    assert len(headline.uptake_by_reason_bp) == 5
+    assert all(mental_health < bp for bp in headline.uptake_by_reason_bp.values())
+
+
+def test_about_a_third_of_holders_take_direct_payments_and_pools_are_partly_drawn(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    headline = loaded[1].headline
+
+    assert 2500 <= headline.direct_payment_bp <= 4200
+    assert 0 < headline.pool_disentangled_bp < 5000
+
+
+def test_the_loaded_ledger_verifies_and_balances(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    service, summary = loaded
+
+    report = verify(service.app, service.runner)
+
+    assert report.ok, [c for c in report.checks if not c.ok]
+    trial = next(c for c in report.checks if c.name == "trial-balance")
+    assert trial.detail == "152 councils balance to zero"
+    assert summary.events == count_events(service.app)
+
+
+def test_resent_invoice_files_are_refused_and_logged(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    service, summary = loaded
+
+    rows = service.db.query("SELECT error, actor_role FROM careledger_refusals")
+
+    assert summary.refused_duplicates > 0
+    assert len(rows) == summary.refused_duplicates
+    assert {(r["error"], r["actor_role"]) for r in rows} == {("duplicate-invoice", "provider")}
+
+
+def test_every_event_carries_its_actor_role_command_id_and_effective_date(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    rows = loaded[0].db.query(
+        "SELECT COUNT(*) AS n FROM v_audit WHERE actor_id = '' OR command_id = ''"
+        " OR (effective_on IS NULL AND aggregate_kind <> 'command')"
+    )
+    roles = loaded[0].db.query("SELECT DISTINCT actor_role FROM v_audit")
+
+    assert rows[0]["n"] == 0
+    assert {r["actor_role"] for r in roles} == {"admin", "council", "provider", "representative"}
+
+
+def _stream(app: CareLedger) -> list[tuple[Any, ...]]:
+    """Every stored event without its recorded time: what a seed must reproduce exactly."""
+    events = []
+    for n in app.recorder.select_notifications(1, 10_000_000):
+        state = json.loads(n.state)
+        state.pop("timestamp", None)
+        events.append((n.originator_id, n.originator_version, n.topic, state))
+    return events
+
+
+def test_the_same_seed_loads_the_same_england() -> None:
+    first, second, other = (CareLedger("memory://") for _ in range(3))
+
+    a = load_demo(first, SEED, councils=12, people=40, weeks=WEEKS)
+    b = load_demo(second, SEED, councils=12, people=40, weeks=WEEKS)
+    load_demo(other, SEED + 1, councils=12, people=40, weeks=WEEKS)
+
+    assert (a.events, a.budgets, a.headline) == (b.events, b.budgets, b.headline)
+    assert _stream(first) == _stream(second)
+    assert _stream(first) != _stream(other)
+
+
+def test_the_command_loads_an_empty_store_then_refuses_a_second_load(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'careledger.db'}"
+    args = ["demo", "--councils", "12", "--people", "40", "--weeks", "4", "--database-url", url]
+
+    loaded = runner.invoke(app, [*args, "--json"])
+    again = runner.invoke(app, args)
+
+    assert loaded.exit_code == 0, loaded.output
+    summary = json.loads(loaded.stdout)
+    assert summary["councils"] == 12 and summary["events"] > 0
+    assert summary["headline"]["councils_meeting_target"] >= 1
+    assert again.exit_code == 2
+    assert "the store is not empty" in again.output
+
+
+@pytest.mark.postgres
+def test_the_command_loads_into_postgresql(postgres_url: str) -> None:
+    args = ["demo", "--councils", "12", "--people", "40", "--weeks", "4", "--json"]
+
+    result = runner.invoke(app, [*args, "--database-url", postgres_url])
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    ledger = CareLedger(postgres_url)
+    try:
+        assert (summary["councils"], summary["events"]) == (12, count_events(ledger))
+    finally:
+        ledger.close()
