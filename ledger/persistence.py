@@ -50,6 +50,8 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # Large saves (big invoice batches) must not use psycopg's pipeline mode.
+            "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:LargeSaveRecorder",
         }
         for key, values in parse_qs(parts.query).items():
             if key not in _PG_QUERY_SETTINGS:
