@@ -26,11 +26,14 @@ def position_at(db: ViewDb, instant: datetime) -> int:
     return int(value) if value is not None else 0
 
 
-def build_as_at(app: CareLedger, views: Sequence[View], stop: int) -> SqliteViewDb:
+def build_as_at(
+    app: CareLedger, views: Sequence[View], stop: int, path: str = ":memory:"
+) -> SqliteViewDb:
     """A scratch database holding ``views`` as they stood at log position ``stop``.
 
-    The caller closes it. The cost is a replay of the first ``stop`` events.
+    The caller closes it. The cost is a replay of the first ``stop`` events. ``path`` puts the
+    scratch database in a file (for whole-ledger replays, so memory stays flat).
     """
-    scratch = SqliteViewDb(":memory:")
+    scratch = SqliteViewDb(path)
     Runner(app, scratch, [type(v)() for v in views]).catch_up(stop=stop)
     return scratch

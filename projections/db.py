@@ -78,6 +78,13 @@ class ViewDb(ABC):
         with self.transaction(write=False) as cur:
             return cur.execute(sql, params).fetchall()
 
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows one at a time, without holding the whole result in memory."""
+        with self.transaction(write=False) as cur:
+            cur.execute(sql, params)
+            while rows := cur.raw.fetchmany(2000):
+                yield from (dict(r) for r in rows)
+
     def wait_for_events(self, timeout: float) -> None:
         """Block until new events may have arrived, or ``timeout`` seconds pass."""
         time.sleep(timeout)
@@ -161,6 +168,17 @@ class PostgresViewDb(ViewDb):
     def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield SqlCursor(cur, self.dialect)
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows one at a time through a server-side cursor."""
+        with (
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="careledger_stream") as cur,
+        ):
+            cur.itersize = 2000
+            cur.execute(sql.replace("?", "%s"), tuple(params))
+            yield from cur
 
     def wait_for_events(self, timeout: float, channel: str = "careledger_events") -> None:
         """Wake on the event store's NOTIFY (sent on every insert), or poll after ``timeout``."""
