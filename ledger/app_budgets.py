@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from ledger.app_core import LedgerCore, Outcome
@@ -18,9 +19,9 @@ from ledger.errors import (
     RepresentativeNotAppointedError,
 )
 from ledger.ids import parse_entry_id
-from ledger.pooled_fund import PooledFund
+from ledger.pooled_fund import move_pool_shares
 from ledger.provenance import Provenance, Role
-from ledger.values import Allocation, Deployment, Period, PlanLine
+from ledger.values import NO_ALLOCATION, Allocation, Deployment, Period, PlanLine
 
 BudgetChange = Callable[[PersonalBudget], list[Aggregate] | None]
 
@@ -120,9 +121,7 @@ class BudgetCommands(LedgerCore):
         def change(budget: PersonalBudget) -> list[Aggregate]:
             policy = self.council(budget.council).max_contingency_bp
             budget.approve(allocation, effective_on, prov, policy)
-            return self._move_pool_money(
-                budget, Allocation(0, 0, 0, ()), allocation, effective_on, prov
-            )
+            return self._move_pool_money(budget, NO_ALLOCATION, allocation, effective_on, prov)
 
         args = {"allocation": allocation, "on": effective_on}
         return self.budget_command(
@@ -154,20 +153,17 @@ class BudgetCommands(LedgerCore):
         effective_on: date,
         prov: Provenance,
     ) -> list[Aggregate]:
-        """Rule 11: draw each pooled fund's change of share down (or release it) atomically."""
-        pools: list[Aggregate] = []
-        old, new = before.pool_amounts(), after.pool_amounts()
-        for fund_ref in sorted(set(old) | set(new)):
-            delta = new.get(fund_ref, 0) - old.get(fund_ref, 0)
-            if delta == 0:
-                continue
-            pool: PooledFund = self.pooled_fund(budget.council, fund_ref)
-            if delta > 0:
-                pool.draw_down(str(budget.id), delta, effective_on, prov)
-            else:
-                pool.release(str(budget.id), -delta, effective_on, prov)
-            pools.append(pool)
-        return pools
+        """Rule 11: the pools' share moves in the same atomic save as the budget."""
+        return list(
+            move_pool_shares(
+                str(budget.id),
+                before,
+                after,
+                effective_on,
+                prov,
+                lambda fund_ref: self.pooled_fund(budget.council, fund_ref),
+            )
+        )
 
     def choose_deployment(
         self,
@@ -437,9 +433,11 @@ class BudgetCommands(LedgerCore):
     ) -> Outcome:
         """Rule 10: reverse (part of) an earlier entry by its id; the original stays."""
         originator_id, version = parse_entry_id(entry_id)
-        if not self.exists(originator_id):
-            raise EntryNotFoundError("no entry with that id", entry_id=entry_id)
-        if not isinstance(self.repository.get(originator_id), PersonalBudget):
+        try:
+            original: Aggregate = self.repository.get(originator_id)
+        except AggregateNotFoundError:
+            raise EntryNotFoundError("no entry with that id", entry_id=entry_id) from None
+        if not isinstance(original, PersonalBudget):
             raise EntryNotCorrectableError(
                 "corrections reverse entries on a personal budget; invoices take credit notes",
                 entry_id=entry_id,

@@ -5,6 +5,7 @@ Drawing a person's share into their personal budget is how pooled money is disen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,7 @@ from ledger.errors import InvalidCommandError, PoolOverdrawnError
 from ledger.ids import pooled_fund_id
 from ledger.money import check_pence
 from ledger.provenance import Provenance, check_ref
+from ledger.values import Allocation
 
 MAX_PARTNERS = 10
 
@@ -157,3 +159,28 @@ class PooledFund(Aggregate):
     ) -> None:
         self.drawn_pence -= amount_pence
         self.drawn_by_budget[budget_id] -= amount_pence
+
+
+def move_pool_shares(
+    budget_id: str,
+    before: Allocation,
+    after: Allocation,
+    effective_on: date,
+    prov: Provenance,
+    fund: Callable[[str], PooledFund],
+) -> list[PooledFund]:
+    """Rule 11 for an approval or revision: draw down each pool's increase in the budget's share,
+    release each decrease. ``fund`` finds a pool by its reference; returns the pools changed."""
+    changed: list[PooledFund] = []
+    old, new = before.pool_amounts(), after.pool_amounts()
+    for fund_ref in sorted(set(old) | set(new)):
+        delta = new.get(fund_ref, 0) - old.get(fund_ref, 0)
+        if delta == 0:
+            continue
+        pool = fund(fund_ref)
+        if delta > 0:
+            pool.draw_down(budget_id, delta, effective_on, prov)
+        else:
+            pool.release(budget_id, -delta, effective_on, prov)
+        changed.append(pool)
+    return changed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,10 +19,10 @@ from ledger.app_invoices import invoice_flags
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.invoice import Invoice, check_invoice_lines
-from ledger.pooled_fund import PooledFund
+from ledger.pooled_fund import PooledFund, move_pool_shares
 from ledger.provenance import Provenance, Role
 from ledger.provider import Provider
-from ledger.values import Allocation, InvoiceLine, Period
+from ledger.values import NO_ALLOCATION, Allocation, InvoiceLine, Period
 
 ADMIN = "demo-admin"
 
@@ -64,7 +65,7 @@ def approve_budget(
 ) -> None:
     """As ``approve_budget``: approve, then draw the pooled share down in the same save."""
     budget.approve(allocation, on, prov, council.max_contingency_bp)
-    _move_pool_money(budget, Allocation(0, 0, 0, ()), allocation, on, prov, pool)
+    move_pool_shares(str(budget.id), NO_ALLOCATION, allocation, on, prov, _only(pool))
 
 
 def revise_budget(
@@ -77,26 +78,18 @@ def revise_budget(
 ) -> None:
     previous = budget.allocation
     budget.revise(allocation, on, prov, council.max_contingency_bp)
-    _move_pool_money(budget, previous, allocation, on, prov, pool)
+    move_pool_shares(str(budget.id), previous, allocation, on, prov, _only(pool))
 
 
-def _move_pool_money(
-    budget: PersonalBudget,
-    before: Allocation,
-    after: Allocation,
-    on: date,
-    prov: Provenance,
-    pool: PooledFund,
-) -> None:
-    old, new = before.pool_amounts(), after.pool_amounts()
-    for fund_ref in sorted(set(old) | set(new)):
+def _only(pool: PooledFund) -> Callable[[str], PooledFund]:
+    """The demo draws only on its council's pool."""
+
+    def fund(fund_ref: str) -> PooledFund:
         if fund_ref != pool.fund_ref:
             raise ValueError(f"the demo draws only on its council's pool, not {fund_ref}")
-        delta = new.get(fund_ref, 0) - old.get(fund_ref, 0)
-        if delta > 0:
-            pool.draw_down(str(budget.id), delta, on, prov)
-        elif delta < 0:
-            pool.release(str(budget.id), -delta, on, prov)
+        return pool
+
+    return fund
 
 
 def decide(
