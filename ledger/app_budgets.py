@@ -412,9 +412,13 @@ class BudgetCommands(LedgerCore):
         prov: Provenance,
         expected_version: int | None = None,
     ) -> Outcome:
-        """Recover ``amount_pence`` of the identified surplus (None: all of it)."""
+        """Recover ``amount_pence`` of the identified surplus (None: all of it). When nothing
+        identified is outstanding, the surplus is identified first, in the same atomic save."""
 
         def change(budget: PersonalBudget) -> None:
+            if budget.surplus_outstanding_pence == 0:
+                weeks = self.council(budget.council).surplus_weeks
+                budget.identify_surplus(weeks, effective_on, prov)
             amount = budget.surplus_outstanding_pence if amount_pence is None else amount_pence
             budget.recover_surplus(amount, effective_on, prov)
 

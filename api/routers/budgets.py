@@ -244,12 +244,9 @@ def _contribution(app: Any, bid: str, b: Contribution, c: Command, v: int | None
 
 
 def _surplus(app: Any, bid: str, b: SurplusRecovery, c: Command, v: int | None) -> Any:
-    """Identify the surplus above the council's threshold and recover it (rule 9); over-paid
-    client contribution is refunded first. Without an amount, all of it is recovered."""
-    if app.budget(bid).surplus_outstanding_pence == 0:
-        identify = Command(c.principal, f"{c.command_id[:55]}:identify")
-        app.identify_surplus(bid, b.effective_on, identify.prov(), v)
-        v = None if v is None else v + 1  # the identification just advanced the budget
+    """Recover the surplus above the council's threshold (rule 9), identifying it first when none
+    is outstanding; over-paid client contribution is refunded first. Without an amount, all of
+    it is recovered."""
     return app.recover_surplus(bid, b.amount_pence, b.effective_on, c.prov(), v)
 
 

@@ -159,3 +159,38 @@ def test_a_stale_if_match_is_412_on_every_kind_of_budget_and_invoice_write(api: 
 
     assert statuses == [412, 412, 412, 412]
     assert api.event_count() == before
+
+
+def test_a_surplus_recovery_identifies_and_recovers_in_one_request(api: Api) -> None:
+    budget_id = active_budget(api, deployment="direct-payment")
+    period = {"start": "2010-04-05", "end": "2010-05-02"}
+    paid = api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/cash-payments",
+        {"amount_pence": 3_000_00, "period": period, "effective_on": "2010-04-05"},
+    )
+    version = paid.headers["ETag"]
+    body = {"effective_on": "2010-06-14"}
+
+    first = api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/surplus-recoveries",
+        body,
+        key="recover-1",
+        **{"If-Match": version},
+    )
+    count = api.event_count()
+    again = api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/surplus-recoveries",
+        body,
+        key="recover-1",
+        **{"If-Match": version},
+    )
+
+    # £10,000 a year is £192 a week; 8 weeks is £1,538.40 (192.30 x 8): £1,461.60 recovered
+    assert first.status_code == 200, first.json()
+    assert again.json() == {**first.json(), "replayed": True}
+    assert api.event_count() == count
+    balance = api.get("council", f"/v1/budgets/{budget_id}/balance").json()
+    assert (balance["held"], balance["recovered"] + balance["refunded"]) == (1_538_40, 1_461_60)

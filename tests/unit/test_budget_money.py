@@ -338,3 +338,25 @@ def test_refuses_to_correct_an_unknown_entry(world: World, entry: str) -> None:
     with pytest.raises(EntryNotFoundError):
         world.app.correct_entry(entry_id, 100_00, LATER, world.prov(reason="typo"))
     assert world.event_count() == before
+
+
+def test_recovering_with_nothing_identified_identifies_first_in_the_same_save(world: World) -> None:
+    # given £2,600 held against an 8-week threshold of £1,600, nothing identified yet
+    budget_id = cash_budget(world)
+    pay(world, budget_id, 2_600_00)
+    before = world.event_count()
+    # when the council recovers without an amount
+    world.app.recover_surplus(budget_id, None, LATER, world.prov())
+    # then the £1,000 is identified and recovered together: two events and one command record
+    budget = world.app.budget(budget_id)
+    assert (budget.surplus_outstanding_pence, budget.held_pence) == (0, 1_600_00)
+    assert world.event_count() == before + 3
+
+
+def test_recovering_with_no_surplus_is_refused_and_writes_nothing(world: World) -> None:
+    budget_id = cash_budget(world)
+    pay(world, budget_id, 1_000_00)
+    before = world.event_count()
+    with pytest.raises(SurplusExceededError):
+        world.app.recover_surplus(budget_id, None, LATER, world.prov())
+    assert world.event_count() == before
