@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -169,9 +169,11 @@ class InvoiceCommands(LedgerCore):
         invoice_ref: UUID | str,
         args: dict[str, Any],
         prov: Provenance,
-        change: Any,
+        change: Callable[[Invoice, PersonalBudget], None],
         expected_version: int | None = None,
     ) -> Outcome:
+        """Load the invoice and its budget, apply ``change`` to both, save them together."""
+
         def action() -> tuple[list[Aggregate], Outcome]:
             invoice = self.invoice(invoice_ref, expected_version)
             budget = self.budget(invoice.budget_id)
