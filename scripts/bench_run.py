@@ -1,4 +1,8 @@
-"""Runs the benchmarks on fresh stores: SQLite in a temporary folder, PostgreSQL in a new schema."""
+"""Runs the benchmarks on fresh stores: SQLite in a temporary folder, PostgreSQL in a new schema.
+
+Every figure sits beside its baseline from the same run; the table shows value, baseline, ratio
+and the issue's target where it sets one.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 from projections.service import LedgerService
 from scripts.bench import bench_projections, load_synthetic, machine
+from scripts.bench_commands import bench_commands
 from scripts.bench_http import bench_http
+from scripts.bench_scale import bench_scale
 
 
 @contextmanager
@@ -30,19 +37,44 @@ def fresh_schema(postgres_url: str) -> Iterator[str]:
         _schema(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def run_bench(
-    events: int, postgres_url: str | None, output: str, console: Console, http: bool = True
-) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
+def fresh_stores(postgres_url: str | None) -> Iterator[tuple[str, str]]:
+    """(store name, URL) of a fresh SQLite file, then of a fresh PostgreSQL schema if given;
+    each is removed when the loop moves on."""
     with tempfile.TemporaryDirectory() as folder:
-        results["stores"]["sqlite"] = _bench_store(f"sqlite:///{folder}/bench.db", events, console)
+        yield "sqlite", f"sqlite:///{folder}/bench.db"
     if postgres_url:
         with fresh_schema(postgres_url) as url:
-            results["stores"]["postgres"] = _bench_store(url, events, console)
-        if http:
-            console.print("HTTP on PostgreSQL: single posts with 8 clients, then batches …")
-            with fresh_schema(postgres_url) as url:
-                results["http"] = bench_http(url)
+            yield "postgres", url
+
+
+def run_bench(
+    events: int,
+    postgres_url: str | None,
+    output: str,
+    console: Console,
+    *,
+    http: bool = True,
+    scale_events: tuple[int, ...] = (),
+    rebuild_jobs: int | None = None,
+) -> dict[str, Any]:
+    """Every section on every store; the JSON is written to ``output`` and its path returned."""
+    results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
+    for name, url in fresh_stores(postgres_url):
+        results["stores"][name] = _bench_store(url, events, console)
+    results["commands"] = {}
+    for name, url in fresh_stores(postgres_url):
+        console.print(f"{name}: commands through the application at 1 and 8 threads …")
+        results["commands"][name] = _with_app(url, bench_commands)
+    if postgres_url and http:
+        console.print("HTTP on PostgreSQL: single posts with 8 clients, then batches …")
+        with fresh_schema(postgres_url) as url:
+            results["http"] = bench_http(url)
+    results["scale"] = {}
+    for size in scale_events:
+        for name, url in fresh_stores(postgres_url):
+            console.print(f"{name}: the demo at about {size} events, rebuild, balance reads …")
+            results["scale"].setdefault(name, []).append(bench_scale(url, size, rebuild_jobs))
+    _memory_growth(results["scale"])
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -64,6 +96,105 @@ def _bench_store(url: str, events: int, console: Console) -> dict[str, Any]:
         return figures
     finally:
         service.close()
+
+
+def _with_app(url: str, bench: Any) -> dict[str, Any]:
+    service = LedgerService(url, inline=False)
+    try:
+        result: dict[str, Any] = bench(service.app)
+        return result
+    finally:
+        service.close()
+
+
+def _memory_growth(scale: dict[str, list[dict[str, Any]]]) -> None:
+    """Peak RSS at the longest history over the shortest, beside the ratio of the lengths."""
+    for runs in scale.values():
+        if len(runs) < 2:
+            continue
+        small, large = min(runs, key=lambda r: r["events"]), max(runs, key=lambda r: r["events"])
+        large["growth"] = {
+            "events_ratio": round(large["events"] / small["events"], 2),
+            "rebuild_rss_ratio": round(
+                large["rebuild_peak_rss_mb"] / small["rebuild_peak_rss_mb"], 2
+            ),
+            "demo_rss_ratio": round(large["demo_peak_rss_mb"] / small["demo_peak_rss_mb"], 2),
+        }
+
+
+def table(results: dict[str, Any]) -> Table:
+    """The readable summary of ``run_bench``'s results."""
+    t = Table("store", "figure", "value", "baseline", "ratio", "target")
+    for store, r in results["stores"].items():
+        t.add_row(
+            store,
+            "catch-up ev/s",
+            str(r["catch_up_events_per_s"]),
+            f"raw read {r['raw_read_events_per_s']}",
+            str(r["catch_up_ratio"]),
+            "≥ 0.5",
+        )
+        t.add_row(store, "verify ev/s", str(r["verify_events_per_s"]),
+                  f"sha256 {r['sha256_events_per_s']}", str(r["verify_ratio"]), "")  # fmt: skip
+    for store, c in results.get("commands", {}).items():
+        for threads in (1, 8):
+            f = c[f"threads_{threads}"]
+            t.add_row(store, f"commands/s, {threads} thread(s)", str(f["commands_per_s"]),
+                      f"raw save {f['raw_save_per_s']}", str(f["ratio"]), "")  # fmt: skip
+    if "http" in results:
+        h = results["http"]
+        t.add_row(
+            "postgres",
+            "HTTP posts/s (8 clients)",
+            str(h["http_posts_per_s"]),
+            f"direct {h['direct_posts_per_s']}",
+            str(h["post_ratio"]),
+            "≥ 0.6",
+        )
+        t.add_row(
+            "postgres",
+            "HTTP batch invoices/s",
+            str(h["http_batch_invoices_per_s"]),
+            f"raw save {h['raw_save_invoices_per_s']}",
+            str(h["batch_ratio"]),
+            "≥ 10,000/s",
+        )
+        t.add_row("postgres", "HTTP batch invoices/s", str(h["http_batch_invoices_per_s"]),
+                  f"COPY {h['copy']['invoices_per_s']}", str(h["copy_ratio"]), "")  # fmt: skip
+    for store, runs in results.get("scale", {}).items():
+        for r in runs:
+            _scale_rows(t, store, r)
+    return t
+
+
+def _scale_rows(t: Table, store: str, r: dict[str, Any]) -> None:
+    n, b = f"{r['events']:,} ev", r["balance_reads"]
+    t.add_row(
+        store,
+        f"rebuild s ({n})",
+        str(r["rebuild_seconds"]),
+        f"raw read {r['raw_read_seconds']} s",
+        str(r["rebuild_ratio"]),
+        "≤ 120 s" if r["rebuild_target_seconds"] else "",
+    )
+    t.add_row(
+        store,
+        f"rebuild / demo peak RSS MB ({n})",
+        f"{r['rebuild_peak_rss_mb']} / {r['demo_peak_rss_mb']}",
+        "",
+        "",
+        "flat",
+    )
+    for key, label in (("now_ms", "balance now"), ("as_at_past_ms", "balance as at past")):
+        t.add_row(store, f"{label} p50/p99 ms ({n})", f"{b[key]['p50']} / {b[key]['p99']}",
+                  f"PK {b['primary_key_ms']['p50']} / {b['primary_key_ms']['p99']}",
+                  str(round(b[key]["p99"] / max(b["primary_key_ms"]["p99"], 1e-3), 1)),
+                  "p99 ≤ 20 ms")  # fmt: skip
+    if "growth" in r:
+        g = r["growth"]
+        t.add_row(store, f"peak RSS growth for {g['events_ratio']}x events",
+                  f"rebuild {g['rebuild_rss_ratio']}x, demo {g['demo_rss_ratio']}x", "", "",
+                  "≈ 1x")  # fmt: skip
 
 
 def _schema(postgres_url: str, statement: str) -> None:

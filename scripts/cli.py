@@ -438,48 +438,25 @@ def bench(
     http: Annotated[
         bool, typer.Option(help="Also the HTTP figures (needs --postgres-url).")
     ] = True,
+    scale: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Demo history lengths (events) for rebuild, memory and balance reads;"
+            " repeat for several, e.g. --scale 100000 --scale 1000000."
+        ),
+    ] = None,
+    rebuild_jobs: Annotated[
+        int | None, typer.Option(min=1, help="Processes for the scale rebuild.")
+    ] = None,
 ) -> None:
     """Measure speed against baselines in the same run; write JSON and print a table."""
-    from scripts.bench_run import run_bench
+    from scripts.bench_run import run_bench, table
 
-    results = run_bench(events, postgres_url, output, console, http=http)
-    table = Table("store", "figure", "value", "baseline", "ratio", "target")
-    for store, r in results["stores"].items():
-        table.add_row(
-            store,
-            "catch-up ev/s",
-            str(r["catch_up_events_per_s"]),
-            f"raw read {r['raw_read_events_per_s']}",
-            str(r["catch_up_ratio"]),
-            "≥ 0.5",
-        )
-        table.add_row(
-            store,
-            "verify ev/s",
-            str(r["verify_events_per_s"]),
-            f"sha256 {r['sha256_events_per_s']}",
-            str(r["verify_ratio"]),
-            "",
-        )
-    if "http" in results:
-        h = results["http"]
-        table.add_row(
-            "postgres",
-            "HTTP posts/s (8 clients)",
-            str(h["http_posts_per_s"]),
-            f"direct {h['direct_posts_per_s']}",
-            str(h["post_ratio"]),
-            "≥ 0.6",
-        )
-        table.add_row(
-            "postgres",
-            "HTTP batch invoices/s",
-            str(h["http_batch_invoices_per_s"]),
-            f"raw save {h['raw_save_invoices_per_s']}",
-            str(h["batch_ratio"]),
-            "≥ 0.5",
-        )
-    Console().print(table)
+    results = run_bench(
+        events, postgres_url, output, console, http=http, scale_events=tuple(scale or ()),
+        rebuild_jobs=rebuild_jobs,
+    )  # fmt: skip
+    Console().print(table(results))
     console.print(f"written to {results['path']}")
 
 

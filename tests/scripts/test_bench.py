@@ -1,0 +1,62 @@
+"""The benchmark's own machinery: it does the work it reports, and measures the right process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from ledger.application import CareLedger
+from scripts.bench_commands import bench_commands
+from scripts.bench_run import _memory_growth, table
+from scripts.bench_scale import run_measured
+
+
+def test_commands_bench_runs_each_command_and_each_raw_save(tmp_path: Path) -> None:
+    app = CareLedger(f"sqlite:///{tmp_path / 'bench.db'}")
+    try:
+        result = bench_commands(app, commands=16)
+        paid = [
+            n
+            for n in app.recorder.select_notifications(1, 100_000)
+            if n.topic.endswith("CashPaymentIssued")
+        ]
+    finally:
+        app.close()
+    # 16 commands and 16 raw saves at each of 1 and 8 threads.
+    assert len(paid) == 64
+    for threads in (1, 8):
+        figures = result[f"threads_{threads}"]
+        assert figures["commands_per_s"] > 0 and figures["raw_save_per_s"] > 0
+        assert figures["ratio"] == round(figures["commands_per_s"] / figures["raw_save_per_s"], 3)
+
+
+def test_peak_rss_is_the_commands_own_not_the_parents(tmp_path: Path) -> None:
+    ballast = bytearray(400 * 1024 * 1024)  # the parent holds 400 MB while the child runs
+    measured = run_measured(["tokens", "list"], f"sqlite:///{tmp_path / 'x.db'}")
+    assert len(ballast) > 0
+    assert 10 < measured["peak_rss_mb"] < 300
+
+
+def _scale_run(events: int, rebuild_mb: float) -> dict[str, object]:
+    reads = {"p50": 1.0, "p99": 2.0}
+    return {
+        "events": events, "rebuild_seconds": 1.0, "raw_read_seconds": 0.1, "rebuild_ratio": 0.1,
+        "rebuild_target_seconds": 120, "rebuild_peak_rss_mb": rebuild_mb, "demo_peak_rss_mb": 50.0,
+        "balance_reads": {"now_ms": reads, "as_at_past_ms": reads, "primary_key_ms": reads},
+    }  # fmt: skip
+
+
+def test_memory_growth_compares_the_longest_history_with_the_shortest() -> None:
+    scale = {"sqlite": [_scale_run(100_000, 60.0), _scale_run(1_000_000, 66.0)]}
+    _memory_growth(scale)  # type: ignore[arg-type]
+    assert scale["sqlite"][1]["growth"] == {
+        "events_ratio": 10.0,
+        "rebuild_rss_ratio": 1.1,
+        "demo_rss_ratio": 1.0,
+    }
+    assert "growth" not in scale["sqlite"][0]
+    console = Console(record=True, width=200)
+    console.print(table({"stores": {}, "scale": scale}))
+    text = console.export_text()
+    assert "rebuild s (1,000,000 ev)" in text and "rebuild 1.1x, demo 1.0x" in text
