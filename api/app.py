@@ -17,6 +17,7 @@ from api.logging import configure_logging
 from api.middleware import BodyLimit, RequestContext
 from api.routers import admin, audit, budget_reads, budgets, invoices, reports, representatives
 from api.settings import Settings, get_settings
+from projections.db import bound_store_waits
 from projections.service import LedgerService
 
 log = structlog.get_logger()
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = LedgerService(settings.database_url, inline=settings.inline_projections)
+        bound_store_waits(service.app)  # a dead or locked database answers 503, never hangs
         app.state.service = service
         app.state.tokens = TokenStore(service.db)
         log.info("ledger.opened", store=settings.database_url.split(":", 1)[0])
@@ -68,10 +70,5 @@ def healthz(service: Service) -> Any:
         events = service.app.recorder.max_notification_id() or 0
     except Exception as error:  # the store is down: say so, do not crash
         log.warning("healthz.store_unavailable", error=type(error).__name__)
-        return problems.problem(
-            503,
-            "store-unavailable",
-            "The event store is unavailable",
-            "the database did not answer",
-        )
+        return problems.store_unavailable("the database did not answer")
     return {"status": "ok", "events": events}

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,6 +25,7 @@ from ledger.errors import (
     RuleViolation,
     VersionMismatchError,
 )
+from ledger.persistence import StoreUnavailableError
 
 log = structlog.get_logger()
 MEDIA_TYPE = "application/problem+json"
@@ -126,18 +129,44 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return problem(error.status_code, code, str(error.detail), str(error.detail), headers)
 
+    async def on_unavailable(_: Request, error: Exception) -> JSONResponse:
+        cause = error.__cause__  # e.g. PoolTimeout, LockNotAvailable, QueryCanceled
+        log.warning(
+            "request.store_unavailable",
+            error=type(error).__name__,
+            cause=type(cause).__name__ if cause else None,
+        )
+        return store_unavailable("retry shortly with the same Idempotency-Key")
+
+    # Handled by class, not by the catch-all below: Starlette re-raises what reaches the
+    # catch-all after answering, and uvicorn then closes the client's keep-alive connection
+    # (a client sending its next request on it got "connection reset"); the request log
+    # recorded 500 for it too.
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, on_unavailable)
+
     @app.exception_handler(Exception)
-    async def on_unexpected(_: Request, error: Exception) -> JSONResponse:
-        if _is_unavailable(error):
-            log.warning("request.store_unavailable", error=type(error).__name__)
-            return problem(
-                503,
-                "store-unavailable",
-                "The ledger's database is unavailable",
-                "retry shortly with the same Idempotency-Key",
-            )
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        if is_unavailable(error):
+            return await on_unavailable(request, error)
         log.error("request.unexpected_error", error=type(error).__name__)
         return problem(500, "internal-error", "Something went wrong", "the error was logged")
+
+
+# Seconds a client should wait before retrying a 503: a database restart takes a few.
+RETRY_AFTER = 2
+
+
+def store_unavailable(detail: str) -> JSONResponse:
+    """503: the database is down, busy or locked. Nothing was half-written (a command is one
+    transaction), so the same request may be sent again."""
+    return problem(
+        503,
+        "store-unavailable",
+        "The ledger's database is unavailable",
+        detail,
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
 
 
 def _allowed_methods(request: Request) -> str | None:
@@ -149,12 +178,19 @@ def _allowed_methods(request: Request) -> str | None:
     return ", ".join(m.upper() for m in methods if m in operations) or None
 
 
-def _is_unavailable(error: Exception) -> bool:
-    from eventsourcing.persistence import InterfaceError, OperationalError
+# The database could not be reached or did not answer in time: a bounded wait that ran out (event
+# store or views), or the library's connection errors after its own retries.
+UNAVAILABLE = (StoreUnavailableError, OperationalError, InterfaceError, TimeoutError)
 
-    names = {type(error).__name__, type(error).__module__}
-    return isinstance(error, OperationalError | InterfaceError | TimeoutError) or any(
-        "psycopg" in n or n == "PoolTimeout" for n in names
+
+def is_unavailable(error: Exception) -> bool:
+    """Also psycopg's connection-level errors, should one escape unnamed; not its other errors:
+    a bad query is a bug, a 500."""
+    if isinstance(error, UNAVAILABLE):
+        return True
+    psycopg = sys.modules.get("psycopg")  # loaded only when PostgreSQL is in use
+    return psycopg is not None and isinstance(
+        error, psycopg.OperationalError | psycopg.InterfaceError
     )
 
 

@@ -2,11 +2,19 @@
 
 ``sqlite:///careledger.db`` (embedded default) · ``postgresql://user@host:port/db?schema=s``
 (production) · ``memory://`` (unit tests only).
+
+PostgreSQL URL options, all optional: ``schema``, ``pool_size``, ``max_overflow``, and the bounds
+on every wait (whole seconds): ``connect_timeout`` (a connection from the pool, default 10),
+``lock_timeout`` (any lock, reads included, default 10) and ``statement_timeout`` (default 0, no
+limit: index builds and exports of a national ledger run long). A request that exhausts one fails
+with :class:`StoreUnavailableError` instead of hanging.
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from eventsourcing.persistence import PersistenceError
 
 from ledger.errors import InvalidCommandError
 
@@ -18,7 +26,14 @@ _PG_QUERY_SETTINGS = {
     "max_overflow": "POSTGRES_MAX_OVERFLOW",
     "lock_timeout": "POSTGRES_LOCK_TIMEOUT",
     "connect_timeout": "POSTGRES_CONNECT_TIMEOUT",
+    "statement_timeout": "POSTGRES_STATEMENT_TIMEOUT",  # ours: the library has no such setting
 }
+
+
+class StoreUnavailableError(PersistenceError):
+    """The database did not answer in time: unreachable, pool exhausted, or a lock or statement
+    timeout. Deliberately not one of the library's retried errors (it retries those ten times,
+    multiplying every timeout by ten): the caller fails now and retries with the same key."""
 
 
 def persistence_env(url: str) -> dict[str, str]:
@@ -50,6 +65,7 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_STATEMENT_TIMEOUT": "0",
             # Large saves (big invoice batches) must not use psycopg's pipeline mode.
             "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:LargeSaveRecorder",
         }

@@ -2,6 +2,10 @@
 
 Views are written with their tracking positions in one transaction. SQL is written once with
 ``?`` placeholders; PostgreSQL gets ``%s``. Amounts are BIGINT pence.
+
+On PostgreSQL every wait is bounded (``PgLimits``, from the database URL): for a connection, for a
+lock, for a statement. A request that runs out fails with 503 instead of holding a server thread
+forever; the same bounds are put on the event store's connections (``bound_store_waits``).
 """
 
 from __future__ import annotations
@@ -10,12 +14,22 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, _GeneratorContextManager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
-from ledger.persistence import persistence_env
+from ledger.persistence import StoreUnavailableError, persistence_env
+
+if TYPE_CHECKING:
+    from ledger.app_core import LedgerCore
+
+# How long a pool keeps re-trying one lost connection (psycopg_pool's back-off doubles: 1, 2,
+# 4 s …, for 5 minutes by default). Past it the pool gives up and the next request connects
+# afresh, so a database back after a long outage is used within seconds, not minutes.
+RECONNECT_TIMEOUT = 2.0
+C = TypeVar("C")
 
 
 class Cursor(Protocol):
@@ -145,33 +159,64 @@ class SqliteViewDb(ViewDb):
             self._shared = None
 
 
+@dataclass(frozen=True)
+class PgLimits:
+    """The longest any wait on PostgreSQL may last, in whole seconds (0: no limit)."""
+
+    connect: int  # for a connection from the pool (the database is down, or the pool is busy)
+    lock: int
+    statement: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PgLimits:
+        keys = ("POSTGRES_CONNECT_TIMEOUT", "POSTGRES_LOCK_TIMEOUT", "POSTGRES_STATEMENT_TIMEOUT")
+        return cls(*(int(env[key]) for key in keys))
+
+    def options(self) -> str:
+        """libpq ``options`` for every session: reads wait for locks no longer than writes."""
+        return f"-c lock_timeout={self.lock}s -c statement_timeout={self.statement}s"
+
+
 class PostgresViewDb(ViewDb):
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, schema: str, pool_size: int = 4) -> None:
+    def __init__(self, conninfo: str, schema: str, limits: PgLimits, pool_size: int = 4) -> None:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
         self.schema = schema
         self.conninfo = conninfo
         self._listener: Any = None
-        options = f"-c search_path={schema}" if schema else ""
+        options = f"-c search_path={schema} " if schema else ""
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "options": options, "autocommit": False},
+            kwargs={
+                "row_factory": dict_row,
+                "options": options + limits.options(),
+                "autocommit": False,
+            },
+            timeout=limits.connect,
+            check=ConnectionPool.check_connection,  # drop connections a restart has killed
+            reconnect_timeout=RECONNECT_TIMEOUT,
             open=True,
         )
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        with (
+            _unavailable_named(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             yield SqlCursor(cur, self.dialect)
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows one at a time through a server-side cursor."""
         with (
+            _unavailable_named(),
             self.pool.connection() as conn,
             conn.transaction(),
             conn.cursor(name="careledger_stream") as cur,
@@ -206,6 +251,19 @@ def _nolock() -> Iterator[None]:
     yield
 
 
+@contextmanager
+def _unavailable_named() -> Iterator[None]:
+    """psycopg's connection-level errors (database gone, no connection in time, a lock or
+    statement timeout) raised as the event store's ``StoreUnavailableError``: one named error
+    the API answers with 503, whichever database a request was waiting on."""
+    import psycopg
+
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+        raise StoreUnavailableError(str(error)) from error
+
+
 def open_view_db(database_url: str) -> ViewDb:
     """The views' database for a CareLedger database URL (memory → a private in-memory SQLite)."""
     env = persistence_env(database_url)
@@ -226,4 +284,55 @@ def open_view_db(database_url: str) -> ViewDb:
         password=env["POSTGRES_PASSWORD"] or None,
         connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
     )
-    return PostgresViewDb(conninfo, schema)
+    return PostgresViewDb(conninfo, schema, PgLimits.from_env(env))
+
+
+def bound_store_waits(app: LedgerCore) -> None:
+    """Give the event store's PostgreSQL connections the views' bounds (no-op on SQLite).
+
+    The library sets ``lock_timeout`` only inside its insert transaction, so a read of the events
+    table waited forever behind a lock; it keeps retrying a lost connection for minutes; and it
+    retries a timed-out call ten times, so a 10 s timeout became 100 s. Here every session gets
+    lock and statement timeouts, and a wait that ran out is raised at once as
+    ``StoreUnavailableError`` (a dead connection is still retried, on a fresh one).
+    """
+    from eventsourcing.postgres import PostgresDatastore
+
+    datastore = getattr(app.factory, "datastore", None)
+    if not isinstance(datastore, PostgresDatastore):
+        return
+    limits = PgLimits.from_env(persistence_env(app.database_url))
+    pool = datastore.pool
+    connect_args = cast(dict[str, Any], pool.kwargs)  # the library passes a dict, never a callable
+    pool.kwargs = {**connect_args, "options": limits.options()}
+    pool.reconnect_timeout = RECONNECT_TIMEOUT
+    pool.drain()  # the connections opened while the tables were created lack the options
+    # The library builds its datastore itself (no subclass can be slotted in): wrap the method.
+    datastore.get_connection = _failing_fast(datastore.get_connection)  # type: ignore[method-assign]
+
+
+def _failing_fast(
+    get_connection: Callable[[], AbstractContextManager[C]],
+) -> Callable[[], _GeneratorContextManager[C]]:
+    @contextmanager
+    def bounded() -> Iterator[C]:
+        from eventsourcing.persistence import OperationalError
+
+        try:
+            with get_connection() as conn:
+                yield conn
+        except OperationalError as error:
+            if _wait_ran_out(error.__cause__):
+                raise StoreUnavailableError(str(error)) from error.__cause__
+            raise
+
+    return bounded
+
+
+def _wait_ran_out(error: BaseException | None) -> bool:
+    """No connection in time (database down, pool busy), or a lock or statement timeout."""
+    from psycopg import errors
+    from psycopg_pool import PoolTimeout, TooManyRequests
+
+    timeouts = (PoolTimeout, TooManyRequests, errors.LockNotAvailable, errors.QueryCanceled)
+    return isinstance(error, timeouts)

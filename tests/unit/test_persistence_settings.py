@@ -39,6 +39,24 @@ def test_postgresql_url_maps_to_the_library_settings_without_db_functions() -> N
     assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
 
 
+def test_every_wait_is_bounded_by_default_and_each_bound_can_be_set_in_the_url() -> None:
+    defaults = persistence_env("postgresql://db/careledger")
+    tuned = persistence_env(
+        "postgresql://db/careledger?lock_timeout=1&statement_timeout=30&connect_timeout=2"
+    )
+
+    assert [defaults[f"POSTGRES_{k}_TIMEOUT"] for k in ("LOCK", "STATEMENT", "CONNECT")] == [
+        "10",
+        "0",  # no limit on statements: exports and index builds of a national ledger run long
+        "10",
+    ]
+    assert [tuned[f"POSTGRES_{k}_TIMEOUT"] for k in ("LOCK", "STATEMENT", "CONNECT")] == [
+        "1",
+        "30",
+        "2",
+    ]
+
+
 def test_memory_url_is_for_unit_tests() -> None:
     assert persistence_env("memory://") == {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
