@@ -75,6 +75,11 @@ class LedgerCore(Application[UUID]):
             try:
                 changed, outcome = action()
             except LedgerError as error:
+                # The same command id may have just committed in another request (a client's
+                # retry racing its first try): that outcome, not the refusal it now meets.
+                prior = self.prior_outcome(command, fp, prov)
+                if prior is not None:
+                    return prior
                 self.notify_refusal(command, error, prov)
                 raise
             record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=prov)

@@ -235,3 +235,29 @@ def test_reports_a_conflict_after_losing_every_attempt(
     assert len(loaded) == MAX_ATTEMPTS
     assert world.event_count() == before + 2 * MAX_ATTEMPTS  # only the winners' writes
     assert world.app.budget(budget_id).drawn_pence == MAX_ATTEMPTS * 1_00
+
+
+def test_a_retry_racing_its_first_try_gets_the_first_outcome_not_a_refusal(
+    rivals: tuple[World, CareLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's first try commits between the retry's idempotency check and its rule checks;
+    the retry must answer with that outcome, not with the refusal the rules now give."""
+    world, rival = rivals
+    budget_id = world.active_budget()  # £10,000 + £500: a second £6,000 would overdraw
+    prov = Provenance("officer-2", "council", "pay-once")
+    first: list[dict[str, Any]] = []
+    load = rival.budget
+
+    def first_try_commits_then_load(budget_id: Any, expected_version: int | None = None) -> Any:
+        if not first:
+            first.append(pay(world.app, budget_id, 6_000_00, prov))
+        return load(budget_id, expected_version)
+
+    monkeypatch.setattr(rival, "budget", first_try_commits_then_load)
+    before = world.event_count()
+
+    again = pay(rival, budget_id, 6_000_00, prov)
+
+    assert again == {**first[0], "replayed": True}
+    assert world.event_count() == before + 2  # the first try's payment and command record only
+    assert world.app.budget(budget_id).drawn_pence == 6_000_00
