@@ -61,7 +61,7 @@ CORRECTABLE = ("CashPaymentIssued", "ContributionReceived", "DirectPaymentSpendR
 MAX_RAS_SCORE = 10_000
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a cached budget holds many of these (app_invoices.BudgetCache)
 class Representative:
     kind: str
     basis: str
@@ -72,7 +72,7 @@ class Representative:
         return self.appointed_on <= day and (self.revoked_on is None or day < self.revoked_on)
 
 
-@dataclass
+@dataclass(slots=True)
 class InvoiceOnBudget:
     provider_ref: str
     period: Period
