@@ -17,13 +17,20 @@ from projections.views.audit import utc_stamp
 
 
 def position_at(db: ViewDb, instant: datetime) -> int:
-    """The last log position recorded at or before ``instant`` (0 before the first event)."""
+    """The log as it stood at ``instant``: the last position such that it and every position
+    before it were recorded at or before ``instant`` (0 before the first event).
+
+    Under concurrency a later position can carry a slightly earlier stamp; the log grows as a
+    prefix, so a position counts only once everything before it had been recorded too. One
+    index lookup on the audit view's ``known_by``, whatever the length of the history."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    stamp = utc_stamp(instant)
-    rows = db.query("SELECT MAX(position) AS p FROM v_audit WHERE recorded_at <= ?", (stamp,))
-    value = rows[0]["p"] if rows else None
-    return int(value) if value is not None else 0
+    rows = db.query(
+        "SELECT position FROM v_audit WHERE known_by <= ?"
+        " ORDER BY known_by DESC, position DESC LIMIT 1",
+        (utc_stamp(instant),),
+    )
+    return int(rows[0]["position"]) if rows else 0
 
 
 def build_as_at(

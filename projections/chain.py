@@ -14,8 +14,10 @@ from eventsourcing.persistence import Notification
 GENESIS = "0" * 64
 
 
-def canonical_bytes(n: Notification) -> bytes:
-    head = f"{n.id}\x1f{n.originator_id}\x1f{n.originator_version}\x1f{n.topic}\x1f"
+def canonical_bytes(n: Notification, aggregate_id: str | None = None) -> bytes:
+    """``aggregate_id``: the notification's originator id as text, when the caller has it."""
+    agg = aggregate_id or n.originator_id
+    head = f"{n.id}\x1f{agg}\x1f{n.originator_version}\x1f{n.topic}\x1f"
     state: object = n.state
     if isinstance(state, bytes | bytearray | memoryview):
         return head.encode() + bytes(state)
@@ -25,4 +27,9 @@ def canonical_bytes(n: Notification) -> bytes:
 
 
 def next_hash(previous_hex: str, n: Notification) -> str:
-    return hashlib.sha256(bytes.fromhex(previous_hex) + canonical_bytes(n)).hexdigest()
+    return next_digest(bytes.fromhex(previous_hex), n).hex()
+
+
+def next_digest(previous: bytes, n: Notification, aggregate_id: str | None = None) -> bytes:
+    """``next_hash`` on raw digests, for a run of events hashed one after another."""
+    return hashlib.sha256(previous + canonical_bytes(n, aggregate_id)).digest()

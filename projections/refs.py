@@ -1,6 +1,8 @@
 """What each aggregate belongs to (council, budget, provider): every view row carries its council.
 
-Learnt from each aggregate's first event; other views look it up for later events.
+Learnt from each aggregate's first event; other views look it up for later events. Lookups are
+served from a bounded cache, filled a page at a time (``prefetch``: one query for the page's
+aggregates it lacks), so memory stays flat however long the log grows.
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
 
 from ledger.audit_note import AuditNote
 from ledger.budget import PersonalBudget
@@ -17,15 +22,20 @@ from ledger.council import Council
 from ledger.invoice import Invoice
 from ledger.pooled_fund import PooledFund
 from ledger.provider import Provider
+from projections.bulk import insert_rows
 from projections.db import SqlCursor
 
 if TYPE_CHECKING:
     from projections.runner import Item
 
-CACHE_SIZE = 200_000
+CACHE_SIZE = 20_000  # refs kept in memory: several pages' aggregates
+CHUNK = 500  # ids per IN list, well inside both dialects' limits on parameters
+_key = itemgetter(0)
+COLUMNS = ("aggregate_id", "kind", "council", "budget_id", "provider", "support_reason",
+           "service_month")  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     aggregate_id: str
     kind: str
@@ -38,6 +48,8 @@ class Ref:
 
 def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation event
     """The reference a creation event establishes (None for later events)."""
+    if not isinstance(event, Aggregate.Created):
+        return None
     agg = str(event.originator_id)
     if isinstance(event, Council.Registered):
         return Ref(agg, "council", council=event.code)
@@ -60,6 +72,7 @@ def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation
 class RefsView:
     name = "refs"
     tables: tuple[str, ...] = ("v_refs",)
+    indexes: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, Ref] = OrderedDict()
@@ -82,13 +95,29 @@ class RefsView:
                     (ref.aggregate_id, ref.kind, ref.council, ref.budget_id, ref.provider,
                      ref.support_reason, ref.service_month)
                 )  # fmt: skip
-        cur.executemany(
-            "INSERT INTO v_refs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggregate_id) DO NOTHING",
-            rows,
-        )
+        rows.sort(key=_key)  # in index order: each index page is visited once, in turn
+        insert_rows(cur, "v_refs", COLUMNS, rows, "ON CONFLICT (aggregate_id) DO NOTHING")
 
     def use(self, cur: SqlCursor) -> None:
         self._cur = cur
+
+    def learn(self, items: Sequence[Item]) -> None:
+        """Remember the refs a page's events establish, before any view looks one up."""
+        for item in items:
+            ref = ref_of(item.event)
+            if ref is not None:
+                self._remember(ref)
+
+    def prefetch(self, items: Sequence[Item]) -> None:
+        """Read the refs of a page's aggregates missing from the cache, a chunk per query
+        (after ``learn``: the page's own creations may not be stored yet)."""
+        missing = sorted({i.aggregate_id for i in items}.difference(self._cache))
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            marks = ", ".join("?" * len(chunk))  # placeholders only: the ids are parameters
+            sql = f"SELECT * FROM v_refs WHERE aggregate_id IN ({marks})"  # noqa: S608
+            for row in self._cursor(chunk[0]).execute(sql, chunk).fetchall():
+                self._remember(Ref(**row))
 
     def get(self, aggregate_id: Any) -> Ref:
         key = str(aggregate_id)
@@ -106,9 +135,13 @@ class RefsView:
             self._cache.popitem(last=False)
 
     def _load(self, key: str) -> Ref:
-        if self._cur is None:
-            raise LookupError(f"no reference for {key}")
-        row = self._cur.execute("SELECT * FROM v_refs WHERE aggregate_id = ?", (key,)).fetchone()
+        sql = "SELECT * FROM v_refs WHERE aggregate_id = ?"
+        row = self._cursor(key).execute(sql, (key,)).fetchone()
         if row is None:
             raise LookupError(f"no reference for {key}")
         return Ref(**row)
+
+    def _cursor(self, key: str) -> SqlCursor:
+        if self._cur is None:
+            raise LookupError(f"no reference for {key}")
+        return self._cur

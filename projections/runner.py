@@ -2,15 +2,19 @@
 
 Each view has its own tracking row, written in the same transaction as its rows, so a view is
 exactly in step with the position it records. Rows are locked (PostgreSQL ``FOR UPDATE``;
-SQLite ``BEGIN IMMEDIATE``) so two workers at once never apply a page twice.
+SQLite ``BEGIN IMMEDIATE``) so two workers at once never apply a page twice. A page is read and
+decoded before the lock is taken: events never change, and the lock is then held only while
+views write.
 """
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from threading import Event
+from threading import Event, Lock
 from typing import Any, Protocol
 
 import structlog
@@ -23,24 +27,33 @@ from projections.refs import RefsView
 log = structlog.get_logger()
 
 DEFAULT_PAGE_SIZE = 1000
+REBUILD_PAGE_SIZE = 10_000  # a rebuild commits less often; a page is some 40 MB of memory
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS careledger_view_tracking ("
     " view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
+REFS_POLL = 0.01  # seconds between looks at refs' position, for a runner that follows it
+# A catch-up allocates millions of short-lived objects and few cycles: collect less often.
+GC_THRESHOLD = 50_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
-    """One event of the log: its position, its stored form and the domain event."""
+    """One event of the log: its position, its stored form, the domain event and its
+    aggregate's id as text (views key their rows by it; converted once, not once a view)."""
 
     position: int
     notification: Notification
     event: Any
+    aggregate_id: str
 
 
 class View(Protocol):
     name: str
     tables: tuple[str, ...]
+    # CREATE INDEX statements for readers only (the view never reads through them while it
+    # projects): a rebuild builds them once at the end instead of row by row.
+    indexes: tuple[str, ...]
 
     def create(self, cur: SqlCursor) -> None: ...
 
@@ -48,21 +61,33 @@ class View(Protocol):
 
 
 class Runner:
-    """Runs views over the log of one CareLedger application."""
+    """Runs views over the log of one CareLedger application.
+
+    Every view looks aggregates up in ``refs``, which the runner projects first. A runner that
+    ``follow_refs`` leaves refs to another process (a parallel rebuild's, ``projections.parallel``):
+    it learns what its pages create, reads older aggregates from refs, and waits for refs to get
+    past a page's start before reading it. ``create=False`` leaves the tables as they are.
+    """
 
     def __init__(
         self,
         app: CareLedger,
         db: ViewDb,
         views: Sequence[View],
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
+        *,
+        follow_refs: bool = False,
+        create: bool = True,
     ) -> None:
         self.app = app
         self.db = db
         self.refs = RefsView()
-        self.views: list[View] = [self.refs, *views]
+        self.follow_refs = follow_refs
+        self.views: list[View] = [*views] if follow_refs else [self.refs, *views]
         self.page_size = page_size
-        self.setup()
+        self._catching_up = Lock()
+        if create:
+            self.setup()
 
     def view(self, name: str) -> View:
         for view in self.views:
@@ -75,6 +100,8 @@ class Runner:
             cur.execute(TRACKING_DDL)
             for view in self.views:
                 view.create(cur)
+                for statement in view.indexes:
+                    cur.execute(statement)
                 cur.execute(
                     "INSERT INTO careledger_view_tracking (view, position) VALUES (?, 0)"
                     " ON CONFLICT (view) DO NOTHING",
@@ -82,49 +109,87 @@ class Runner:
                 )
 
     def positions(self, cur: SqlCursor | None = None) -> dict[str, int]:
+        """Every view's position; inside a transaction (``cur``), this runner's views' positions,
+        their rows locked."""
         sql = "SELECT view, position FROM careledger_view_tracking"
         if cur is None:
             rows = self.db.query(sql)
         else:
+            names = [v.name for v in self.views]
+            sql += f" WHERE view IN ({', '.join('?' * len(names))})"
             if self.db.dialect == "postgres":
                 sql += " ORDER BY view FOR UPDATE"
-            rows = cur.execute(sql).fetchall()
+            rows = cur.execute(sql, names).fetchall()
         return {r["view"]: int(r["position"]) for r in rows}
 
-    def step(self, stop: int | None = None) -> int:
+    def step(self, stop: int | None = None, page_size: int | None = None) -> int:
         """Apply one page of events to every view behind; returns how many events were read."""
+        while True:
+            start = self._start()
+            if stop is not None and start >= stop:
+                return 0
+            if self.follow_refs:
+                self._wait_for_refs(start)
+            items = self._read(start, page_size or self.page_size or DEFAULT_PAGE_SIZE, stop)
+            if not items:
+                return 0
+            if self._apply(items, start):
+                return len(items)
+
+    def _start(self) -> int:
+        """Where the next page begins: after the position of the view furthest behind."""
+        positions = self.positions()
+        return min(positions.get(v.name, 0) for v in self.views)
+
+    def _wait_for_refs(self, start: int) -> None:
+        while self.positions().get(self.refs.name, 0) < start:
+            time.sleep(REFS_POLL)
+
+    def _read(self, start: int, size: int, stop: int | None) -> list[Item]:
+        """Up to ``size`` events after ``start``, decoded."""
+        notifications = self.app.recorder.select_notifications(start + 1, size, stop=stop)
+        return [self._item(n) for n in notifications]
+
+    def _item(self, n: Notification) -> Item:
+        return Item(n.id, n, self.app.mapper.to_domain_event(n), str(n.originator_id))
+
+    def _apply(self, items: list[Item], start: int) -> bool:
+        """Project ``items`` (read after ``start``) in one transaction; False if a view has since
+        moved back before ``start`` (another process is rebuilding it): read the page again."""
         with self.db.transaction() as cur:
             self.refs.use(cur)
             positions = self.positions(cur)
-            start = min(positions.get(v.name, 0) for v in self.views)
-            if stop is not None and start >= stop:
-                return 0
-            notifications = self.app.recorder.select_notifications(
-                start + 1, self.page_size, stop=stop
-            )
-            if not notifications:
-                return 0
-            items = [Item(n.id, n, self.app.mapper.to_domain_event(n)) for n in notifications]
+            if min(positions.get(v.name, 0) for v in self.views) < start:
+                return False
+            self.refs.learn(items)
+            self.refs.prefetch(items)
             head = items[-1].position
             for view in self.views:
-                behind = [i for i in items if i.position > positions.get(view.name, 0)]
+                behind = _after(items, positions.get(view.name, 0))
                 if behind:
                     view.project(cur, behind, self.refs)
                     cur.execute(
                         "UPDATE careledger_view_tracking SET position = ? WHERE view = ?",
                         (head, view.name),
                     )
-            return len(items)
+            return True
 
     def catch_up(
-        self, stop: int | None = None, on_page: Callable[[int], None] | None = None
+        self,
+        stop: int | None = None,
+        on_page: Callable[[int], None] | None = None,
+        page_size: int | None = None,
     ) -> int:
         """Process pages until every view reaches ``stop`` (default: the head of the log)."""
         total = 0
-        while count := self.step(stop):
-            total += count
-            if on_page is not None:
-                on_page(count)
+        # One catch-up at a time in a process: the others wait here holding no connection, so
+        # concurrent requests (inline mode) cannot fill the views' pool with waiters on each
+        # other's tracking-row locks and starve token lookups.
+        with self._catching_up, _fewer_collections():
+            while count := self.step(stop, page_size):
+                total += count
+                if on_page is not None:
+                    on_page(count)
         return total
 
     def follow(
@@ -146,8 +211,9 @@ class Runner:
                 continue
             self.db.wait_for_events(interval)
 
-    def rebuild(self, names: Sequence[str], on_page: Callable[[int], None] | None = None) -> int:
-        """Drop the named views (refs is rebuilt with them), recreate them empty, catch up."""
+    def reset(self, names: Sequence[str]) -> list[View]:
+        """Drop the named views and recreate them empty, at position 0, without their readers'
+        indexes (``finish`` adds those once the views have caught up)."""
         views = [self.view(n) for n in names]
         with self.db.transaction() as cur:
             for view in views:
@@ -157,7 +223,23 @@ class Runner:
                 cur.execute(
                     "UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,)
                 )
-        return self.catch_up(on_page=on_page)
+        return views
+
+    def finish(self, views: Sequence[View]) -> None:
+        """Build the readers' indexes of rebuilt views."""
+        with self.db.transaction() as cur:
+            for view in views:
+                for statement in view.indexes:
+                    cur.execute(statement)
+
+    def rebuild(self, names: Sequence[str], on_page: Callable[[int], None] | None = None) -> int:
+        """Drop the named views, recreate them empty and catch up (refs is rebuilt only when
+        named; the other views read it as it stands)."""
+        views = self.reset(names)
+        try:
+            return self.catch_up(on_page=on_page, page_size=self.page_size or REBUILD_PAGE_SIZE)
+        finally:
+            self.finish(views)
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
@@ -170,3 +252,21 @@ class Runner:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"views did not reach position {head}")
             time.sleep(0.02)
+
+
+def _after(items: list[Item], position: int) -> list[Item]:
+    """The items after ``position`` (items are in position order)."""
+    if position < items[0].position:
+        return items
+    return [i for i in items if i.position > position]
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the collector's first threshold while catching up, then restore it."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], GC_THRESHOLD), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)

@@ -14,7 +14,7 @@ import structlog
 from eventsourcing.persistence import Recording
 
 from ledger.application import CareLedger
-from projections.db import ViewDb, open_view_db
+from projections.db import ViewDb, bound_store_waits, open_view_db
 from projections.refusals import RefusalLog
 from projections.runner import Runner, View
 from projections.views.audit import AuditView
@@ -67,6 +67,7 @@ class LedgerService:
         views: Sequence[View] | None = None,
     ) -> None:
         self.app: CareLedger = InlineLedger(database_url) if inline else CareLedger(database_url)
+        bound_store_waits(self.app)  # a dead or locked database fails fast, never hangs
         self.db: ViewDb = open_view_db(self.app.database_url)
         self.runner = Runner(self.app, self.db, list(views) if views is not None else all_views())
         self.app.refusal_listeners.append(RefusalLog(self.db))

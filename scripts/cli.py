@@ -154,9 +154,19 @@ def rebuild(
     view: Annotated[
         list[str] | None, typer.Argument(help="Views to rebuild (default: all).")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes, each rebuilding a share of the views (a database file or"
+            " PostgreSQL; pays only with cores to spare beside the database's).",
+        ),
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Drop views and rebuild them from the event log."""
+    from projections.parallel import database_is_memory, rebuild_in_processes
+
     with open_service(database_url) as service:
         runner = service.runner
         names = view or [v.name for v in runner.views]
@@ -165,7 +175,13 @@ def rebuild(
             console.print(f"[red]no such view: {', '.join(unknown)}[/red]")
             raise typer.Exit(2)
         with progress_bar("rebuilding", runner.head()) as advance:
-            runner.rebuild(names, on_page=advance)
+            if jobs == 1:
+                runner.rebuild(names, on_page=advance)
+            elif database_is_memory(service):
+                console.print("[red]--jobs needs a database file or PostgreSQL[/red]")
+                raise typer.Exit(2)
+            else:
+                rebuild_in_processes(runner, names, jobs, on_page=advance)
         console.print(f"rebuilt {', '.join(names)} to position {runner.head()}")
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger.ids import entry_id
-from projections.chain import GENESIS, next_hash
+from projections.bulk import insert_rows
+from projections.chain import GENESIS, next_digest
 from projections.db import SqlCursor
 from projections.refs import RefsView
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 COLUMNS = (
     "position", "entry_id", "aggregate_id", "version", "recorded_at", "effective_on",
     "event_type", "aggregate_kind", "actor_id", "actor_role", "on_behalf_of", "reason",
-    "command_id", "council", "budget_id", "provider", "invoice_id", "hash",
+    "command_id", "council", "budget_id", "provider", "invoice_id", "hash", "known_by",
 )  # fmt: skip
 
 
@@ -34,6 +34,13 @@ def utc_stamp(instant: datetime) -> str:
 class AuditView:
     name = "audit"
     tables: tuple[str, ...] = ("v_audit",)
+    indexes: tuple[str, ...] = (
+        *(
+            f"CREATE INDEX IF NOT EXISTS v_audit_{column} ON v_audit ({column})"
+            for column in ("aggregate_id", "budget_id", "actor_id", "recorded_at", "council")
+        ),
+        "CREATE INDEX IF NOT EXISTS v_audit_known_by ON v_audit (known_by, position)",
+    )
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(
@@ -43,36 +50,40 @@ class AuditView:
             " effective_on TEXT, event_type TEXT NOT NULL, aggregate_kind TEXT NOT NULL,"
             " actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, on_behalf_of TEXT, reason TEXT,"
             " command_id TEXT NOT NULL, council TEXT, budget_id TEXT, provider TEXT,"
-            " invoice_id TEXT, hash TEXT NOT NULL)"
+            " invoice_id TEXT, hash TEXT NOT NULL, known_by TEXT NOT NULL)"
         )
-        for column in ("aggregate_id", "budget_id", "actor_id", "recorded_at", "council"):
-            cur.execute(f"CREATE INDEX IF NOT EXISTS v_audit_{column} ON v_audit ({column})")
 
-    def head(self, cur: SqlCursor) -> tuple[int, str]:
+    def head(self, cur: SqlCursor) -> tuple[int, str, str]:
+        """The last row's position, chain hash and ``known_by`` (the genesis before any)."""
         row = cur.execute(
-            "SELECT position, hash FROM v_audit ORDER BY position DESC LIMIT 1"
+            "SELECT position, hash, known_by FROM v_audit ORDER BY position DESC LIMIT 1"
         ).fetchone()
-        return (int(row["position"]), row["hash"]) if row else (0, GENESIS)
+        return (int(row["position"]), row["hash"], row["known_by"]) if row else (0, GENESIS, "")
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
-        _, previous = self.head(cur)
+        _, last_hash, known_by = self.head(cur)
+        digest = bytes.fromhex(last_hash)
         rows = []
         for item in items:
-            previous = next_hash(previous, item.notification)
-            rows.append(self.row(item, refs, previous))
-        marks = ", ".join("?" * len(COLUMNS))
-        cur.executemany(f"INSERT INTO v_audit VALUES ({marks})", rows)  # noqa: S608
+            digest = next_digest(digest, item.notification, item.aggregate_id)
+            row = self.row(item, refs, digest.hex())
+            # Events can be stamped slightly out of log order under concurrency; ``known_by``
+            # (the latest stamp up to here) never goes back, so "what the log held at instant T"
+            # is one index lookup: the last position whose ``known_by`` is at or before T.
+            known_by = max(known_by, row[4])
+            rows.append((*row, known_by))
+        insert_rows(cur, "v_audit", COLUMNS, rows)
 
     @staticmethod
     def row(item: Item, refs: RefsView, digest: str) -> tuple[Any, ...]:
-        event = item.event
-        ref = refs.get(event.originator_id)
+        event, agg, version = item.event, item.aggregate_id, item.event.originator_version
+        ref = refs.get(agg)
         prov = event.prov
         effective = getattr(event, "effective_on", None)
         invoice = ref.aggregate_id if ref.kind == "invoice" else None
         return (
-            item.position, entry_id(event.originator_id, event.originator_version),
-            str(event.originator_id), event.originator_version, recorded_at(event),
+            item.position, f"{agg}/{version}",  # ledger.ids.entry_id, from the id as text
+            agg, version, recorded_at(event),
             effective.isoformat() if effective else None, type(event).__qualname__, ref.kind,
             prov.actor_id, prov.actor_role, prov.on_behalf_of, prov.reason, prov.command_id,
             ref.council, ref.budget_id, ref.provider, invoice, digest,

@@ -1,19 +1,22 @@
 """Budget balances: one row per budget, folded from its events with ``projections.balance``.
 
-A page loads the rows of the budgets it touches in one query, folds each budget's events in
-Python and writes each budget once. A row holds every ``BudgetBalance`` field (the budget's open
-invoices as sorted-key JSON), so a row read back equals ``balance_of`` for the same budget.
+A page loads the rows of the budgets it touches in one query (not those it opens), folds each
+budget's events in Python and writes each budget once. A row holds every ``BudgetBalance`` field
+(the budget's open invoices as sorted-key JSON), so a row read back equals ``balance_of`` for the
+same budget.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ledger.budget import PersonalBudget
-from projections.balance import BudgetBalance, apply
+from projections.balance import BudgetBalance, fold, restore
+from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
 
 TABLE = "v_budget_balances"
 COLUMNS = tuple(f.name for f in dataclasses.fields(BudgetBalance))
-STORED = tuple(f.name for f in dataclasses.fields(BudgetBalance) if f.init)  # the rest derive
 TEXT_COLUMNS = (
     "budget_id", "council", "support_reason", "status", "deployment", "approved_on",
     "ended_on", "last_review_on", "open_invoices",
@@ -42,60 +44,55 @@ def _ddl() -> str:
     return f"CREATE TABLE IF NOT EXISTS {TABLE} ({', '.join(columns)}, PRIMARY KEY (budget_id))"
 
 
-def _upsert() -> str:
-    marks = ", ".join("?" * len(COLUMNS))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "budget_id")
-    return (
-        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
-        f" ON CONFLICT (budget_id) DO UPDATE SET {updates}"
-    )
+REPLACE = "ON CONFLICT (budget_id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in COLUMNS if c != "budget_id"
+)
 
 
-UPSERT = _upsert()
+_values = operator.attrgetter(*COLUMNS)
+_OPEN = COLUMNS.index("open_invoices")
 
 
 def to_row(balance: BudgetBalance) -> tuple[Any, ...]:
-    return tuple(
-        json.dumps(balance.open_invoices, sort_keys=True)
-        if c == "open_invoices"
-        else getattr(balance, c)
-        for c in COLUMNS
-    )
+    row = list(_values(balance))
+    row[_OPEN] = json.dumps(balance.open_invoices, sort_keys=True)
+    return tuple(row)
 
 
 def from_row(row: dict[str, Any]) -> BudgetBalance:
-    values = {c: row[c] for c in STORED}
+    values = {c: row[c] for c in COLUMNS}
     values["open_invoices"] = json.loads(row["open_invoices"])
-    return BudgetBalance(**values)
+    return restore(values)
 
 
 class BalancesView:
     name = "balances"
     tables: tuple[str, ...] = (TABLE,)
+    indexes: tuple[str, ...] = (
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_council ON {TABLE} (council, budget_id)",
+    )
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(_ddl())
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_council ON {TABLE} (council, budget_id)")
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
         events: dict[str, list[Any]] = {}
         for item in items:
             if isinstance(item.event, PersonalBudget.Event):
-                events.setdefault(str(item.event.originator_id), []).append(item.event)
+                events.setdefault(item.aggregate_id, []).append(item.event)
         if not events:
             return
-        current = self.load(cur, list(events))
-        rows = []
-        for budget_id, budget_events in events.items():
-            balance = current.get(budget_id)
-            for event in budget_events:
-                balance = apply(balance, event)
-            if balance is not None:
-                rows.append(to_row(balance))
-        cur.executemany(UPSERT, rows)
+        opened = [b for b, e in events.items() if isinstance(e[0], PersonalBudget.Opened)]
+        current = self.load(cur, sorted(events.keys() - opened))
+        # In key order: each index page is visited once, in turn.
+        rows = [to_row(fold(current.get(b), events[b])) for b in sorted(events)]
+        insert_rows(cur, TABLE, COLUMNS, rows, REPLACE)
 
     @staticmethod
     def load(cur: SqlCursor, budget_ids: list[str]) -> dict[str, BudgetBalance]:
+        """The stored balances of budgets opened in earlier pages."""
+        if not budget_ids:
+            return {}
         marks = ", ".join("?" * len(budget_ids))
         rows = cur.execute(
             f"SELECT * FROM {TABLE} WHERE budget_id IN ({marks})",  # noqa: S608

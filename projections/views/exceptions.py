@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.budget import PersonalBudget
 from ledger.invoice import Invoice
+from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
 from projections.views.exceptions_query import FLAGS, STORED_KINDS, exceptions
@@ -39,13 +40,9 @@ DDL = (
     " council TEXT NOT NULL, kind TEXT NOT NULL, budget_id TEXT, invoice_id TEXT, provider TEXT,"
     " amount_pence BIGINT, effective_on TEXT NOT NULL, detail TEXT NOT NULL,"
     " PRIMARY KEY (position, seq))",
-    "CREATE INDEX IF NOT EXISTS v_exceptions_council ON v_exceptions (council, position)",
-    "CREATE INDEX IF NOT EXISTS v_exceptions_kind ON v_exceptions (kind, position)",
     "CREATE INDEX IF NOT EXISTS v_exceptions_invoice ON v_exceptions (invoice_id)",
     "CREATE TABLE IF NOT EXISTS v_exception_budget_state (budget_id TEXT PRIMARY KEY,"
     " council TEXT NOT NULL, approved_on TEXT, first_review_due_on TEXT, ended_on TEXT)",
-    "CREATE INDEX IF NOT EXISTS v_exception_budget_state_council"
-    " ON v_exception_budget_state (council, budget_id)",
     "CREATE TABLE IF NOT EXISTS v_exception_reviews (budget_id TEXT NOT NULL,"
     " effective_on TEXT NOT NULL, next_due_on TEXT NOT NULL,"
     " PRIMARY KEY (budget_id, effective_on))",
@@ -55,8 +52,15 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS v_exception_payments_budget"
     " ON v_exception_payments (budget_id, effective_on)",
 )
-STATE_UPSERT = (
-    "INSERT INTO v_exception_budget_state VALUES (?, ?, ?, ?, ?) ON CONFLICT (budget_id)"
+READER_INDEXES = (  # the projection reads through v_exceptions_invoice and the payments index only
+    "CREATE INDEX IF NOT EXISTS v_exceptions_council ON v_exceptions (council, position)",
+    "CREATE INDEX IF NOT EXISTS v_exceptions_kind ON v_exceptions (kind, position)",
+    "CREATE INDEX IF NOT EXISTS v_exception_budget_state_council"
+    " ON v_exception_budget_state (council, budget_id)",
+)
+STATE_COLUMNS = ("budget_id", "council", "approved_on", "first_review_due_on", "ended_on")
+STATE_MERGE = (
+    "ON CONFLICT (budget_id)"
     " DO UPDATE SET approved_on = COALESCE(excluded.approved_on, v_exception_budget_state"
     ".approved_on), first_review_due_on = COALESCE(excluded.first_review_due_on,"
     " v_exception_budget_state.first_review_due_on), ended_on = COALESCE(excluded.ended_on,"
@@ -66,12 +70,12 @@ ENDINGS_SQL = (
     "SELECT budget_id, ended_on FROM v_exception_budget_state"
     " WHERE ended_on IS NOT NULL AND budget_id IN"
 )
-INSERT_ROW = "INSERT INTO v_exceptions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_PAYMENT = "INSERT INTO v_exception_payments VALUES (?, ?, ?, ?, ?, ?)"
-INSERT_REVIEW = (
-    "INSERT INTO v_exception_reviews VALUES (?, ?, ?) ON CONFLICT (budget_id, effective_on)"
-    " DO NOTHING"
-)
+ROW_COLUMNS = ("position", "seq", "council", "kind", "budget_id", "invoice_id", "provider",
+               "amount_pence", "effective_on", "detail")  # fmt: skip
+PAYMENT_COLUMNS = ("position", "budget_id", "invoice_id", "provider", "amount_pence",
+                   "effective_on")  # fmt: skip
+REVIEW_COLUMNS = ("budget_id", "effective_on", "next_due_on")
+REVIEW_ONCE = "ON CONFLICT (budget_id, effective_on) DO NOTHING"
 
 
 def add_months(day: date, months: int) -> date:
@@ -91,11 +95,24 @@ class _Page:
         self.ended: dict[str, str] = {}  # budget → ended_on, of ended budgets paid in the page
         self.flags: dict[str, tuple[str, ...]] = {}  # invoices posted in the page
         self.seq: dict[int, int] = {}  # position → rows written for it
+        self.states: dict[str, list[Any]] = {}  # budget → council, approved, review due, ended
+        self.reviews: list[tuple[str, str, str]] = []
 
     def flush(self) -> None:
-        self.cur.executemany(INSERT_ROW, self.rows)
-        self.cur.executemany(INSERT_PAYMENT, self.payments)
-        self.rows, self.payments = [], []
+        insert_rows(self.cur, "v_exceptions", ROW_COLUMNS, self.rows)
+        insert_rows(self.cur, "v_exception_payments", PAYMENT_COLUMNS, self.payments)
+        states = [(b, *state) for b, state in sorted(self.states.items())]
+        insert_rows(self.cur, "v_exception_budget_state", STATE_COLUMNS, states, STATE_MERGE)
+        insert_rows(self.cur, "v_exception_reviews", REVIEW_COLUMNS, self.reviews, REVIEW_ONCE)
+        self.rows, self.payments, self.states, self.reviews = [], [], {}, []
+
+    def state(self, budget_id: str, council: str | None, *dates: str | None) -> None:
+        """A budget's (approved_on, first_review_due_on, ended_on), as ``STATE_MERGE`` would
+        leave them after this page's earlier changes: a date replaces, a None keeps."""
+        state = self.states.setdefault(budget_id, [council, None, None, None])
+        for index, value in enumerate(dates, start=1):
+            if value is not None:
+                state[index] = value
 
     def add(
         self, item: Item, kind: str, ref: Any, amount: int | None, detail: str, **kw: Any
@@ -111,7 +128,7 @@ class _Page:
 
     def load_endings(self, items: Sequence[Item], refs: RefsView) -> None:
         """The end dates of the budgets paid in this page, read in a few queries, not one each."""
-        paid = sorted({_paid_budget(i.event, refs) for i in items if type(i.event) in PAYMENTS})
+        paid = sorted({_paid_budget(i, refs) for i in items if type(i.event) in PAYMENTS})
         for start in range(0, len(paid), CHUNK):
             chunk = paid[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))  # placeholders only: the ids are parameters
@@ -131,36 +148,36 @@ class _Page:
 
 
 def _posted(page: _Page, item: Item, refs: RefsView) -> None:
-    e = item.event
-    page.flags[str(e.originator_id)] = tuple(e.flags)
+    e, invoice = item.event, item.aggregate_id
+    page.flags[invoice] = tuple(e.flags)
     detail = f"{e.invoice_number} {e.period.start.isoformat()}..{e.period.end.isoformat()}"
     for flag in e.flags:
-        page.add(item, flag, _ref(refs, e), e.amount_pence, detail, invoice_id=str(e.originator_id))
+        page.add(item, flag, refs.get(invoice), e.amount_pence, detail, invoice_id=invoice)
 
 
 def _approved(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     if e.prov.reason is None:  # a flagged invoice cannot be approved without a reason
         return
-    flags = page.invoice_flags(str(e.originator_id))
+    flags = page.invoice_flags(item.aggregate_id)
     if flags:
         detail = f"{e.prov.reason}: {','.join(flags)}"
-        page.add(item, "flag-overridden", _ref(refs, e), e.amount_pence, detail,
-                 invoice_id=str(e.originator_id))  # fmt: skip
+        page.add(item, "flag-overridden", refs.get(item.aggregate_id), e.amount_pence, detail,
+                 invoice_id=item.aggregate_id)  # fmt: skip
 
 
 def _disputed(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
-    page.add(item, "dispute", _ref(refs, e), None, str(e.prov.reason),
-             invoice_id=str(e.originator_id))  # fmt: skip
+    page.add(item, "dispute", refs.get(item.aggregate_id), None, str(e.prov.reason),
+             invoice_id=item.aggregate_id)  # fmt: skip
 
 
 def _paid(page: _Page, item: Item, refs: RefsView) -> None:
     """A cash payment (on the budget) or an invoice payment (on the invoice)."""
     e = item.event
-    ref = _ref(refs, e)
-    invoice = str(e.originator_id) if isinstance(e, Invoice.Paid) else None
-    budget_id, day = _paid_budget(e, refs), e.effective_on.isoformat()
+    ref = refs.get(item.aggregate_id)
+    invoice = item.aggregate_id if isinstance(e, Invoice.Paid) else None
+    budget_id, day = str(ref.budget_id), e.effective_on.isoformat()
     page.payments.append((item.position, budget_id, invoice, ref.provider, e.amount_pence, day))
     ended = page.ended.get(budget_id)
     if ended is not None and day > ended:
@@ -170,11 +187,11 @@ def _paid(page: _Page, item: Item, refs: RefsView) -> None:
 
 def _ended(page: _Page, item: Item, refs: RefsView) -> None:
     """Back-dated endings: every payment already recorded with a later effective date."""
-    e, budget_id = item.event, str(item.event.originator_id)
+    e, budget_id = item.event, item.aggregate_id
     ended = e.effective_on.isoformat()
     page.ended[budget_id] = ended
-    ref = _ref(refs, e)
-    page.cur.execute(STATE_UPSERT, (budget_id, ref.council, None, None, ended))
+    ref = refs.get(budget_id)
+    page.state(budget_id, ref.council, None, None, ended)
     page.flush()
     payments = page.cur.execute(
         "SELECT * FROM v_exception_payments WHERE budget_id = ? AND effective_on > ?"
@@ -190,34 +207,30 @@ def _ended(page: _Page, item: Item, refs: RefsView) -> None:
 def _budget_approved(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     due = add_months(e.effective_on, FIRST_REVIEW_MONTHS).isoformat()
-    budget = (str(e.originator_id), _ref(refs, e).council)
-    page.cur.execute(STATE_UPSERT, (*budget, e.effective_on.isoformat(), due, None))
+    council = refs.get(item.aggregate_id).council
+    page.state(item.aggregate_id, council, e.effective_on.isoformat(), due, None)
 
 
 def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     due = add_months(e.effective_on, REVIEW_MONTHS).isoformat()
-    page.cur.execute(INSERT_REVIEW, (str(e.originator_id), e.effective_on.isoformat(), due))
+    page.reviews.append((item.aggregate_id, e.effective_on.isoformat(), due))
 
 
 def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     detail = f"{e.entry_type} v{e.entry_version}: {e.prov.reason}"
-    page.add(item, "correction", _ref(refs, e), e.amount_pence, detail)
+    page.add(item, "correction", refs.get(item.aggregate_id), e.amount_pence, detail)
 
 
 def _surplus(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     detail = f"held {e.held_pence} threshold {e.threshold_pence}"
-    page.add(item, "surplus-identified", _ref(refs, e), e.amount_pence, detail)
+    page.add(item, "surplus-identified", refs.get(item.aggregate_id), e.amount_pence, detail)
 
 
-def _ref(refs: RefsView, event: Any) -> Any:
-    return refs.get(event.originator_id)
-
-
-def _paid_budget(event: Any, refs: RefsView) -> str:
-    return str(refs.get(event.originator_id).budget_id)
+def _paid_budget(item: Item, refs: RefsView) -> str:
+    return str(refs.get(item.aggregate_id).budget_id)
 
 
 Handler = Callable[[_Page, "Item", RefsView], None]
@@ -243,6 +256,7 @@ class ExceptionsView:
         "v_exception_reviews",
         "v_exception_payments",
     )
+    indexes: tuple[str, ...] = READER_INDEXES
 
     def create(self, cur: SqlCursor) -> None:
         for statement in DDL:

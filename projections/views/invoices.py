@@ -7,10 +7,12 @@ writes each invoice once and appends one history row per event.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from ledger.invoice import Invoice
 from ledger.values import InvoiceStatus
+from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 
@@ -28,6 +30,7 @@ HISTORY_COLUMNS = (
     "reason", "amount_pence",
 )  # fmt: skip
 DEFAULT_LIMIT = 100
+_key = itemgetter(0, 1)  # a history row's primary key
 MAX_LIMIT = 1000
 
 INVOICES_DDL = (
@@ -47,18 +50,9 @@ HISTORY_DDL = (
 )
 
 
-def insert_sql(table: str, columns: tuple[str, ...], key: str | None = None) -> str:
-    """INSERT of ``columns`` (constants only); with ``key``, an upsert on that primary key."""
-    marks = ", ".join("?" * len(columns))
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-    if key is not None:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-        sql += f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    return sql
-
-
-UPSERT = insert_sql("v_invoices", COLUMNS, key="invoice_id")
-INSERT_HISTORY = insert_sql("v_invoice_history", HISTORY_COLUMNS)
+REPLACE = "ON CONFLICT (invoice_id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in COLUMNS if c != "invoice_id"
+)
 Row = dict[str, Any]
 CHANGES: dict[type[Any], Callable[[Row, Any], Row]] = {
     Invoice.Approved: lambda r, e: {
@@ -121,15 +115,14 @@ def history_row(row: Row, event: Any, position: int) -> tuple[Any, ...]:
 class InvoicesView:
     name = "invoices"
     tables: tuple[str, ...] = ("v_invoices", "v_invoice_history")
+    indexes: tuple[str, ...] = tuple(
+        f"CREATE INDEX IF NOT EXISTS v_invoices_{column} ON v_invoices ({column}, posted_position)"
+        for column in ("provider", "council", "budget_id")
+    )
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(INVOICES_DDL)
         cur.execute(HISTORY_DDL)
-        for column in ("provider", "council", "budget_id"):
-            cur.execute(
-                f"CREATE INDEX IF NOT EXISTS v_invoices_{column}"
-                f" ON v_invoices ({column}, posted_position)"
-            )
         cur.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS v_invoices_posted ON v_invoices (posted_position)"
         )
@@ -138,17 +131,23 @@ class InvoicesView:
         touched = [i for i in items if isinstance(i.event, Invoice.Event)]
         if not touched:
             return
-        rows = self.load(cur, sorted({str(i.event.originator_id) for i in touched}))
+        posted = {i.aggregate_id for i in touched if isinstance(i.event, Invoice.Posted)}
+        rows = self.load(cur, sorted({i.aggregate_id for i in touched} - posted))
         history = []
         for item in touched:
-            key = str(item.event.originator_id)
+            key = item.aggregate_id
             rows[key] = apply_invoice(rows.get(key), item.event, item.position)
             history.append(history_row(rows[key], item.event, item.position))
-        cur.executemany(UPSERT, [tuple(r[c] for c in COLUMNS) for r in rows.values()])
-        cur.executemany(INSERT_HISTORY, history)
+        # In key order: each index page is visited once, in turn.
+        current = [tuple(rows[k][c] for c in COLUMNS) for k in sorted(rows)]
+        insert_rows(cur, "v_invoices", COLUMNS, current, REPLACE)
+        insert_rows(cur, "v_invoice_history", HISTORY_COLUMNS, sorted(history, key=_key))
 
     @staticmethod
     def load(cur: SqlCursor, invoice_ids: list[str]) -> dict[str, Row]:
+        """The stored rows of invoices posted in earlier pages."""
+        if not invoice_ids:
+            return {}
         marks = ", ".join("?" * len(invoice_ids))
         sql = f"SELECT * FROM v_invoices WHERE invoice_id IN ({marks})"  # noqa: S608
         return {r["invoice_id"]: r for r in cur.execute(sql, invoice_ids).fetchall()}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ledger.ids import entry_id
 from ledger.postings import postings_for
+from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
 
@@ -14,9 +14,16 @@ if TYPE_CHECKING:
     from projections.runner import Item
 
 
+COLUMNS = ("position", "seq", "council", "account", "amount_pence", "effective_on", "entry_id",
+           "event_type", "actor_id", "budget_id", "provider")  # fmt: skip
+
+
 class JournalView:
     name = "journal"
     tables: tuple[str, ...] = ("v_postings",)
+    indexes: tuple[str, ...] = (
+        "CREATE INDEX IF NOT EXISTS v_postings_council ON v_postings (council, account)",
+    )
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(
@@ -24,9 +31,6 @@ class JournalView:
             " council TEXT NOT NULL, account TEXT NOT NULL, amount_pence BIGINT NOT NULL,"
             " effective_on TEXT NOT NULL, entry_id TEXT NOT NULL, event_type TEXT NOT NULL,"
             " actor_id TEXT NOT NULL, budget_id TEXT, provider TEXT, PRIMARY KEY (position, seq))"
-        )
-        cur.execute(
-            "CREATE INDEX IF NOT EXISTS v_postings_council ON v_postings (council, account)"
         )
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
@@ -36,8 +40,8 @@ class JournalView:
             if not postings:
                 continue
             event = item.event
-            ref = refs.get(event.originator_id)
-            entry = entry_id(event.originator_id, event.originator_version)
+            ref = refs.get(item.aggregate_id)
+            entry = f"{item.aggregate_id}/{event.originator_version}"  # ledger.ids.entry_id
             kind = type(event).__qualname__
             for seq, p in enumerate(postings):
                 rows.append(
@@ -45,4 +49,4 @@ class JournalView:
                      event.effective_on.isoformat(), entry, kind, event.prov.actor_id,
                      ref.budget_id, ref.provider)
                 )  # fmt: skip
-        cur.executemany("INSERT INTO v_postings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(cur, "v_postings", COLUMNS, rows)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.pooled_fund import PooledFund
+from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
 from projections.views.progress_measures import (
@@ -47,35 +48,43 @@ DDL = (
     " council TEXT NOT NULL, support_reason TEXT NOT NULL, carer_budget INTEGER NOT NULL,"
     " status TEXT NOT NULL, deployment TEXT, approved_on TEXT, ended_on TEXT,"
     " allocated_pence BIGINT NOT NULL, spent_pence BIGINT NOT NULL, last_review_on TEXT)",
-    "CREATE INDEX IF NOT EXISTS v_budget_status_council ON v_budget_status (council, approved_on)",
     "CREATE TABLE IF NOT EXISTS v_budget_spend (budget_id TEXT NOT NULL,"
     " financial_year TEXT NOT NULL, spent_pence BIGINT NOT NULL,"
     " PRIMARY KEY (budget_id, financial_year))",
-    "CREATE INDEX IF NOT EXISTS v_budget_spend_year ON v_budget_spend (financial_year)",
     "CREATE TABLE IF NOT EXISTS v_pools (pool_id TEXT PRIMARY KEY, council TEXT NOT NULL,"
     " fund_ref TEXT NOT NULL, contributed_pence BIGINT NOT NULL, drawn_pence BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS v_pool_flows (pool_id TEXT NOT NULL, effective_on TEXT NOT NULL,"
     " contributed_pence BIGINT NOT NULL, drawn_pence BIGINT NOT NULL,"
     " PRIMARY KEY (pool_id, effective_on))",
 )
+READER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS v_budget_status_council ON v_budget_status (council, approved_on)",
+    "CREATE INDEX IF NOT EXISTS v_budget_spend_year ON v_budget_spend (financial_year)",
+)
 
-SPEND_UPSERT = (
-    "INSERT INTO v_budget_spend (budget_id, financial_year, spent_pence) VALUES (?, ?, ?)"
-    " ON CONFLICT (budget_id, financial_year)"
+STATUS_COLUMNS = ("budget_id", "council", "support_reason", "carer_budget", "status", "deployment",
+                  "approved_on", "ended_on", "allocated_pence", "spent_pence",
+                  "last_review_on")  # fmt: skip
+SPEND_COLUMNS = ("budget_id", "financial_year", "spent_pence")
+SPEND_ADD = (
+    "ON CONFLICT (budget_id, financial_year)"
     " DO UPDATE SET spent_pence = v_budget_spend.spent_pence + excluded.spent_pence"
 )
-FLOW_UPSERT = (
-    "INSERT INTO v_pool_flows (pool_id, effective_on, contributed_pence, drawn_pence)"
-    " VALUES (?, ?, ?, ?) ON CONFLICT (pool_id, effective_on) DO UPDATE SET"
+FLOW_COLUMNS = ("pool_id", "effective_on", "contributed_pence", "drawn_pence")
+FLOW_ADD = (
+    "ON CONFLICT (pool_id, effective_on) DO UPDATE SET"
     " contributed_pence = v_pool_flows.contributed_pence + excluded.contributed_pence,"
     " drawn_pence = v_pool_flows.drawn_pence + excluded.drawn_pence"
 )
 
 
 class _Page:
-    """Money deltas of one page, summed in memory and written once at the end of the page."""
+    """Budgets opened, their status changes and money deltas of one page, gathered in memory and
+    written once at the end of the page (a statement per event is a round trip per event)."""
 
     def __init__(self) -> None:
+        self.opened: list[tuple[Any, ...]] = []
+        self.status: defaultdict[str, dict[str, Any]] = defaultdict(dict)  # budget → columns
         self.spent: defaultdict[str, int] = defaultdict(int)
         self.spend: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.pools: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -91,30 +100,29 @@ class _Page:
             totals[1] += drawn
 
     def write(self, cur: SqlCursor) -> None:
+        insert_rows(cur, "v_budget_status", STATUS_COLUMNS, self.opened)
+        changes: defaultdict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        for budget_id, values in sorted(self.status.items()):
+            changes[tuple(values)].append((*values.values(), budget_id))
+        for columns, rows in changes.items():
+            sets = ", ".join(f"{c} = ?" for c in columns)  # constant column names
+            cur.executemany(f"UPDATE v_budget_status SET {sets} WHERE budget_id = ?", rows)  # noqa: S608
         cur.executemany(
             "UPDATE v_budget_status SET spent_pence = spent_pence + ? WHERE budget_id = ?",
             [(pence, b) for b, pence in sorted(self.spent.items())],
         )
-        cur.executemany(SPEND_UPSERT, [(b, y, p) for (b, y), p in sorted(self.spend.items())])
+        spend = [(b, y, p) for (b, y), p in sorted(self.spend.items())]
+        insert_rows(cur, "v_budget_spend", SPEND_COLUMNS, spend, SPEND_ADD)
         cur.executemany(
             "UPDATE v_pools SET contributed_pence = contributed_pence + ?,"
             " drawn_pence = drawn_pence + ? WHERE pool_id = ?",
             [(c, d, pool) for pool, (c, d) in sorted(self.pools.items())],
         )
-        cur.executemany(
-            FLOW_UPSERT, [(p, d, c, w) for (p, d), (c, w) in sorted(self.flows.items())]
-        )
+        flows = [(p, d, c, w) for (p, d), (c, w) in sorted(self.flows.items())]
+        insert_rows(cur, "v_pool_flows", FLOW_COLUMNS, flows, FLOW_ADD)
 
 
 Handler = Callable[[SqlCursor, Any, RefsView, _Page], None]
-
-
-def _set(cur: SqlCursor, sql: str, event: Any, *values: Any) -> None:
-    """Update the budget's status row (``sql`` is a constant SET clause)."""
-    cur.execute(
-        f"UPDATE v_budget_status SET {sql} WHERE budget_id = ?",  # noqa: S608 - constant SQL
-        (*values, str(event.originator_id)),
-    )
 
 
 def _council_registered(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
@@ -151,10 +159,8 @@ def _gross_spend(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
 
 
 def _opened(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
-    cur.execute(
-        "INSERT INTO v_budget_status VALUES (?, ?, ?, ?, 'opened', NULL, NULL, NULL, 0, 0, NULL)",
-        (str(e.originator_id), e.council, e.support_reason, int(e.carer_budget)),
-    )
+    budget = (str(e.originator_id), e.council, e.support_reason, int(e.carer_budget))
+    page.opened.append((*budget, "opened", None, None, None, 0, 0, None))
 
 
 def _pool_established(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
@@ -187,11 +193,13 @@ def _flow(contributed: int, drawn: int) -> Handler:
     return handle
 
 
-def _status(sql: str, *fields: str) -> Handler:
-    """A handler setting budget columns (constant ``sql``) from the event's ``fields``."""
+def _status(fixed: dict[str, str], **fields: str) -> Handler:
+    """A handler setting budget columns: ``fixed`` values, and the event's ``fields`` (column →
+    attribute path); a later event of the page overwrites an earlier one's, as updates would."""
 
     def handle(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
-        _set(cur, sql, e, *(_field(e, f) for f in fields))
+        changes = {**fixed, **{column: _field(e, path) for column, path in fields.items()}}
+        page.status[str(e.originator_id)].update(changes)
 
     return handle
 
@@ -210,16 +218,14 @@ HANDLERS: dict[type[Any], Handler] = {
     Council.GrossSpendRecorded: _gross_spend,
     PersonalBudget.Opened: _opened,
     PersonalBudget.Approved: _status(
-        "status = 'active', approved_on = ?, allocated_pence = ?",
-        "effective_on",
-        "allocation.total_pence",
+        {"status": "active"}, approved_on="effective_on", allocated_pence="allocation.total_pence"
     ),
-    PersonalBudget.Revised: _status("allocated_pence = ?", "allocation.total_pence"),
-    PersonalBudget.DeploymentChosen: _status("deployment = ?", "deployment.kind"),
-    PersonalBudget.Suspended: _status("status = 'suspended'"),
-    PersonalBudget.Resumed: _status("status = 'active'"),
-    PersonalBudget.Ended: _status("status = 'ended', ended_on = ?", "effective_on"),
-    PersonalBudget.Reviewed: _status("last_review_on = ?", "effective_on"),
+    PersonalBudget.Revised: _status({}, allocated_pence="allocation.total_pence"),
+    PersonalBudget.DeploymentChosen: _status({}, deployment="deployment.kind"),
+    PersonalBudget.Suspended: _status({"status": "suspended"}),
+    PersonalBudget.Resumed: _status({"status": "active"}),
+    PersonalBudget.Ended: _status({"status": "ended"}, ended_on="effective_on"),
+    PersonalBudget.Reviewed: _status({}, last_review_on="effective_on"),
     PersonalBudget.CashPaymentIssued: _spend(1),
     PersonalBudget.InvoiceCharged: _spend(1),
     PersonalBudget.InvoiceCredited: _spend(-1),
@@ -242,6 +248,7 @@ class ProgressView:
         "v_pools",
         "v_pool_flows",
     )
+    indexes: tuple[str, ...] = READER_INDEXES
 
     def create(self, cur: SqlCursor) -> None:
         for statement in DDL:

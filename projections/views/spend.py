@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ledger.invoice import Invoice
+from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 
@@ -36,16 +37,9 @@ def _ddl() -> str:
     )
 
 
-def _upsert() -> str:
-    marks = ", ".join("?" * len(COLUMNS))
-    adds = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in AMOUNTS)
-    return (
-        f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608
-        f" ON CONFLICT (council, provider, month) DO UPDATE SET {adds}"
-    )
-
-
-UPSERT = _upsert()
+ADD = "ON CONFLICT (council, provider, month) DO UPDATE SET " + ", ".join(
+    f"{c} = {TABLE}.{c} + excluded.{c}" for c in AMOUNTS
+)
 INVOICES_DDL = (
     "CREATE TABLE IF NOT EXISTS v_spend_invoices (invoice_id TEXT PRIMARY KEY,"
     " amount_pence BIGINT NOT NULL)"
@@ -55,44 +49,47 @@ INVOICES_DDL = (
 class SpendByProviderView:
     name = "spend"
     tables: tuple[str, ...] = (TABLE, "v_spend_invoices")
+    indexes: tuple[str, ...] = ()
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(_ddl())
         cur.execute(INVOICES_DDL)
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
-        events = [i.event for i in items if isinstance(i.event, Invoice.Event)]
-        if not events:
+        touched = [i for i in items if isinstance(i.event, Invoice.Event)]
+        if not touched:
             return
         posted = {
-            str(e.originator_id): e.amount_pence for e in events if isinstance(e, Invoice.Posted)
+            i.aggregate_id: i.event.amount_pence
+            for i in touched
+            if isinstance(i.event, Invoice.Posted)
         }
-        amounts = {**self.amounts(cur, events, posted), **posted}
+        amounts = {**self.amounts(cur, touched, posted), **posted}
         deltas: dict[Key, dict[str, int]] = {}
-        for event in events:
-            measures = _measures(event, amounts)
+        for item in touched:
+            measures = _measures(item, amounts)
             if measures:
-                ref = refs.get(event.originator_id)
+                ref = refs.get(item.aggregate_id)
                 key = (str(ref.council), str(ref.provider), str(ref.service_month))
                 totals = deltas.setdefault(key, dict.fromkeys(AMOUNTS, 0))
                 for measure, pence in measures:
                     totals[f"{measure}_count"] += 1
                     totals[f"{measure}_pence"] += pence
-        cur.executemany(
-            "INSERT INTO v_spend_invoices (invoice_id, amount_pence) VALUES (?, ?)",
-            list(posted.items()),
-        )
-        cur.executemany(UPSERT, [(*k, *(d[c] for c in AMOUNTS)) for k, d in deltas.items()])
+        # In key order: each index page is visited once, in turn.
+        invoices = sorted(posted.items())
+        insert_rows(cur, "v_spend_invoices", ("invoice_id", "amount_pence"), invoices)
+        sums = [(*k, *(d[c] for c in AMOUNTS)) for k, d in deltas.items()]
+        insert_rows(cur, TABLE, COLUMNS, sums, ADD)
 
     @staticmethod
-    def amounts(cur: SqlCursor, events: list[Any], posted: dict[str, int]) -> dict[str, int]:
+    def amounts(cur: SqlCursor, items: list[Item], posted: dict[str, int]) -> dict[str, int]:
         """The amounts of invoices posted in earlier pages that this page disputes or rejects."""
         wanted = sorted(
             {
-                str(e.originator_id)
-                for e in events
-                if isinstance(e, Invoice.Disputed | Invoice.Rejected)
-                and str(e.originator_id) not in posted
+                i.aggregate_id
+                for i in items
+                if isinstance(i.event, Invoice.Disputed | Invoice.Rejected)
+                and i.aggregate_id not in posted
             }
         )
         if not wanted:
@@ -106,14 +103,15 @@ class SpendByProviderView:
         return {r["invoice_id"]: int(r["amount_pence"]) for r in rows}
 
 
-def _measures(event: Any, amounts: dict[str, int]) -> list[tuple[str, int]]:
+def _measures(item: Item, amounts: dict[str, int]) -> list[tuple[str, int]]:
     """The (measure, pence) pairs one invoice event adds to its provider's month."""
+    event = item.event
     if isinstance(event, Invoice.Posted):
         flagged = [("flagged", event.amount_pence)] if event.flags else []
         return [("invoiced", event.amount_pence), *flagged]
     if isinstance(event, Invoice.Disputed | Invoice.Rejected):
         measure = "disputed" if isinstance(event, Invoice.Disputed) else "rejected"
-        return [(measure, amounts[str(event.originator_id)])]
+        return [(measure, amounts[item.aggregate_id])]
     if isinstance(event, Invoice.Approved):
         return [("approved", event.amount_pence)]
     if isinstance(event, Invoice.Paid):

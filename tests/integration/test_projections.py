@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import CareLedger
+from ledger.provider import Provider
 from projections.asat import build_as_at, position_at
 from projections.chain import GENESIS
 from projections.runner import Runner
@@ -164,6 +165,29 @@ def test_an_instant_maps_to_the_last_position_recorded_by_then(service: LedgerSe
 
     assert position_at(service.db, datetime.now(UTC) + timedelta(seconds=1)) == head
     assert position_at(service.db, datetime(2000, 1, 1, tzinfo=UTC)) == 0
+
+
+def test_an_instant_counts_a_position_only_once_everything_before_it_was_recorded(
+    service: LedgerService,
+) -> None:
+    """Two writers: the event stamped first commits second. Between the two stamps the log held
+    neither (the later-stamped one was not yet recorded; the other comes after it in the log)."""
+    world = World(service.app).setup()
+    head = service.runner.head()
+    early = Provider.register("1-EARLY0001", "Early Care", date(2010, 4, 1), world.admin())
+    between = datetime.now(UTC)
+    late = Provider.register("1-LATE00001", "Late Care", date(2010, 4, 1), world.admin())
+    service.app.save(late)  # position head + 1, stamped after ``between``
+    service.app.save(early)  # position head + 2, stamped before ``between``
+    service.runner.catch_up()
+    stamps = service.db.query(
+        "SELECT position, recorded_at, known_by FROM v_audit WHERE position > ? ORDER BY position",
+        (head,),
+    )
+
+    assert stamps[1]["recorded_at"] < stamps[0]["recorded_at"] == stamps[1]["known_by"]
+    assert position_at(service.db, between) == head
+    assert position_at(service.db, late.created_on) == head + 2
 
 
 def test_a_follower_catches_up_with_events_written_elsewhere(database_url: str) -> None:
