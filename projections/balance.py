@@ -269,11 +269,14 @@ def version_at(db: ViewDb, budget_id: str, stop_position: int) -> int:
     tracked = db.query("SELECT position FROM careledger_view_tracking WHERE view = 'audit'")
     if not tracked or int(tracked[0]["position"]) < stop_position:
         raise LookupError(f"the audit view has not reached position {stop_position}")
+    # Versions rise with positions: the last row at or before the stop, found by walking the
+    # (aggregate_id, position) index backwards — never a scan of every position up to the stop.
     rows = db.query(
-        "SELECT MAX(version) AS version FROM v_audit WHERE aggregate_id = ? AND position <= ?",
+        "SELECT version FROM v_audit WHERE aggregate_id = ? AND position <= ?"
+        " ORDER BY position DESC LIMIT 1",
         (budget_id, stop_position),
     )
-    return int(rows[0]["version"] or 0)
+    return int(rows[0]["version"]) if rows else 0
 
 
 def balance_of(

@@ -37,8 +37,10 @@ class AuditView:
     indexes: tuple[str, ...] = (
         *(
             f"CREATE INDEX IF NOT EXISTS v_audit_{column} ON v_audit ({column})"
-            for column in ("aggregate_id", "budget_id", "actor_id", "recorded_at", "council")
+            for column in ("budget_id", "actor_id", "recorded_at", "council")
         ),
+        # An aggregate's rows in log order: its history, and its version at a position.
+        "CREATE INDEX IF NOT EXISTS v_audit_aggregate ON v_audit (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS v_audit_known_by ON v_audit (known_by, position)",
     )
 
