@@ -45,7 +45,8 @@ def _draft(budget_id: str, prefix: str) -> InvoiceDraft:
     return InvoiceDraft(f"{prefix}-{next(_numbers)}", budget_id, PERIOD, LINES, PERIOD.end)
 
 
-def _json(d: InvoiceDraft) -> dict[str, Any]:
+def invoice_json(d: InvoiceDraft) -> dict[str, Any]:
+    """An invoice draft as the body of ``POST /v1/invoices`` (and an item of a batch)."""
     return {
         "invoice_number": d.invoice_number,
         "budget_id": d.budget_id,
@@ -148,7 +149,7 @@ def _over_http(port: int, token: str, budgets: list[str], posts: int) -> float:
     ]
 
     def work(i: int) -> None:
-        body = _json(_draft(budgets[(i + posts) % len(budgets)], "H"))
+        body = invoice_json(_draft(budgets[(i + posts) % len(budgets)], "H"))
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"h-{i}-{time.time_ns()}"}
         response = clients[i % CLIENTS].post("/v1/invoices", json=body, headers=headers)
         if response.status_code != 201:
@@ -163,7 +164,11 @@ def _over_http(port: int, token: str, budgets: list[str], posts: int) -> float:
 def _batch_http(port: int, token: str, budgets: list[str], count: int) -> float:
     size = 1000
     bodies = [
-        {"invoices": [_json(_draft(budgets[(j + k) % len(budgets)], "B")) for k in range(size)]}
+        {
+            "invoices": [
+                invoice_json(_draft(budgets[(j + k) % len(budgets)], "B")) for k in range(size)
+            ]
+        }
         for j in range(0, count, size)
     ]
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:

@@ -39,7 +39,7 @@ from ledger.invoice import Invoice
 from ledger.provenance import Provenance
 from ledger.values import Allocation, Deployment, FundingStream, InvoiceLine, Period, PlanLine
 from projections.service import LedgerService
-from scripts.bench_http import _json, start_server
+from scripts.bench_http import invoice_json, start_server
 from scripts.bench_run import fresh_schema
 
 COUNCIL = "E10000998"
@@ -347,7 +347,7 @@ def over_http(url: str, service: LedgerService, budgets: list[str]) -> dict[str,
 
 def _post(client: httpx.Client, token: str, budget_ids: list[str], tag: str, n: int) -> float:
     """Post one batch (one invoice per budget, period ``n``); the seconds it took."""
-    body = {"invoices": [_json(d) for d in drafts(budget_ids, len(budget_ids), tag, n)]}
+    body = {"invoices": [invoice_json(d) for d in drafts(budget_ids, len(budget_ids), tag, n)]}
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"h-{tag}-{n}"}
     seconds, response = timed(lambda: client.post("/v1/invoices/batch", json=body, headers=headers))
     if response.status_code != 200 or response.json()["refused"]:

@@ -46,6 +46,7 @@ from projections.balance import balance_of
 from projections.service import LedgerService
 from projections.views.balances import TABLE as BALANCES
 from projections.views.balances import from_row
+from scripts.bench_http import invoice_json
 from tests.reliability.servers import ROOT, cli, kill9, server
 from tests.support import PROVIDER, START, World, count_events
 
@@ -215,17 +216,6 @@ def ledger(store_url: str) -> Iterator[Ledger]:
     opened = open_ledger(store_url, budgets=BATCH_BUDGETS)
     yield opened
     opened.close()
-
-
-def invoice_json(d: InvoiceDraft) -> dict[str, Any]:
-    return {
-        "invoice_number": d.invoice_number,
-        "budget_id": d.budget_id,
-        "period": {"start": d.period.start.isoformat(), "end": d.period.end.isoformat()},
-        "lines": [{"service": li.service, "units_hundredths": li.units_hundredths,
-                   "rate_pence": li.rate_pence} for li in d.lines],
-        "invoice_date": d.invoice_date.isoformat(),
-    }  # fmt: skip
 
 
 def batch_body(drafts: list[InvoiceDraft]) -> dict[str, Any]:
