@@ -52,7 +52,7 @@ class AuditCommands(LedgerCore):
         """The council, budget and provider of a stored entry; EntryNotFoundError if none."""
         originator_id, version = parse_entry_id(entry_id)
         try:
-            aggregate: Aggregate = self.repository.get(originator_id)
+            aggregate = self.get_aggregate(originator_id)
         except AggregateNotFoundError:
             raise EntryNotFoundError("no entry with that id", entry_id=entry_id) from None
         if not 1 <= version <= aggregate.version:

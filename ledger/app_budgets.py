@@ -438,7 +438,7 @@ class BudgetCommands(LedgerCore):
         """Rule 10: reverse (part of) an earlier entry by its id; the original stays."""
         originator_id, version = parse_entry_id(entry_id)
         try:
-            original: Aggregate = self.repository.get(originator_id)
+            original = self.get_aggregate(originator_id)
         except AggregateNotFoundError:
             raise EntryNotFoundError("no entry with that id", entry_id=entry_id) from None
         if not isinstance(original, PersonalBudget):

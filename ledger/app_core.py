@@ -8,13 +8,18 @@ record in one atomic ``save``, and retries from a fresh load when a concurrent w
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import (
+    Aggregate,
+    CanMutateProtocol,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+)
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ledger.budget import PersonalBudget
 from ledger.command_record import CommandRecord, fingerprint
@@ -106,9 +111,7 @@ class LedgerCore(Application[UUID]):
 
     def prior_outcome(self, command: str, fp: str, prov: Provenance) -> Outcome | None:
         try:
-            record: Aggregate = self.repository.get(
-                command_record_id(prov.actor_id, prov.command_id)
-            )
+            record = self.get_aggregate(command_record_id(prov.actor_id, prov.command_id))
         except AggregateNotFoundError:
             return None
         if not isinstance(record, CommandRecord):  # uuid5 namespaces keep ids apart
@@ -121,13 +124,32 @@ class LedgerCore(Application[UUID]):
             )
         return {**record.outcome, "replayed": True}
 
-    # --- loading -----------------------------------------------------------------------------
+    # --- saving and loading ------------------------------------------------------------------
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's ``save``, collecting with ``CollectedEvents``."""
+        processing_event = CollectedEvents()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, kept in step
+        return recordings
+
+    def get_aggregate(self, aggregate_id: UUID) -> Aggregate:
+        """``repository.get`` replaying with ``replay_events``; AggregateNotFoundError if none."""
+        aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=replay_events)
+        return aggregate
 
     def _load(
         self, aggregate_id: UUID, cls: type[A], error: type[NotFoundError], **facts: Any
     ) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate = self.get_aggregate(aggregate_id)
         except AggregateNotFoundError:
             raise error(f"no {cls.__name__} with that id", **facts) from None
         if not isinstance(aggregate, cls):
@@ -164,6 +186,33 @@ class LedgerCore(Application[UUID]):
             PooledFundNotFoundError,
             pooled_fund=fund_ref,
         )
+
+
+class CollectedEvents(ProcessingEvent[UUID]):
+    """The library's ``ProcessingEvent``, taking our aggregates' events without its two
+    runtime-Protocol ``isinstance`` checks per object: on Python 3.11 each walks the protocol's
+    attributes (~25 µs an aggregate, ~15% of a batch of invoices). Anything else goes the
+    library's way."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif obj is not None:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
+
+
+def replay_events(
+    aggregate: Aggregate | None, domain_events: Iterable[DomainEventProtocol[UUID]]
+) -> Aggregate | None:
+    """The library's ``project_aggregate`` without its runtime-Protocol ``assert`` on every event
+    (~23 µs an event on Python 3.11, more than the rest of the replay). Every event this
+    application stores is an aggregate event, which has ``mutate``."""
+    for event in domain_events:
+        aggregate = cast("CanMutateProtocol[Aggregate]", event).mutate(aggregate)
+    return aggregate
 
 
 def _uuid(value: UUID | str, error: type[NotFoundError], field: str) -> UUID:
