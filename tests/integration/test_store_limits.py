@@ -5,7 +5,7 @@ are exercised against a real cluster in tests/reliability/test_db_faults.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def service(postgres_url: str) -> Any:
+def service(postgres_url: str) -> Iterator[LedgerService]:
     service = LedgerService(f"{postgres_url}&statement_timeout=1", inline=False)
     yield service
     service.close()
