@@ -4,10 +4,11 @@ Run: ``python -m scripts.profile_batch postgresql://postgres@127.0.0.1:5432/test
 Each run makes a fresh schema and writes ``--budgets`` budgets straight through ``save`` (set-up,
 not measured), each with ``--history`` earlier invoices (4 + history events). Then, per size in
 ``--sizes``, it times ``post_invoices`` with each invoice on its own budget: cold (empty budget
-cache), warm (the same budgets again), with wall time per phase and time in the GC, and the
-library's raw ``save`` of the same events beside them. ``--profile`` prints cProfile's top
-functions for one warm batch; ``--ab-rounds N`` alternates warm batches with prototypes of changes
-to files this work does not own; ``--http`` / ``--http-only`` post through a real server.
+cache), warm (the same budgets again), with wall time per phase and time in the GC, and a raw
+``save`` of the same events beside them. ``--profile`` prints cProfile's top functions for one
+warm batch; ``--ab-rounds N`` alternates warm batches (and budget reads) with the library's own
+``save``, its own replay, and the server's GC threshold; ``--http`` / ``--http-only`` post
+through a real server.
 
 To measure the code before a change, run this file with ``PYTHONPATH`` (and the working directory)
 set to a copy of the older tree: the phases it cannot find there are left out.
@@ -28,10 +29,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from eventsourcing.application import ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import Application, project_aggregate
 
 from api.auth import TokenStore
+from ledger import app_core
+from ledger.app_core import LedgerCore
 from ledger.app_invoices import InvoiceDraft
 from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
@@ -47,6 +49,7 @@ PROVIDER = "1-PROF00001"
 START = date(2010, 4, 5)
 LINES = (InvoiceLine("home-care", 4000, 12_50),)
 SETUP_CHUNK = 500
+LOADS = 200  # budget reads after each A/B batch
 COMMAND_IDS = itertools.count()
 
 
@@ -242,30 +245,32 @@ def in_process(
 
 
 @contextmanager
-def fast_collect() -> Iterator[None]:
-    """Prototype for app_core (not ours): collect events without the library's runtime-Protocol
-    ``isinstance`` checks, which on Python 3.11 walk the protocol's attributes on every call."""
-    original = ProcessingEvent.collect_events
-
-    def collect(self: ProcessingEvent[Any], *objs: Any, **kwargs: Any) -> None:
-        for obj in objs:
-            if isinstance(obj, Aggregate):
-                self.events.extend(obj.collect_events())
-                self.aggregates[obj.id] = obj
-            elif obj is not None:
-                original(self, obj)
-        self.saved_kwargs.update(kwargs)
-
-    ProcessingEvent.collect_events = collect  # type: ignore[method-assign]
+def library_save() -> Iterator[None]:
+    """The library's own ``save`` in place of the application's (which collects events without
+    the runtime-Protocol ``isinstance`` checks, ledger/app_core.py): what that change is worth."""
+    ours = LedgerCore.save
+    LedgerCore.save = Application.save  # type: ignore[method-assign]
     try:
         yield
     finally:
-        ProcessingEvent.collect_events = original  # type: ignore[method-assign]
+        LedgerCore.save = ours  # type: ignore[method-assign]
+
+
+@contextmanager
+def library_replay() -> Iterator[None]:
+    """The library's ``project_aggregate`` in place of the application's ``replay_events`` (the
+    same fold without a runtime-Protocol ``assert`` on every event)."""
+    ours = app_core.replay_events
+    app_core.replay_events = project_aggregate
+    try:
+        yield
+    finally:
+        app_core.replay_events = ours
 
 
 @contextmanager
 def gc_threshold(first: int) -> Iterator[None]:
-    """Prototype for the server (not ours): fewer young collections, each of which may cascade
+    """As the server sets it (api/app.py): fewer young collections, each of which may cascade
     into a full pass over every live object (the cached budgets included)."""
     import gc
 
@@ -278,35 +283,40 @@ def gc_threshold(first: int) -> Iterator[None]:
 
 
 def a_b(app: CareLedger, budgets: list[str], size: int, rounds: int) -> dict[str, Any]:
-    """Warm batches of ``size``, alternating plain and each prototype, ``rounds`` times each;
-    the median invoices/s of each (alternating cancels most of the machine's noise)."""
+    """Warm batches of ``size``, alternating plain and each variant, ``rounds`` times each;
+    the median invoices/s of each (alternating cancels most of the machine's noise; the order
+    turns each round, as whichever runs first after another was seen to run ~10% slower). After
+    each batch, ``LOADS`` budgets read through the repository, as a command reads its budget."""
     setup = Setup(app)
     periods = itertools.count(100)
     variants: dict[str, Callable[[], Any]] = {
         "plain": nullcontext,
-        "fast_collect": fast_collect,
+        "library_save": library_save,
+        "library_replay": library_replay,
         "gc_threshold_50000": lambda: gc_threshold(50_000),
-        "both": _both,
     }
     rates: dict[str, list[float]] = {name: [] for name in variants}
+    loads: dict[str, list[float]] = {name: [] for name in variants}
     app.post_invoices(
         PROVIDER, drafts(budgets, size, "ab-warmup", 99), setup.prov("provider", PROVIDER)
     )
+    names = list(variants)
     for r in range(rounds):
-        for name, variant in variants.items():
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # each goes first in turn
+            variant = variants[name]
             batch = drafts(budgets, size, f"ab-{name}-{r}", next(periods))
             prov = setup.prov("provider", PROVIDER)
             with variant():
                 started = time.perf_counter()
                 app.post_invoices(PROVIDER, batch, prov)
                 rates[name].append(size / (time.perf_counter() - started))
-    return {f"ab_{size}_{name}_per_s": round(statistics.median(v), 1) for name, v in rates.items()}
-
-
-@contextmanager
-def _both() -> Iterator[None]:
-    with fast_collect(), gc_threshold(50_000):
-        yield
+                started = time.perf_counter()
+                for budget_id in budgets[:LOADS]:
+                    app.budget(budget_id)
+                loads[name].append(LOADS / (time.perf_counter() - started))
+    medians = {f"ab_{size}_{name}_per_s": statistics.median(v) for name, v in rates.items()}
+    medians |= {f"ab_loads_{name}_per_s": statistics.median(v) for name, v in loads.items()}
+    return {key: round(value, 1) for key, value in medians.items()}
 
 
 def over_http(url: str, service: LedgerService, budgets: list[str]) -> dict[str, Any]:
@@ -364,7 +374,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--http", action="store_true", help="also post through a real server")
     parser.add_argument("--http-only", action="store_true", help="skip the in-process figures")
-    parser.add_argument("--ab-rounds", type=int, default=0, help="A/B the prototypes, warm")
+    parser.add_argument("--ab-rounds", type=int, default=0, help="A/B the variants, warm")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with fresh_schema(args.postgres_url) as url:
