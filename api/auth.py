@@ -57,7 +57,7 @@ def _hash(token: str) -> str:
 class TokenStore:
     def __init__(self, db: ViewDb) -> None:
         self.db = db
-        with db.transaction() as cur:
+        with db.schema_transaction() as cur:
             cur.execute(DDL)
 
     def create(

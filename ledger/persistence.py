@@ -75,5 +75,7 @@ def persistence_env(url: str) -> dict[str, str]:
             env[_PG_QUERY_SETTINGS[key]] = values[-1]
         return env
     raise InvalidCommandError(
-        "CARELEDGER_DATABASE_URL must start sqlite:///, postgresql:// or memory://", field="url"
+        f"unknown database URL scheme {parts.scheme or '(none)'!r}: a database URL starts sqlite:///,"
+        " postgresql:// or memory://",
+        field="url",
     )

@@ -9,6 +9,8 @@
   way it is one ``INSERT … SELECT FROM unnest(…) RETURNING notification_id`` after the same
   ``LOCK TABLE … IN EXCLUSIVE MODE`` and ``NOTIFY``, in one transaction, so the order of
   notification ids, atomicity and the unique (originator_id, version) check are unchanged.
+* ``create_table`` runs under the database's schema lock (``ledger.pg_schema``), so workers
+  starting together on an empty store do not collide in the catalogue.
 * ``select_events_of`` and ``existing`` read many aggregates in one query, so a batch touching
   thousands of budgets does not pay a round trip (and a connection check) per budget.
 """
@@ -16,7 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -25,6 +27,8 @@ from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
+
+from ledger.pg_schema import schema_lock
 
 PIPELINE_LIMIT = 5_000
 _ID_TYPES = {"uuid": SQL("uuid"), "text": SQL("text")}
@@ -57,6 +61,13 @@ class LargeSaveRecorder(PostgresApplicationRecorder):
             "SELECT originator_id FROM {schema}.{table}"
             " WHERE originator_id = ANY(%b::{id_type}[]) AND originator_version = 1"
         ).format(**names)
+
+    def create_table(self) -> None:
+        """The library's tables, types and function, made by one process at a time."""
+        kwargs = cast(dict[str, Any], self.datastore.pool.kwargs)  # a dict, never a callable
+        params = {k: kwargs[k] for k in ("dbname", "host", "port", "user", "password") if kwargs[k]}
+        with schema_lock(connect_timeout=max(2, round(self.datastore.pool.timeout)), **params):
+            super().create_table()
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

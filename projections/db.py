@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from ledger.persistence import StoreUnavailableError, persistence_env
+from ledger.pg_schema import schema_lock
 
 if TYPE_CHECKING:
     from ledger.app_core import LedgerCore
@@ -74,6 +75,11 @@ class ViewDb(ABC):
     @abstractmethod
     def transaction(self, *, write: bool = True) -> AbstractContextManager[SqlCursor]:
         """A transaction (a write one takes the database's write lock at once)."""
+
+    def schema_transaction(self) -> AbstractContextManager[SqlCursor]:
+        """A write transaction for DDL (CREATE, DROP): on PostgreSQL under the schema lock,
+        so processes starting together never create the same tables at once."""
+        return self.transaction()
 
     def columns(self, table: str) -> list[str]:
         """A table's column names, in order."""
@@ -214,6 +220,11 @@ class PostgresViewDb(ViewDb):
         ):
             yield SqlCursor(cur, self.dialect)
 
+    @contextmanager
+    def schema_transaction(self) -> Iterator[SqlCursor]:
+        with schema_lock(self.conninfo), self.transaction() as cur:
+            yield cur
+
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows one at a time through a server-side cursor."""
         with (
@@ -273,10 +284,16 @@ def open_view_db(database_url: str) -> ViewDb:
         return SqliteViewDb(":memory:")
     if module == "eventsourcing.sqlite":
         return SqliteViewDb(env["SQLITE_DBNAME"])
-    parts = urlsplit(database_url)
-    schema = parse_qs(parts.query).get("schema", ["public"])[-1]
+    conninfo, schema = postgres_conninfo(database_url)
+    return PostgresViewDb(conninfo, schema, PgLimits.from_env(env))
+
+
+def postgres_conninfo(database_url: str) -> tuple[str, str]:
+    """A PostgreSQL database URL as a libpq connection string, and its schema."""
     from psycopg.conninfo import make_conninfo
 
+    env = persistence_env(database_url)
+    schema = parse_qs(urlsplit(database_url).query).get("schema", ["public"])[-1]
     conninfo = make_conninfo(
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
@@ -285,7 +302,7 @@ def open_view_db(database_url: str) -> ViewDb:
         password=env["POSTGRES_PASSWORD"] or None,
         connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
     )
-    return PostgresViewDb(conninfo, schema, PgLimits.from_env(env))
+    return conninfo, schema
 
 
 def bound_store_waits(app: LedgerCore) -> None:

@@ -30,7 +30,7 @@ DDL = (
 class RefusalLog:
     def __init__(self, db: ViewDb) -> None:
         self.db = db
-        with db.transaction() as cur:
+        with db.schema_transaction() as cur:
             cur.execute(DDL)
 
     def __call__(self, command: str, error: LedgerError, prov: Provenance, item: int) -> None:

@@ -96,7 +96,7 @@ class Runner:
         raise KeyError(name)
 
     def setup(self) -> None:
-        with self.db.transaction() as cur:
+        with self.db.schema_transaction() as cur:
             cur.execute(TRACKING_DDL)
             for view in self.views:
                 view.create(cur)
@@ -215,7 +215,7 @@ class Runner:
         """Drop the named views and recreate them empty, at position 0, without their readers'
         indexes (``finish`` adds those once the views have caught up)."""
         views = [self.view(n) for n in names]
-        with self.db.transaction() as cur:
+        with self.db.schema_transaction() as cur:
             for view in views:
                 for table in view.tables:
                     cur.execute(f"DROP TABLE IF EXISTS {table}")

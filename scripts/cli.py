@@ -12,39 +12,31 @@ from threading import Event
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.settings import get_settings
-from ledger.errors import LedgerError
 from ledger.money import format_pounds
 from projections.asat import position_at
 from projections.balance import balance_of
 from projections.service import LedgerService
 from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
+from scripts.cli_common import (
+    FOUND_A_PROBLEM,
+    CliError,
+    DatabaseUrl,
+    JsonOut,
+    Typer,
+    console,
+    open_service,
+)
+from scripts.cli_serve import serve
 from scripts.demo_cli import demo
 
-app = typer.Typer(
+app = Typer(
     help="CareLedger: an event-sourced ledger for personal budgets in adult social care.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
-
-DatabaseUrl = Annotated[
-    str | None, typer.Option("--database-url", help="Overrides CARELEDGER_DATABASE_URL.")
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
-
-
-@contextmanager
-def open_service(database_url: str | None, *, inline: bool = False) -> Iterator[LedgerService]:
-    service = LedgerService(database_url or get_settings().database_url, inline=inline)
-    try:
-        yield service
-    finally:
-        service.close()
 
 
 @contextmanager
@@ -55,74 +47,7 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
         yield lambda n: bar.advance(task, n)
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (CARELEDGER_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (CARELEDGER_PORT).")] = None,
-    workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL only for > 1).")
-    ] = 1,
-    demo_if_empty: Annotated[
-        bool, typer.Option(help="Load the demo into an empty store and print ready tokens first.")
-    ] = False,
-    database_url: DatabaseUrl = None,
-) -> None:
-    """Serve the HTTP API."""
-    import os
-
-    settings = get_settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-        os.environ["CARELEDGER_DATABASE_URL"] = database_url  # for worker processes
-    if workers > 1 and not settings.database_url.startswith("postgres"):
-        console.print("[red]several workers need PostgreSQL; SQLite serves from one process[/red]")
-        raise typer.Exit(2)
-    bind_host, bind_port = host or settings.host, port or settings.port
-    if demo_if_empty:
-        _prepare_demo(settings.database_url, f"http://{bind_host}:{bind_port}")
-    typer.echo(f"CareLedger on http://{bind_host}:{bind_port}  (health: /healthz, docs: /docs)")
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers,
-        log_config=None,
-    )
-
-
-def _prepare_demo(database_url: str, base: str) -> None:
-    """``make run``: the default demo into an empty store, then a token for each kind of user."""
-    from api.auth import TokenStore
-    from scripts.demo_cli import _load
-
-    with open_service(database_url) as service:
-        if service.runner.head() == 0:
-            console.print("the store is empty: loading the demo (England 2010-11, seed 2011) …")
-            summary = _load(service, 2011, 152, None, 52)
-            console.print(f"loaded {summary.events} events in {summary.seconds:.0f} s")
-        service.runner.catch_up()
-        council = service.db.query("SELECT MIN(code) AS c FROM v_councils")[0]["c"]
-        provider = service.db.query(
-            "SELECT MIN(provider) AS p FROM v_refs WHERE kind = 'provider'"
-        )[0]["p"]
-        store = TokenStore(service.db)
-        ready = [
-            ("admin", {}),
-            ("council", {"council": council}),
-            ("provider", {"provider": provider}),
-            ("auditor", {}),
-            ("regulator", {}),
-        ]
-        lines = [(role, scope, store.create(role, "make run", **scope)[0]) for role, scope in ready]
-    typer.echo(f"\nAPI docs: {base}/docs   OpenAPI: {base}/openapi.json   health: {base}/healthz")
-    typer.echo("Ready tokens (created now; revoke with careledger tokens revoke):")
-    for role, scope, token in lines:
-        where = " ".join(f"{k}={v}" for k, v in scope.items())
-        typer.echo(f"  {role:<10} {where:<24} {token}")
-    typer.echo(
-        f"Try: curl -H 'Authorization: Bearer <auditor token>' {base}/v1/national/progress\n"
-    )
+app.command()(serve)
 
 
 @app.command()
@@ -170,16 +95,15 @@ def rebuild(
     with open_service(database_url) as service:
         runner = service.runner
         names = view or [v.name for v in runner.views]
-        unknown = sorted(set(names) - {v.name for v in runner.views})
+        valid = [v.name for v in runner.views]
+        unknown = sorted(set(names) - set(valid))
         if unknown:
-            console.print(f"[red]no such view: {', '.join(unknown)}[/red]")
-            raise typer.Exit(2)
+            raise CliError(f"no such view: {', '.join(unknown)} (views: {', '.join(valid)})")
         with progress_bar("rebuilding", runner.head()) as advance:
             if jobs == 1:
                 runner.rebuild(names, on_page=advance)
             elif database_is_memory(service):
-                console.print("[red]--jobs needs a database file or PostgreSQL[/red]")
-                raise typer.Exit(2)
+                raise CliError("--jobs needs a database file or PostgreSQL")
             else:
                 rebuild_in_processes(runner, names, jobs, on_page=advance)
         console.print(f"rebuilt {', '.join(names)} to position {runner.head()}")
@@ -193,15 +117,18 @@ def verify_command(
     json_out: JsonOut = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Recompute the hash chain, check the trial balance and every view; exit 1 on any failure."""
+    """Recompute the hash chain, check the trial balance and every view; exit 1 on any failure
+    (an empty event log too: there is nothing to vouch for)."""
+    kept = load_checkpoint(checkpoint) if checkpoint else None
     with open_service(database_url) as service:
         caught_up = catch_up_check(service)
         with progress_bar("verifying", service.runner.head()) as advance:
             report = verify(service.app, service.runner, on_event=lambda: advance(1))
         report.checks.insert(0, caught_up)
-        if checkpoint:
-            with open(checkpoint, encoding="utf-8") as f:
-                report.checks.append(check_extends(service.app, Checkpoint(**json.load(f))))
+        if service.runner.head() == 0:
+            report.checks.insert(0, Check("events", False, "the event log is empty"))
+        if kept is not None:
+            report.checks.append(check_extends(service.app, kept))
     if json_out:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -212,6 +139,28 @@ def verify_command(
         Console().print(table)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def load_checkpoint(path: str) -> Checkpoint:
+    """A checkpoint file written by ``careledger checkpoint``; CliError naming what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as error:
+        raise CliError(f"cannot read the checkpoint file {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CliError(f"the checkpoint file {path} is not JSON: {error}") from None
+    fields = {"size": int, "head_hash": str, "taken_at": str}
+    if not (
+        isinstance(data, dict)
+        and set(data) == set(fields)
+        and all(type(data[k]) is kind for k, kind in fields.items())
+    ):
+        raise CliError(
+            f"the checkpoint file {path} is not a checkpoint: expected an object with"
+            " size (a number), head_hash and taken_at, as `careledger checkpoint` writes"
+        )
+    return Checkpoint(**data)
 
 
 def catch_up_check(service: LedgerService) -> Check:
@@ -239,17 +188,13 @@ def balance(
     with open_service(database_url) as service:
         service.runner.catch_up()
         stop = position_at(service.db, as_at) if as_at else None
-        try:
-            figures = balance_of(
-                service.app,
-                budget_id,
-                stop_position=stop,
-                effective_on=effective_on.date() if effective_on else None,
-                db=service.db,
-            )
-        except LedgerError as error:
-            console.print(f"[red]{error.detail}[/red]")
-            raise typer.Exit(1) from None
+        figures = balance_of(
+            service.app,
+            budget_id,
+            stop_position=stop,
+            effective_on=effective_on.date() if effective_on else None,
+            db=service.db,
+        )
         head = service.runner.head()
     values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
     values["as_at_position"] = stop if stop is not None else head
@@ -289,7 +234,7 @@ MONEY_FIGURES = {
 }
 
 
-export = typer.Typer(help="Exports auditors can check independently: journal, CSV views.")
+export = Typer(help="Exports auditors can check independently: journal, CSV views.")
 app.add_typer(export, name="export")
 
 
@@ -307,8 +252,7 @@ def export_journal(
     from projections.export import FORMATS, journal_lines
 
     if format_ not in FORMATS:
-        console.print(f"[red]--format must be one of: {', '.join(FORMATS)}[/red]")
-        raise typer.Exit(2)
+        raise CliError(f"--format must be one of: {', '.join(FORMATS)}")
     with open_service(database_url) as service:
         service.runner.catch_up()
         stop = position_at(service.db, as_at) if as_at else None
@@ -329,8 +273,7 @@ def export_csv(
         service.runner.catch_up()
         tables = sorted(t for v in service.runner.views for t in v.tables)
         if view not in tables:
-            console.print(f"[red]no such view table; choose one of: {', '.join(tables)}[/red]")
-            raise typer.Exit(2)
+            raise CliError(f"no such view table {view!r}; choose one of: {', '.join(tables)}")
         header = service.db.columns(view)
         rows = service.db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
     buffer = io.StringIO()
@@ -351,7 +294,7 @@ def _write_lines(lines: Iterable[str], output: str | None) -> None:
     console.print(f"written to {output}")
 
 
-tokens = typer.Typer(help="Access tokens: create, list, revoke. Stored only as hashes.")
+tokens = Typer(help="Access tokens: create, list, revoke. Stored only as hashes.")
 app.add_typer(tokens, name="tokens")
 
 
@@ -376,18 +319,14 @@ def tokens_create(
     from api.auth import TokenStore
 
     with open_service(database_url) as service:
-        try:
-            token, who = TokenStore(service.db).create(
-                role,
-                label,
-                council=council,
-                provider=provider,
-                budget_id=budget,
-                representative_id=representative,
-            )
-        except LedgerError as error:
-            console.print(f"[red]{error.detail}[/red]")
-            raise typer.Exit(2) from None
+        token, who = TokenStore(service.db).create(
+            role,
+            label,
+            council=council,
+            provider=provider,
+            budget_id=budget,
+            representative_id=representative,
+        )
     if json_out:
         typer.echo(json.dumps({"token": token, "token_id": who.token_id, "role": who.role.value}))
     else:
@@ -426,8 +365,7 @@ def tokens_revoke(token_id: str, database_url: DatabaseUrl = None) -> None:
     with open_service(database_url) as service:
         found = TokenStore(service.db).revoke(token_id)
     if not found:
-        console.print(f"[red]no live token {token_id}[/red]")
-        raise typer.Exit(1)
+        raise CliError(f"no live token {token_id}", FOUND_A_PROBLEM)
     console.print(f"revoked {token_id}")
 
 

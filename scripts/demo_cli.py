@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.settings import get_settings
 from projections.service import LedgerService
+from scripts.cli_common import CliError, DatabaseUrl, open_service
 from scripts.demo import demo_budgets, load_demo
 from scripts.demo_summary import DemoSummary, headline_rows
 
-console = Console(stderr=True)
+console = Console(stderr=True)  # the progress bars
 
 
 def demo(
@@ -29,22 +29,17 @@ def demo(
     ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=52, help="Weeks of 2010-11 to simulate.")] = 52,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    database_url: Annotated[
-        str | None, typer.Option("--database-url", help="Overrides CARELEDGER_DATABASE_URL.")
-    ] = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
-    """Load the synthetic national scenario (England, 2010-11) into an empty store."""
-    service = LedgerService(database_url or get_settings().database_url, inline=False)
-    try:
+    """Load the synthetic national scenario (England, 2010-11) into an empty store (creating the
+    store if there is none)."""
+    with open_service(database_url, create=True) as service:
         if service.app.recorder.max_notification_id():
-            console.print(
-                "[red]the store is not empty: the demo loads only into an empty store"
-                " (use another --database-url, or remove the database)[/red]"
+            raise CliError(
+                "the store is not empty: the demo loads only into an empty store"
+                " (use another --database-url, or remove the database)"
             )
-            raise typer.Exit(2)
         summary = _load(service, seed, councils, people, weeks)
-    finally:
-        service.close()
     if json_out:
         typer.echo(json.dumps({**asdict(summary), "events_per_second": summary.events_per_second}))
         return

@@ -1,0 +1,89 @@
+"""``careledger serve``: check the store, create its whole schema once, then start uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.settings import Settings, get_settings
+from projections.store_check import check_store
+from scripts.cli_common import (
+    CliError,
+    DatabaseUrl,
+    console,
+    database_url,
+    ensure_schema,
+    open_service,
+)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (CARELEDGER_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (CARELEDGER_PORT).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL only for > 1).")
+    ] = 1,
+    demo_if_empty: Annotated[
+        bool, typer.Option(help="Load the demo into an empty store and print ready tokens first.")
+    ] = False,
+    database_url_: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (creating the store if there is none)."""
+    url = database_url(database_url_)
+    if workers > 1 and not url.startswith("postgres"):
+        raise CliError("several workers need PostgreSQL; SQLite serves from one process")
+    check_store(url, create=True)
+    ensure_schema(url)  # once, here: the workers then find every table made
+    # The app (in this process or in each worker) reads its settings afresh from here.
+    os.environ["CARELEDGER_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    settings = Settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if demo_if_empty:
+        _prepare_demo(url, f"http://{bind_host}:{bind_port}")
+    typer.echo(f"CareLedger on http://{bind_host}:{bind_port}  (health: /healthz, docs: /docs)")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_config=None,
+    )
+
+
+def _prepare_demo(url: str, base: str) -> None:
+    """``make run``: the default demo into an empty store, then a token for each kind of user."""
+    from api.auth import TokenStore
+    from scripts.demo_cli import _load
+
+    with open_service(url) as service:
+        if service.runner.head() == 0:
+            console.print("the store is empty: loading the demo (England 2010-11, seed 2011) …")
+            summary = _load(service, 2011, 152, None, 52)
+            console.print(f"loaded {summary.events} events in {summary.seconds:.0f} s")
+        service.runner.catch_up()
+        council = service.db.query("SELECT MIN(code) AS c FROM v_councils")[0]["c"]
+        provider = service.db.query(
+            "SELECT MIN(provider) AS p FROM v_refs WHERE kind = 'provider'"
+        )[0]["p"]
+        store = TokenStore(service.db)
+        ready = [
+            ("admin", {}),
+            ("council", {"council": council}),
+            ("provider", {"provider": provider}),
+            ("auditor", {}),
+            ("regulator", {}),
+        ]
+        lines = [(role, scope, store.create(role, "make run", **scope)[0]) for role, scope in ready]
+    typer.echo(f"\nAPI docs: {base}/docs   OpenAPI: {base}/openapi.json   health: {base}/healthz")
+    typer.echo("Ready tokens (created now; revoke with careledger tokens revoke):")
+    for role, scope, token in lines:
+        where = " ".join(f"{k}={v}" for k, v in scope.items())
+        typer.echo(f"  {role:<10} {where:<24} {token}")
+    typer.echo(
+        f"Try: curl -H 'Authorization: Bearer <auditor token>' {base}/v1/national/progress\n"
+    )
