@@ -67,10 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def healthz(service: Service) -> Any:
-    """The service is up and its event store answers."""
+    """The service is up and its event store answers: ``ok`` with its events, or ``empty``
+    while the log holds none (a new store, or one pointed at by mistake: never plain ok)."""
     try:
         events = service.app.recorder.max_notification_id() or 0
     except Exception as error:  # the store is down: say so, do not crash
         log.warning("healthz.store_unavailable", error=type(error).__name__)
         return problems.store_unavailable("the database did not answer")
-    return {"status": "ok", "events": events}
+    return {"status": "ok" if events else "empty", "events": events}

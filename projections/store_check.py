@@ -56,7 +56,7 @@ def _check_sqlite(path: str, *, create: bool) -> None:
     tables = {row[0] for row in rows}
     if EVENTS_TABLE["sqlite"] not in tables and (tables or not create):
         raise StoreError(
-            f"{where} is not a CareLedger store (an SQLite database without its tables)"
+            f"{where} is not a CareLedger store (an SQLite database without CareLedger's tables)"
         )
 
 

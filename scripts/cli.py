@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from ledger.money import format_pounds
 from projections.asat import position_at
@@ -341,7 +341,9 @@ def tokens_list(database_url: DatabaseUrl = None) -> None:
 
     with open_service(database_url) as service:
         rows = TokenStore(service.db).list()
-    table = Table("token id", "role", "scope", "label", "created", "revoked")
+    # The id in full on any terminal: it is what `tokens revoke` takes.
+    table = Table(Column("token id", no_wrap=True, min_width=16), "role", "scope", "label",
+                  "created", "revoked")  # fmt: skip
     for r in rows:
         scope = " ".join(
             f"{k}={r[k]}" for k in ("council", "provider", "budget_id", "representative_id") if r[k]

@@ -6,14 +6,21 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from tests.support import World
 
 
-def test_healthz_reports_the_store_and_its_event_count(database_url: str) -> None:
+def test_healthz_says_empty_for_a_store_without_events_and_ok_once_it_has_some(
+    database_url: str,
+) -> None:
     with TestClient(create_app(Settings(database_url=database_url, log_json=True))) as client:
-        response = client.get("/healthz")
+        empty = client.get("/healthz")
+        World(client.app.state.service.app).setup()  # type: ignore[attr-defined]
+        loaded = client.get("/healthz")
 
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "events": 0}
+    assert empty.status_code == 200
+    assert empty.json() == {"status": "empty", "events": 0}
+    assert loaded.status_code == 200
+    assert loaded.json()["status"] == "ok" and loaded.json()["events"] > 0
 
 
 def test_healthz_is_503_problem_when_the_store_is_down(sqlite_url: str) -> None:
