@@ -6,17 +6,23 @@ entry's effective (business) date and carries the entry id, the actor, and the b
 provider it concerns as tags (hledger) or metadata (beancount). Amounts are pounds with two
 decimals, printed from integer pence — never through a float.
 
-Accounts are the ledger's own, per council: ``Assets:Bank`` of council E09000033 is
-``Assets:Bank:E09000033``. hledger takes the names as they are. Beancount allows only the roots
-Assets, Liabilities, Equity, Income and Expenses, so the ledger's other roots move under them:
+Accounts are the ledger's own, per council, under the five roots both tools know (Assets,
+Liabilities, Equity, Income, Expenses), each declared with its type (hledger's ``account … ;
+type:``; beancount's ``open``) so ``hledger bs`` and ``hledger is`` give a balance sheet and an
+income statement per council. ``Assets:Bank`` of council E09000033 is ``Assets:Bank:E09000033``.
+The ledger's other roots are placed as a public-sector accountant would (README, "Exports"):
 
-* ``Funding:*`` (where budgets' money comes from) → ``Equity:Funding:*``;
-* ``Budgets:*`` (the budget book, a memorandum of allocated, drawn and recovered) →
-  ``Assets:Budgets:*``;
-* ``Pool:*`` (a Section 75 pooled fund's money) → ``Assets:Pool:*``.
+* the budget book is a memorandum book, off the balance sheet in substance: ``Funding:*`` (where
+  each budget's money comes from) → ``Equity:Funding:*`` and ``Budgets:*`` (allocated, drawn,
+  recovered) → ``Equity:Budgets:*``. Its entries balance among themselves, so equity nets to
+  zero and changes no total;
+* a Section 75 pooled fund the council hosts: ``Pool:Held`` (its money) → ``Assets:Pool:Held``;
+  ``Pool:PartnerContributions`` (held for the partners' purposes) and ``Pool:Disentangled``
+  (contributions applied to personal budgets, reducing that) → ``Liabilities:Pool:*``.
 
 Every entry's postings balance, so both tools accept the file and its per-account totals are
-the trial balance. Beancount files open each account on the first date it is used.
+the trial balance; assets less liabilities equal income less expenses. Beancount files open each
+account on the first date it is used.
 """
 
 from __future__ import annotations
@@ -32,7 +38,15 @@ Format = Literal["hledger", "beancount"]
 FORMATS: tuple[Format, ...] = ("hledger", "beancount")
 WINDOW = 2000  # log positions per query: the file streams in bounded pages
 END = 2**62  # past any log position
-BEANCOUNT_ROOTS = {"Funding": "Equity:Funding", "Budgets": "Assets:Budgets", "Pool": "Assets:Pool"}
+# The ledger's account (prefix) → the exported one; the rest keep their names.
+EXPORTED_ROOTS = {
+    "Funding:": "Equity:Funding:",
+    "Budgets:": "Equity:Budgets:",
+    "Pool:Held": "Assets:Pool:Held",
+    "Pool:": "Liabilities:Pool:",
+}
+# hledger's account types by root: Asset, Liability, Equity, Revenue (income), eXpense.
+ACCOUNT_TYPES = {"Assets": "A", "Liabilities": "L", "Equity": "E", "Income": "R", "Expenses": "X"}
 _COMPONENT = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 _SAFE_TEXT = re.compile(r"[^ -~]|[\"\\]")
 
@@ -59,12 +73,18 @@ def council_component(code: str) -> str:
     return "X" + code.encode().hex().upper()
 
 
-def account_name(account: str, council: str, fmt: Format) -> str:
-    """The exported name of one of the ledger's accounts for one council."""
-    root, _, rest = account.partition(":")
-    if fmt == "beancount" and root in BEANCOUNT_ROOTS:
-        account = f"{BEANCOUNT_ROOTS[root]}:{rest}"
+def account_name(account: str, council: str) -> str:
+    """The exported name of one of the ledger's accounts for one council (both formats)."""
+    for prefix, exported in EXPORTED_ROOTS.items():
+        if account.startswith(prefix):
+            account = exported + account[len(prefix) :]
+            break
     return f"{account}:{council_component(council)}"
+
+
+def account_type(name: str) -> str:
+    """An exported account's hledger type (A, L, E, R or X), from its root."""
+    return ACCOUNT_TYPES[name.split(":", 1)[0]]
 
 
 def _text(value: str) -> str:
@@ -85,12 +105,16 @@ def _header(fmt: Format, council: str | None, stop_position: int | None) -> list
     return [*lines, ""]
 
 
-def _opens(db: ViewDb, council: str | None, stop: int) -> list[str]:
+def _declarations(db: ViewDb, fmt: Format, council: str | None, stop: int) -> list[str]:
+    """Every account used: beancount opens it on its first date; hledger declares its type."""
     rows = db.query(OPENS_SQL, (stop, council, council))
-    opens = sorted(
-        (r["first_on"], account_name(r["account"], r["council"], "beancount")) for r in rows
-    )
-    return [*(f"{day} open {name} GBP" for day, name in opens), ""] if opens else []
+    used = sorted((r["first_on"], account_name(r["account"], r["council"])) for r in rows)
+    if fmt == "beancount":
+        lines = [f"{day} open {name} GBP" for day, name in used]
+    else:
+        names = sorted(name for _, name in used)
+        lines = [f"account {name}  ; type: {account_type(name)}" for name in names]
+    return [*lines, ""] if lines else []
 
 
 def _transaction(rows: list[dict[str, Any]], fmt: Format) -> list[str]:
@@ -105,9 +129,9 @@ def _transaction(rows: list[dict[str, Any]], fmt: Format) -> list[str]:
     else:
         tags = ", ".join(f"{k}:{v.replace(',', '?')}" for k, v in pairs)  # a comma ends a tag
         head = [f"{first['effective_on']} {_text(first['event_type'])}  ; {tags}"]
-    width = max(len(account_name(r["account"], r["council"], fmt)) for r in rows) + 4
+    width = max(len(account_name(r["account"], r["council"])) for r in rows) + 4
     postings = [
-        f"  {account_name(r['account'], r['council'], fmt):<{width}}"
+        f"  {account_name(r['account'], r['council']):<{width}}"
         f"{_amount(int(r['amount_pence']), fmt):>16}"
         for r in rows
     ]
@@ -141,7 +165,6 @@ def journal_lines(
     limit = stop_position if stop_position is not None else END
     head = db.query(HEAD_SQL, (limit, council, council))[0]["head"]
     yield from _header(chosen, council, stop_position)
-    if chosen == "beancount":
-        yield from _opens(db, council, limit)
+    yield from _declarations(db, chosen, council, limit)
     for rows in _entries(db, council, int(head or 0)):
         yield from _transaction(rows, chosen)

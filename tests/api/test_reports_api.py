@@ -237,13 +237,14 @@ def test_the_trial_balance_as_at_an_earlier_instant_excludes_the_later_payment(a
 
 # --- the journal export --------------------------------------------------------------------------
 
-BEANCOUNT_ROOTS = {"Equity:Funding": "Funding", "Assets:Budgets": "Budgets", "Assets:Pool": "Pool"}
+EXPORTED_ROOTS = {"Equity:Funding": "Funding", "Equity:Budgets": "Budgets",
+                  "Assets:Pool": "Pool", "Liabilities:Pool": "Pool"}  # fmt: skip
 
 
 def ledger_account(exported: str) -> str:
     """An exported name back to the ledger's own account (drop the council; undo the roots)."""
     name = exported.rsplit(":", 1)[0]
-    for prefix, root in BEANCOUNT_ROOTS.items():
+    for prefix, root in EXPORTED_ROOTS.items():
         if name.startswith(prefix + ":"):
             return root + name[len(prefix) :]
     return name
@@ -253,7 +254,7 @@ def hledger_totals(text: str) -> dict[str, int]:
     """Per-account totals of an hledger journal; every transaction must balance."""
     totals: dict[str, int] = {}
     for block in text.strip().split("\n\n"):
-        lines = [x for x in block.splitlines() if not x.startswith(";")]
+        lines = [x for x in block.splitlines() if not x.startswith((";", "account "))]
         if not lines:
             continue
         head, postings = lines[0], lines[1:]

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ledger.application import CareLedger
 from scripts.cli import app
+from tests.conftest import REQUIRE_POSTGRES
 from tests.integration.test_backends import EXPECTED_TRIAL_BALANCE, run_scenario
 from tests.support import COUNCIL, World
 
@@ -51,10 +52,19 @@ def test_the_beancount_journal_passes_bean_check_and_balances_like_the_ledger(
     assert sum(totals.values()) == 0
 
 
-def test_the_hledger_journal_passes_hledger_check(loaded_url: str, tmp_path: Path) -> None:
+def hledger_or_skip() -> str:
+    """hledger's path; skipped where it is absent, except in CI (CARELEDGER_REQUIRE_POSTGRES=1),
+    where its absence fails the test."""
     hledger = shutil.which("hledger")
     if hledger is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("hledger is not installed (.ci/run installs it from Debian)")
         pytest.skip("hledger is not installed here (.ci/run installs it from Debian)")
+    return hledger
+
+
+def test_the_hledger_journal_passes_hledger_check(loaded_url: str, tmp_path: Path) -> None:
+    hledger = hledger_or_skip()
     path = tmp_path / "journal.hledger"
     export(loaded_url, "hledger", path)
 
@@ -96,3 +106,91 @@ def _beancount_totals(text: str) -> dict[str, Decimal]:
             account = ":".join(parts[0].split(":")[:2])
             totals[account] = totals.get(account, Decimal(0)) + Decimal(parts[-2])
     return totals
+
+
+# --- the balance sheet and income statement hledger draws from the export ----------------------
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small England with money in every kind of account: 3 councils, 8 weeks."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('statements') / 'careledger.db'}"
+    args = ["demo", "--councils", "3", "--people", "12", "--weeks", "8", "--json"]
+    loaded = runner.invoke(app, [*args, "--database-url", url])
+    assert loaded.exit_code == 0, loaded.output
+    return url
+
+
+def hledger_sections(hledger: str, path: Path, report: str) -> dict[str, Decimal]:
+    """The totals of an hledger report (``bse`` or ``is``) by section, and its Net."""
+    done = subprocess.run(
+        [hledger, "-f", str(path), report, "-O", "csv"], capture_output=True, text=True, check=True
+    )
+    totals: dict[str, Decimal] = {}
+    section = ""
+    for row in csv.reader(done.stdout.splitlines()):
+        if len(row) == 2 and row[1] == "":
+            section = row[0]
+        elif row and row[0] in ("total", "Net:"):  # an empty section's total has no amount
+            amount = row[1].replace("£", "") if len(row) > 1 and row[1] else "0"
+            totals[section if row[0] == "total" else "Net"] = Decimal(amount)
+    return totals
+
+
+def tb_sum(trial_balance: dict[str, Decimal], *prefixes: str) -> Decimal:
+    return sum((v for a, v in trial_balance.items() if a.startswith(prefixes)), Decimal(0))
+
+
+def test_every_account_of_the_chart_exports_under_a_typed_root() -> None:
+    from ledger.postings import CHART
+    from projections.export import account_name, account_type
+
+    types = {account: account_type(account_name(account, COUNCIL)) for account in CHART}
+
+    assert types == {
+        "Funding:CouncilFund": "E", "Funding:PooledFund": "E", "Funding:ClientContribution": "E",
+        "Budgets:Available": "E", "Budgets:Drawn": "E", "Budgets:Recovered": "E",
+        "Assets:Bank": "A", "Assets:DirectPaymentAccounts": "A", "Pool:Held": "A",
+        "Liabilities:ProviderPayable": "L", "Pool:PartnerContributions": "L",
+        "Pool:Disentangled": "L", "Income:ClientContributions": "R",
+        "Expenses:CommissionedCare": "X", "Expenses:DirectPaymentSpend": "X",
+    }  # fmt: skip
+
+
+def test_hledger_bs_and_is_per_council_agree_with_the_trial_balance(
+    demo_url: str, tmp_path: Path
+) -> None:
+    from projections.service import LedgerService
+
+    hledger = hledger_or_skip()
+    service = LedgerService(demo_url, inline=False)
+    try:
+        councils = [r["code"] for r in service.db.query("SELECT code FROM v_councils")]
+        trial = service.db.query(
+            "SELECT council, account, SUM(amount_pence) AS pence FROM v_postings"
+            " GROUP BY council, account"
+        )
+    finally:
+        service.close()
+    assert len(councils) == 3
+    for council in councils:
+        tb = {r["account"]: Decimal(r["pence"]) / 100 for r in trial if r["council"] == council}
+        assert {"Pool:Held", "Liabilities:ProviderPayable", "Expenses:CommissionedCare"} <= set(tb)
+        path = tmp_path / f"{council}.journal"
+        result = runner.invoke(
+            app,
+            ["export", "journal", "--council", council, "--output", str(path),
+             "--database-url", demo_url],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+
+        bse, income = hledger_sections(hledger, path, "bse"), hledger_sections(hledger, path, "is")
+        assets = tb_sum(tb, "Assets:", "Pool:Held")
+        liabilities = -tb_sum(tb, "Liabilities:", "Pool:PartnerContributions", "Pool:Disentangled")
+        revenues, expenses = -tb_sum(tb, "Income:"), tb_sum(tb, "Expenses:")
+        assert (bse["Assets"], bse["Liabilities"]) == (assets, liabilities), council
+        assert bse["Equity"] == -tb_sum(tb, "Funding:", "Budgets:") == 0  # the memorandum book
+        assert (income["Revenues"], income["Expenses"]) == (revenues, expenses), council
+        assert income["Net"] == revenues - expenses
+        # assets - liabilities = equity + net income (the memorandum equity is nil)
+        assert bse["Net"] == assets - liabilities == bse["Equity"] + income["Net"]
