@@ -35,8 +35,10 @@ def test_commands_bench_runs_each_command_and_each_raw_save(tmp_path: Path) -> N
 
 
 def test_peak_rss_is_the_commands_own_not_the_parents(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    CareLedger(url).close()  # a store to list the tokens of
     ballast = bytearray(400 * 1024 * 1024)  # the parent holds 400 MB while the child runs
-    measured = run_measured(["tokens", "list"], f"sqlite:///{tmp_path / 'x.db'}")
+    measured = run_measured(["tokens", "list"], url)
     assert len(ballast) > 0
     assert 10 < measured["peak_rss_mb"] < 300
 
