@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Column, Table
+from rich.table import Table
 
 from ledger.money import format_pounds
 from projections.asat import position_at
@@ -22,7 +23,6 @@ from projections.balance import balance_of
 from projections.service import LedgerService
 from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
 from scripts.cli_common import (
-    FOUND_A_PROBLEM,
     CliError,
     DatabaseUrl,
     JsonOut,
@@ -31,6 +31,7 @@ from scripts.cli_common import (
     open_service,
 )
 from scripts.cli_serve import serve
+from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
 
 app = Typer(
@@ -48,6 +49,7 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 
 
 app.command()(serve)
+app.add_typer(tokens, name="tokens")
 
 
 @app.command()
@@ -150,15 +152,18 @@ def load_checkpoint(path: str) -> Checkpoint:
         raise CliError(f"cannot read the checkpoint file {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise CliError(f"the checkpoint file {path} is not JSON: {error}") from None
-    fields = {"size": int, "head_hash": str, "taken_at": str}
+    kinds = {"int": int, "str": str}  # Checkpoint's annotations, as strings
+    fields = {f.name: kinds.get(str(f.type), object) for f in dataclasses.fields(Checkpoint)}
     if not (
         isinstance(data, dict)
         and set(data) == set(fields)
-        and all(type(data[k]) is kind for k, kind in fields.items())
+        and all(
+            isinstance(data[k], kind) and type(data[k]) is not bool for k, kind in fields.items()
+        )
     ):
         raise CliError(
             f"the checkpoint file {path} is not a checkpoint: expected an object with"
-            " size (a number), head_hash and taken_at, as `careledger checkpoint` writes"
+            f" {', '.join(fields)}, as `careledger checkpoint` writes"
         )
     return Checkpoint(**data)
 
@@ -292,83 +297,6 @@ def _write_lines(lines: Iterable[str], output: str | None) -> None:
         for line in lines:
             f.write(line + "\n")
     console.print(f"written to {output}")
-
-
-tokens = Typer(help="Access tokens: create, list, revoke. Stored only as hashes.")
-app.add_typer(tokens, name="tokens")
-
-
-@tokens.command("create")
-def tokens_create(
-    role: Annotated[
-        str, typer.Option(help="admin, council, provider, representative, auditor, regulator")
-    ],
-    council: Annotated[
-        str | None, typer.Option(help="Council code (council; optional for auditor).")
-    ] = None,
-    provider: Annotated[str | None, typer.Option(help="Provider reference (provider).")] = None,
-    budget: Annotated[str | None, typer.Option(help="Budget id (representative).")] = None,
-    representative: Annotated[
-        str | None, typer.Option(help="Representative id on that budget (representative).")
-    ] = None,
-    label: Annotated[str | None, typer.Option(help="A note to recognise the token by.")] = None,
-    json_out: JsonOut = False,
-    database_url: DatabaseUrl = None,
-) -> None:
-    """Create a token. It is shown once: only its hash is kept."""
-    from api.auth import TokenStore
-
-    with open_service(database_url) as service:
-        token, who = TokenStore(service.db).create(
-            role,
-            label,
-            council=council,
-            provider=provider,
-            budget_id=budget,
-            representative_id=representative,
-        )
-    if json_out:
-        typer.echo(json.dumps({"token": token, "token_id": who.token_id, "role": who.role.value}))
-    else:
-        typer.echo(token)
-        console.print(f"token id {who.token_id} ({who.role.value}); keep the token safe")
-
-
-@tokens.command("list")
-def tokens_list(database_url: DatabaseUrl = None) -> None:
-    """List tokens (never the tokens themselves)."""
-    from api.auth import TokenStore
-
-    with open_service(database_url) as service:
-        rows = TokenStore(service.db).list()
-    # The id in full on any terminal: it is what `tokens revoke` takes.
-    table = Table(Column("token id", no_wrap=True, min_width=16), "role", "scope", "label",
-                  "created", "revoked")  # fmt: skip
-    for r in rows:
-        scope = " ".join(
-            f"{k}={r[k]}" for k in ("council", "provider", "budget_id", "representative_id") if r[k]
-        )
-        table.add_row(
-            r["token_id"],
-            r["role"],
-            scope,
-            r["label"] or "",
-            r["created_at"],
-            r["revoked_at"] or "",
-        )
-    Console().print(table)
-
-
-@tokens.command("revoke")
-def tokens_revoke(token_id: str, database_url: DatabaseUrl = None) -> None:
-    """Revoke a token by its id; it stops working at once."""
-    from api.auth import TokenStore
-
-    with open_service(database_url) as service:
-        found = TokenStore(service.db).revoke(token_id)
-    if not found:
-        raise CliError(f"no live token {token_id}", FOUND_A_PROBLEM)
-    console.print(f"revoked {token_id}")
 
 
 @app.command(name="checkpoint")
