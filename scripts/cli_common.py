@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import psycopg
 import typer
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from rich.console import Console
 
 from api.auth import TokenStore
@@ -86,7 +87,6 @@ def ensure_schema(url: str) -> None:
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         _create_all(url)
         return
-    import psycopg
     from psycopg import sql
 
     from projections.db import postgres_conninfo
@@ -131,6 +131,8 @@ def reporting_errors(command: F) -> F:
             fail(f"the database did not answer: {_first_line(error)}")
         except SchemaLockTimeoutError as error:
             fail(str(error))
+        except (PersistenceError, psycopg.Error) as error:  # e.g. no right to create tables
+            fail(f"the database refused: {_first_line(error)}")
 
     return run  # type: ignore[return-value]
 

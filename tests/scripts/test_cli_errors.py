@@ -217,3 +217,14 @@ def test_a_bad_date_is_named_without_a_traceback(loaded_url: str) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "Invalid value for '--as-at'" in result.stderr
+
+
+def test_serve_with_workers_on_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "careledger.db"
+
+    result = run("serve", "--workers", "2", "--database-url", f"sqlite:///{store}")
+
+    assert one_line(result) == (
+        "error: several workers need PostgreSQL; SQLite serves from one process"
+    )
+    assert not store.exists()
