@@ -49,6 +49,23 @@ class Principal:
         """Representatives act as themselves (rule 8 checks the id); others as their token."""
         return self.representative_id or self.token_id
 
+    @property
+    def idempotency_scope(self) -> str:
+        """The account whose Idempotency-Keys this caller shares, as Stripe scopes keys to an
+        account: a council (every officer's token, old and new), a care firm, one
+        representative's appointment to one budget, a council's auditors or the national ones,
+        the administrators, the regulators. Never a token; never two accounts."""
+        if self.role is Role.COUNCIL:
+            return f"council:{self.council}"
+        if self.role is Role.PROVIDER:
+            return f"provider:{self.provider}"
+        if self.role is Role.REPRESENTATIVE:
+            budget = str(self.budget_id)  # length-prefixed: no two appointments read alike
+            return f"representative:{len(budget)}:{budget}:{self.representative_id}"
+        if self.role is Role.AUDITOR:
+            return f"auditor:council:{self.council}" if self.council else "auditor:national"
+        return self.role.value
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -73,9 +73,17 @@ class Allow:
 
 def idempotency_key(
     idempotency_key: Annotated[
-        str | None, Header(description="Your id for this command; repeat it to retry safely.")
+        str | None,
+        Header(
+            description="Your id for this command, 1..64 printable ASCII characters; repeat it"
+            " to retry safely. Keys belong to your account (council, care firm, appointment,"
+            " auditors), not to your token. Surrounding spaces and tabs are not part of the key.",
+        ),
     ] = None,
 ) -> str:
+    """The key as sent, less surrounding spaces and tabs (HTTP's own optional whitespace, which
+    a proxy may add or drop: ``" k1"`` and ``"k1"`` are one key). Inside, it is compared byte
+    for byte; control characters, non-ASCII and more than 64 characters are a 400."""
     if idempotency_key is None:
         raise ProblemError(
             400,
@@ -84,7 +92,7 @@ def idempotency_key(
             "every write carries an Idempotency-Key header (1..64 characters)",
         )
     try:
-        return check_ref("Idempotency-Key", idempotency_key)
+        return check_ref("Idempotency-Key", idempotency_key.strip(" \t"))
     except InvalidCommandError as error:
         raise ProblemError(
             400, "invalid-idempotency-key", "Idempotency-Key is malformed", error.detail
@@ -121,7 +129,13 @@ class Command:
 
     def prov(self, reason: str | None = None) -> Provenance:
         p = self.principal
-        return Provenance(p.actor_id, p.role.value, self.command_id, reason=reason)
+        return Provenance(
+            p.actor_id,
+            p.role.value,
+            self.command_id,
+            reason=reason,
+            idempotency_scope=p.idempotency_scope,
+        )
 
 
 def etag(response: Response, version: int) -> None:

@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from ledger.errors import InvalidCommandError
+from ledger.invoice_numbers import MAX_NUMBER_LENGTH, check_invoice_number
 from ledger.money import MAX_AMOUNT_PENCE
 from ledger.values import (
     Allocation,
@@ -30,6 +32,26 @@ from ledger.values import (
 Pence = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_PENCE, description="Integer pence, > 0.")]
 PenceOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_PENCE, description="Integer pence.")]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~][ -~]*$")]
+
+
+def _invoice_number(value: str) -> str:
+    try:
+        return check_invoice_number("invoice_number", value)
+    except InvalidCommandError as error:
+        raise ValueError(error.detail) from None
+
+
+InvoiceNumber = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_NUMBER_LENGTH),
+    AfterValidator(_invoice_number),
+    Field(
+        description="As the care firm writes it (any printable Unicode, kept as sent). Numbers"
+        " are compared ignoring case, whitespace, invisible characters and look-alikes"
+        " (NFKC): 'INV-1', 'inv-1 ' and 'INV-1' in full-width characters are one number"
+        " (rule 13)."
+    ),
+]
 Reason = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~][ -~]*$"),
@@ -212,7 +234,7 @@ class InvoiceIn(Strict):
         },
     )
 
-    invoice_number: Ref
+    invoice_number: InvoiceNumber
     budget_id: UUID
     period: PeriodIn
     lines: Annotated[list[InvoiceLineIn], Field(min_length=1, max_length=200)]

@@ -22,7 +22,7 @@ from eventsourcing.domain import (
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ledger.budget import PersonalBudget
-from ledger.command_record import CommandRecord, fingerprint
+from ledger.command_record import CommandRecord, fingerprint, legacy_record_id, record_id
 from ledger.council import Council
 from ledger.errors import (
     BudgetNotFoundError,
@@ -36,7 +36,7 @@ from ledger.errors import (
     ProviderNotFoundError,
     VersionMismatchError,
 )
-from ledger.ids import command_record_id, council_id, pooled_fund_id, provider_id
+from ledger.ids import council_id, pooled_fund_id, provider_id
 from ledger.invoice import Invoice
 from ledger.persistence import DEFAULT_DATABASE_URL, persistence_env
 from ledger.pooled_fund import PooledFund
@@ -110,12 +110,16 @@ class LedgerCore(Application[UUID]):
             listener(command, error, prov, item)
 
     def prior_outcome(self, command: str, fp: str, prov: Provenance) -> Outcome | None:
-        try:
-            record = self.get_aggregate(command_record_id(prov.actor_id, prov.command_id))
-        except AggregateNotFoundError:
+        """The first outcome of this command id in its account (or, for a record made before
+        accounts scoped ids, by this very actor); None if it is new. The same id used for a
+        different command is a conflict: the answer names only the id and the first command's
+        type, both known to the account that sent them."""
+        record = self._command_record(record_id(prov))
+        legacy = legacy_record_id(prov)
+        if record is None and legacy is not None:
+            record = self._command_record(legacy)
+        if record is None:
             return None
-        if not isinstance(record, CommandRecord):  # uuid5 namespaces keep ids apart
-            raise TypeError(f"{record!r} is not a command record")
         if record.fingerprint != fp or record.command != command:
             raise IdempotencyConflictError(
                 "this command id was already used for a different command",
@@ -123,6 +127,15 @@ class LedgerCore(Application[UUID]):
                 first_command=record.command,
             )
         return {**record.outcome, "replayed": True}
+
+    def _command_record(self, record_uuid: UUID) -> CommandRecord | None:
+        try:
+            record = self.get_aggregate(record_uuid)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(record, CommandRecord):  # uuid5 namespaces keep ids apart
+            raise TypeError(f"{record!r} is not a command record")
+        return record
 
     # --- saving and loading ------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from ledger.app_core import LedgerCore, Outcome
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.errors import DuplicateInvoiceError, InvalidCommandError, LedgerError
-from ledger.ids import invoice_id
+from ledger.ids import invoice_id, raw_invoice_id
 from ledger.invoice import Invoice, check_invoice_lines
 from ledger.pg_recorder import LargeSaveRecorder
 from ledger.provenance import Provenance
@@ -85,8 +85,9 @@ class Posting:
 
     provider: Provider
     budgets: dict[str, PersonalBudget]
-    keys: dict[str, UUID]  # invoice number → invoice id
-    existing: set[UUID]
+    keys: dict[str, UUID]  # invoice number → invoice id (of the number's key, rule 13)
+    existing: set[UUID]  # those ids, and the ``legacy`` ones, already in the store
+    legacy: dict[str, UUID] = field(default_factory=dict)  # number → id as sent, if different
     councils: dict[str, Council] = field(default_factory=dict)
     invoices: dict[str, Invoice] = field(default_factory=dict)
 
@@ -138,8 +139,12 @@ class InvoiceCommands(LedgerCore):
         provider = self.provider(provider_ref)
         ref = provider.provider_ref
         keys = {d.invoice_number: invoice_id(ref, d.invoice_number) for d in drafts}
+        # An invoice stored before rule 13 under a number that is not its own key kept the id
+        # of the number as sent: a resend of exactly that number must still find it.
+        legacy = {n: raw for n in keys if (raw := raw_invoice_id(ref, n)) != keys[n]}
         budgets = self._budgets_named(d.budget_id for d in drafts)
-        return Posting(provider, budgets, keys, self._existing(list(keys.values())))
+        existing = self._existing([*keys.values(), *legacy.values()])
+        return Posting(provider, budgets, keys, existing, legacy)
 
     def _budgets_named(self, budget_ids: Iterable[str]) -> dict[str, PersonalBudget]:
         """The budgets among ``budget_ids``, by id, up to date: from the cache and the events
@@ -197,11 +202,16 @@ class InvoiceCommands(LedgerCore):
         key = ctx.keys[draft.invoice_number]
         budget = ctx.budgets.get(draft.budget_id) or self.budget(draft.budget_id)
         ctx.budgets[draft.budget_id] = budget
-        if key in ctx.existing or str(key) in ctx.invoices or str(key) in budget.invoices:
+        posted = _posted_as(key, ctx.legacy.get(draft.invoice_number), ctx, budget)
+        if posted is not None:
             raise DuplicateInvoiceError(
-                f"invoice {draft.invoice_number} was already posted by {provider_ref}",
+                f"invoice {draft.invoice_number!r} was already posted by {provider_ref}"
+                " (numbers are compared ignoring spaces, case and look-alike characters)",
                 provider=provider_ref,
                 invoice_number=draft.invoice_number,
+                invoice_id=str(posted),
+                effective_on=draft.invoice_date.isoformat(),
+                period_end=draft.period.end.isoformat(),
             )
         council = ctx.councils.get(budget.council) or self.council(budget.council)
         ctx.councils[budget.council] = council
@@ -362,6 +372,16 @@ class InvoiceCommands(LedgerCore):
         return self.invoice_command(
             "issue_credit_note", invoice_ref, args, prov, change, expected_version
         )
+
+
+def _posted_as(key: UUID, legacy: UUID | None, ctx: Posting, budget: PersonalBudget) -> UUID | None:
+    """The id under which this number (rule 13: or a look-alike) is already posted, if it is:
+    in the store, earlier in this batch, or on the budget."""
+    if key in ctx.existing or str(key) in ctx.invoices or str(key) in budget.invoices:
+        return key
+    if legacy is not None and legacy in ctx.existing:
+        return legacy
+    return None
 
 
 def _invoice_outcome(invoice: Invoice) -> Outcome:

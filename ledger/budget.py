@@ -17,6 +17,7 @@ from ledger.budget_rules import (
     WEEKS_PER_YEAR,
     check_allocation,
     check_contingency,
+    check_in_life,
     surplus_threshold,
     weeks_between,
 )
@@ -215,7 +216,7 @@ class PersonalBudget(Aggregate):
 
     @staticmethod
     def create_id(council: str, prov: Provenance, **_: Any) -> UUID:
-        return budget_id(council, prov.actor_id, prov.command_id)
+        return budget_id(council, prov.command_scope, prov.command_id)
 
     @classmethod
     def open(
@@ -344,6 +345,9 @@ class PersonalBudget(Aggregate):
             )
         check_allocation(str(self.id), allocation, self.plan)
         check_contingency(str(self.id), allocation, max_contingency_bp)
+        check_in_life(
+            str(self.id), "approval", {"effective_on": effective_on}, self.opened_on, None
+        )
         self._approved(allocation=allocation, effective_on=effective_on, prov=prov)
 
     @event(Approved)
@@ -383,6 +387,7 @@ class PersonalBudget(Aggregate):
         self._check_not_ended()
         check_allocation(str(self.id), allocation, self.plan)
         check_contingency(str(self.id), allocation, max_contingency_bp)
+        self.check_in_life("revision", effective_on=effective_on)
         headroom = allocation.total_pence - self.drawn_pence + allocation.contingency_pence
         if headroom < 0:
             raise InsufficientFundsError(
@@ -616,6 +621,27 @@ class PersonalBudget(Aggregate):
         if self.approved_on is None:
             raise BudgetNotActiveError("budget is not yet approved", budget_id=str(self.id))
 
+    def check_in_life(
+        self,
+        entry: str,
+        period: Period | None = None,
+        *,
+        settles: bool = False,
+        effective_on: date,
+    ) -> None:
+        """Rule 12 for a money entry: effective from the approval (the allocation's date) and,
+        unless it ``settles`` care delivered before the end, not after the end. A service
+        ``period`` lies wholly inside the life, whatever the entry."""
+        self._check_approved()
+        ends_on = self.ended_on
+        check_in_life(
+            str(self.id), entry, {"effective_on": effective_on}, self.approved_on, ends_on,
+            settles=settles,
+        )  # fmt: skip
+        if period is not None:
+            days = {"period.start": period.start, "period.end": period.end}
+            check_in_life(str(self.id), entry, days, self.approved_on, ends_on)
+
     # --- money: cash, contributions, surplus -------------------------------------------------
 
     def issue_cash_payment(
@@ -627,6 +653,7 @@ class PersonalBudget(Aggregate):
             raise DeploymentError(
                 "the budget is not deployed as a direct payment", budget_id=str(self.id)
             )
+        self.check_in_life("cash payment", period, effective_on=effective_on)
         self.check_funds(amount_pence)
         self._cash_payment_issued(
             amount_pence=amount_pence, period=period, effective_on=effective_on, prov=prov
@@ -645,7 +672,7 @@ class PersonalBudget(Aggregate):
         self, amount_pence: int, period: Period, effective_on: date, prov: Provenance
     ) -> None:
         check_pence("amount_pence", amount_pence)
-        self._check_approved()
+        self.check_in_life("spend report", period, settles=True, effective_on=effective_on)
         if amount_pence > self.held_pence:
             raise InsufficientFundsError(
                 f"reported spend {amount_pence}p exceeds the {self.held_pence}p held",
@@ -677,7 +704,7 @@ class PersonalBudget(Aggregate):
 
     def receive_contribution(self, amount_pence: int, effective_on: date, prov: Provenance) -> None:
         check_pence("amount_pence", amount_pence)
-        self._check_approved()
+        self.check_in_life("contribution", settles=True, effective_on=effective_on)
         self._contribution_received(amount_pence=amount_pence, effective_on=effective_on, prov=prov)
 
     @event(ContributionReceived)
@@ -689,7 +716,7 @@ class PersonalBudget(Aggregate):
 
     def identify_surplus(self, surplus_weeks: int, effective_on: date, prov: Provenance) -> int:
         """Rule 9: the balance held above ``surplus_weeks`` of direct-payment funding."""
-        self._check_approved()
+        self.check_in_life("surplus identification", settles=True, effective_on=effective_on)
         threshold = surplus_threshold(self.weekly_direct_payment_pence, surplus_weeks)
         surplus = self.held_pence - self.surplus_outstanding_pence - threshold
         if surplus <= 0:
@@ -724,7 +751,7 @@ class PersonalBudget(Aggregate):
     ) -> tuple[int, int]:
         """Recover identified surplus; over-paid client contribution is refunded first."""
         check_pence("amount_pence", amount_pence)
-        self._check_approved()
+        self.check_in_life("surplus recovery", settles=True, effective_on=effective_on)
         if amount_pence > min(self.surplus_outstanding_pence, self.held_pence):
             raise SurplusExceededError(
                 f"{amount_pence}p exceeds the {self.surplus_outstanding_pence}p surplus identified",
@@ -760,6 +787,7 @@ class PersonalBudget(Aggregate):
         check_pence("amount_pence", amount_pence)
         if prov.reason is None:
             raise InvalidCommandError("a correction states its reason", field="reason")
+        self.check_in_life("correction", settles=True, effective_on=effective_on)
         entry = self.entries.get(entry_version)
         if entry is None:
             if 1 <= entry_version <= self.version:
@@ -860,6 +888,7 @@ class PersonalBudget(Aggregate):
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
         self.check_active()
+        self.check_in_life("invoice approval", settles=True, effective_on=effective_on)
         self.check_funds(amount_pence)
         self._invoice_charged(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
@@ -883,6 +912,7 @@ class PersonalBudget(Aggregate):
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
         self.check_active()
+        self.check_in_life("invoice payment", settles=True, effective_on=effective_on)
         self._invoice_settled(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
         )
@@ -896,6 +926,7 @@ class PersonalBudget(Aggregate):
     def credit_invoice(
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
+        self.check_in_life("credit note", settles=True, effective_on=effective_on)
         self._invoice_credited(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
         )

@@ -7,6 +7,7 @@ from datetime import date
 from ledger.errors import (
     ContingencyExceedsPolicyError,
     ContributionMismatchError,
+    EffectiveDateOutsideBudgetError,
     FundingMismatchError,
     InsufficientBudgetError,
     InvalidCommandError,
@@ -87,3 +88,33 @@ def surplus_threshold(weekly_funding_pence: int, surplus_weeks: int) -> int:
 
 def pooled_share(allocation: Allocation) -> int:
     return allocation.source_total(FundingSource.POOLED_FUND)
+
+
+def check_in_life(
+    budget_id: str,
+    entry: str,
+    dates: dict[str, date],
+    starts_on: date | None,
+    ends_on: date | None,
+    *,
+    settles: bool = False,
+) -> None:
+    """Rule 12: each of ``dates`` (named, e.g. ``effective_on``, ``period.start``) lies in the
+    budget's life, ``starts_on`` .. ``ends_on`` (None: not ended). An entry that ``settles``
+    care delivered before the end (invoice approval, payment and credit, contributions, spend
+    reported, surplus recovery, corrections) may be dated after the end, never before the start.
+    """
+    for name, day in dates.items():
+        before = starts_on is None or day < starts_on
+        after = not settles and ends_on is not None and day > ends_on
+        if before or after:
+            life = f"{starts_on} .. {ends_on or 'open'}"
+            raise EffectiveDateOutsideBudgetError(
+                f"{entry}: {name} {day} lies outside the budget's life ({life})",
+                budget_id=budget_id,
+                entry=entry,
+                date_field=name,
+                date=day.isoformat(),
+                budget_starts_on=starts_on.isoformat() if starts_on else None,
+                budget_ends_on=ends_on.isoformat() if ends_on else None,
+            )

@@ -1,7 +1,8 @@
 """The record of an accepted command, saved atomically with what it changed (idempotency).
 
-Its identity comes from (actor, command id), so a repeat of the same command finds it, and two
-racing copies of one command cannot both be saved.
+Its identity comes from (account, command id) — ``Provenance.idempotency_scope``, or the actor
+when a command names no account — so a repeat of the same command finds it, whichever of the
+account's tokens sends it, and two racing copies of one command cannot both be saved.
 """
 
 from __future__ import annotations
@@ -14,8 +15,23 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.ids import command_record_id
+from ledger.ids import actor_command_record_id, command_record_id
 from ledger.provenance import Provenance
+
+
+def record_id(prov: Provenance) -> UUID:
+    """Where the record of this command is: in its account's namespace, else its actor's."""
+    if prov.idempotency_scope is None:
+        return actor_command_record_id(prov.actor_id, prov.command_id)
+    return command_record_id(prov.idempotency_scope, prov.command_id)
+
+
+def legacy_record_id(prov: Provenance) -> UUID | None:
+    """Where a record of this command id made by this actor before accounts scoped command ids
+    would be (None when the command names no account: ``record_id`` is already that)."""
+    if prov.idempotency_scope is None:
+        return None
+    return actor_command_record_id(prov.actor_id, prov.command_id)
 
 
 def fingerprint(command: str, args: dict[str, Any]) -> str:
@@ -54,7 +70,7 @@ class CommandRecord(Aggregate):
 
     @staticmethod
     def create_id(prov: Provenance, **_: Any) -> UUID:
-        return command_record_id(prov.actor_id, prov.command_id)
+        return record_id(prov)
 
     @event(Accepted)
     def __init__(

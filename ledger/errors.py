@@ -180,6 +180,15 @@ class BudgetEndedError(BudgetNotActiveError):
     title = "The budget has ended"
 
 
+class EffectiveDateOutsideBudgetError(RuleViolation):
+    """Rule 12: money moves only inside the budget's life — from its approval (the allocation's
+    effective date; from its opening for the approval itself) to its end, and after the end only
+    to settle care delivered before it."""
+
+    code = "effective-date-outside-budget"
+    title = "The entry's effective date lies outside the budget's life"
+
+
 class DeploymentError(RuleViolation):
     code = "deployment-mismatch"
     title = "The budget's deployment does not allow this"

@@ -15,6 +15,7 @@ from ledger.errors import (
     InvoiceFlaggedError,
 )
 from ledger.ids import invoice_id
+from ledger.invoice_numbers import check_invoice_number, invoice_number_key
 from ledger.money import MAX_AMOUNT_PENCE, check_pence
 from ledger.provenance import Provenance, check_ref
 from ledger.values import InvoiceLine, InvoiceStatus, Period
@@ -95,7 +96,7 @@ class Invoice(Aggregate):
         effective_on: date,
         prov: Provenance,
     ) -> Invoice:
-        check_ref("invoice_number", invoice_number)
+        check_invoice_number("invoice_number", invoice_number)
         amount = check_invoice_lines(lines, period)
         return cls(
             council=council,
@@ -207,15 +208,19 @@ class Invoice(Aggregate):
         self.remittance_ref = remittance_ref
 
     def check_credit(self, credit_note_number: str, amount_pence: int) -> None:
-        """Rule 6: credit notes never exceed what was paid on the invoice."""
+        """Rule 6: credit notes never exceed what was paid on the invoice. Rule 13: a credit
+        note number is compared by its key, so a look-alike of one used is the same number."""
         check_pence("amount_pence", amount_pence)
-        check_ref("credit_note_number", credit_note_number)
+        check_invoice_number("credit_note_number", credit_note_number)
         self._check_status("credit", InvoiceStatus.PAID)
-        if credit_note_number in self.credit_notes:
+        key = invoice_number_key(credit_note_number)
+        used = next((n for n in self.credit_notes if invoice_number_key(n) == key), None)
+        if used is not None:
             raise InvalidTransitionError(
-                "that credit note number was already used on this invoice",
+                f"credit note number {used!r} was already used on this invoice",
                 invoice_id=str(self.id),
                 credit_note_number=credit_note_number,
+                used_credit_note_number=used,
             )
         if self.credited_pence + amount_pence > self.paid_pence:
             raise CreditNoteExceedsPaidError(

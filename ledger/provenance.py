@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ledger.errors import InvalidCommandError
 
 MAX_REF_LENGTH = 64
+MAX_SCOPE_LENGTH = 200
 
 
 class Role(StrEnum):
@@ -26,6 +27,12 @@ class Provenance:
 
     ``actor_id`` and ``on_behalf_of`` are pseudonymous references, never names. ``reason`` is a
     short code or legal basis (e.g. ``care-act-2014-s31``), never a free-text care note.
+
+    ``idempotency_scope`` is the account the command id belongs to (``council:E08000035``,
+    ``provider:P1``, a representative's appointment …): a repeat of the command id within it
+    returns the first outcome, whichever of the account's tokens sends it, and the same id in
+    another account is another command. None scopes the id to the actor (the ledger's own
+    callers: the demo, the benchmarks). Stored in events only when set.
     """
 
     actor_id: str
@@ -33,6 +40,7 @@ class Provenance:
     command_id: str
     on_behalf_of: str | None = None
     reason: str | None = None
+    idempotency_scope: str | None = field(default=None, metadata={"stored_if_set": True})
 
     def __post_init__(self) -> None:
         check_ref("actor_id", self.actor_id)
@@ -43,6 +51,13 @@ class Provenance:
             check_ref("on_behalf_of", self.on_behalf_of)
         if self.reason is not None:
             check_ref("reason", self.reason)
+        if self.idempotency_scope is not None:
+            check_ref("idempotency_scope", self.idempotency_scope, MAX_SCOPE_LENGTH)
+
+    @property
+    def command_scope(self) -> str:
+        """Who the command id belongs to: the account, else the actor."""
+        return self.idempotency_scope or self.actor_id
 
 
 def check_ref(field: str, value: str, max_length: int = MAX_REF_LENGTH) -> str:

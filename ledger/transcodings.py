@@ -36,10 +36,17 @@ class DataclassAsDict(Transcoding):
     def __init__(self, cls: type[Any], name: str) -> None:
         self.type = cls
         self.name = name
-        self._fields = tuple(f.name for f in dataclasses.fields(cls))
+        fields = dataclasses.fields(cls)
+        self._fields = tuple(f.name for f in fields if not f.metadata.get("stored_if_set"))
+        # Fields added later, stored only when set: older events (and unset values) lack them.
+        self._optional = tuple(f.name for f in fields if f.metadata.get("stored_if_set"))
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f: getattr(obj, f) for f in self._fields}
+        data = {f: getattr(obj, f) for f in self._fields}
+        for name in self._optional:
+            if (value := getattr(obj, name)) is not None:
+                data[name] = value
+        return data
 
     def decode(self, data: dict[str, Any]) -> Any:
         """Rebuild without re-running validation: stored values were checked when written,
@@ -48,6 +55,8 @@ class DataclassAsDict(Transcoding):
         for name in self._fields:
             value = data[name]
             object.__setattr__(obj, name, tuple(value) if isinstance(value, list) else value)
+        for name in self._optional:
+            object.__setattr__(obj, name, data.get(name))
         return obj
 
 

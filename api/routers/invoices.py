@@ -14,7 +14,16 @@ from pydantic import BaseModel, Field
 
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service, etag
-from api.models import BusinessDate, InvoiceIn, Pence, Reason, Ref, Strict, Written
+from api.models import (
+    BusinessDate,
+    InvoiceIn,
+    InvoiceNumber,
+    Pence,
+    Reason,
+    Ref,
+    Strict,
+    Written,
+)
 from api.problems import ProblemError, responses
 from api.scope import invoice_for
 from ledger.app_invoices import MAX_BATCH, InvoiceDraft
@@ -56,7 +65,7 @@ class Payment(Strict):
 
 
 class CreditNote(Strict):
-    credit_note_number: Ref
+    credit_note_number: InvoiceNumber
     amount_pence: Pence
     effective_on: BusinessDate
 

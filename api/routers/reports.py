@@ -166,11 +166,36 @@ def get_exceptions(
         str | None, Query(min_length=1, max_length=260, description="The `next` you got.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    effective_from: Annotated[
+        BusinessDate | None, Query(description="Only exceptions with a business date on or after.")
+    ] = None,
+    effective_to: Annotated[
+        BusinessDate | None, Query(description="Only exceptions with a business date on or before.")
+    ] = None,
+    recorded_from: Annotated[
+        Instant | None, Query(description="Only exceptions the ledger learned of at or after.")
+    ] = None,
+    recorded_to: Annotated[
+        Instant | None, Query(description="Only exceptions the ledger learned of at or before.")
+    ] = None,
 ) -> Any:
     """What needs an auditor's or officer's eye on a business date: flagged, disputed and
-    duplicate invoices, corrections, payments after ending, overdue reviews, surpluses."""
+    duplicate invoices, corrections, payments after ending, overdue reviews, surpluses. Each
+    carries its business date (`effective_on`) and when the ledger learned of it
+    (`recorded_at`); both can bound the answer."""
     council = council_scope(who, council)
-    return exceptions(service.db, council, kind, on=on or date.today(), limit=limit, after=after)
+    return exceptions(
+        service.db,
+        council,
+        kind,
+        on=on or date.today(),
+        limit=limit,
+        after=after,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+    )
 
 
 TRIAL_BALANCE_SQL = (

@@ -9,6 +9,11 @@ is back-dated, so it is found when the ending is recorded, or when a payment is)
 
 Computed at query time for a date (``projections.views.exceptions_query``): reviews overdue and
 surplus above the council's threshold. Rows hold short codes and references, never personal data.
+
+Every row has two times: ``effective_on``, its business date, and ``recorded_at``, the instant
+the ledger learned of it (the recorded time of the event at its position). A table made by a
+release without ``recorded_at`` is dropped when the view is set up, and the view is projected
+again from the start of the log.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ledger.invoice import Invoice
 from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
+from projections.views.audit import recorded_at
 from projections.views.exceptions_query import FLAGS, STORED_KINDS, exceptions
 
 if TYPE_CHECKING:
@@ -39,12 +45,13 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS v_exceptions (position BIGINT NOT NULL, seq INTEGER NOT NULL,"
     " council TEXT NOT NULL, kind TEXT NOT NULL, budget_id TEXT, invoice_id TEXT, provider TEXT,"
     " amount_pence BIGINT, effective_on TEXT NOT NULL, detail TEXT NOT NULL,"
-    " PRIMARY KEY (position, seq))",
+    " recorded_at TEXT NOT NULL, PRIMARY KEY (position, seq))",
     "CREATE INDEX IF NOT EXISTS v_exceptions_invoice ON v_exceptions (invoice_id)",
     "CREATE TABLE IF NOT EXISTS v_exception_budget_state (budget_id TEXT PRIMARY KEY,"
-    " council TEXT NOT NULL, approved_on TEXT, first_review_due_on TEXT, ended_on TEXT)",
+    " council TEXT NOT NULL, approved_on TEXT, first_review_due_on TEXT, ended_on TEXT,"
+    " approved_recorded_at TEXT)",
     "CREATE TABLE IF NOT EXISTS v_exception_reviews (budget_id TEXT NOT NULL,"
-    " effective_on TEXT NOT NULL, next_due_on TEXT NOT NULL,"
+    " effective_on TEXT NOT NULL, next_due_on TEXT NOT NULL, recorded_at TEXT NOT NULL,"
     " PRIMARY KEY (budget_id, effective_on))",
     "CREATE TABLE IF NOT EXISTS v_exception_payments (position BIGINT PRIMARY KEY,"
     " budget_id TEXT NOT NULL, invoice_id TEXT, provider TEXT, amount_pence BIGINT NOT NULL,"
@@ -58,23 +65,25 @@ READER_INDEXES = (  # the projection reads through v_exceptions_invoice and the 
     "CREATE INDEX IF NOT EXISTS v_exception_budget_state_council"
     " ON v_exception_budget_state (council, budget_id)",
 )
-STATE_COLUMNS = ("budget_id", "council", "approved_on", "first_review_due_on", "ended_on")
+STATE_COLUMNS = ("budget_id", "council", "approved_on", "first_review_due_on", "ended_on",
+                 "approved_recorded_at")  # fmt: skip
 STATE_MERGE = (
     "ON CONFLICT (budget_id)"
     " DO UPDATE SET approved_on = COALESCE(excluded.approved_on, v_exception_budget_state"
     ".approved_on), first_review_due_on = COALESCE(excluded.first_review_due_on,"
     " v_exception_budget_state.first_review_due_on), ended_on = COALESCE(excluded.ended_on,"
-    " v_exception_budget_state.ended_on)"
+    " v_exception_budget_state.ended_on), approved_recorded_at = COALESCE("
+    "excluded.approved_recorded_at, v_exception_budget_state.approved_recorded_at)"
 )
 ENDINGS_SQL = (
     "SELECT budget_id, ended_on FROM v_exception_budget_state"
     " WHERE ended_on IS NOT NULL AND budget_id IN"
 )
 ROW_COLUMNS = ("position", "seq", "council", "kind", "budget_id", "invoice_id", "provider",
-               "amount_pence", "effective_on", "detail")  # fmt: skip
+               "amount_pence", "effective_on", "detail", "recorded_at")  # fmt: skip
 PAYMENT_COLUMNS = ("position", "budget_id", "invoice_id", "provider", "amount_pence",
                    "effective_on")  # fmt: skip
-REVIEW_COLUMNS = ("budget_id", "effective_on", "next_due_on")
+REVIEW_COLUMNS = ("budget_id", "effective_on", "next_due_on", "recorded_at")
 REVIEW_ONCE = "ON CONFLICT (budget_id, effective_on) DO NOTHING"
 
 
@@ -95,8 +104,9 @@ class _Page:
         self.ended: dict[str, str] = {}  # budget → ended_on, of ended budgets paid in the page
         self.flags: dict[str, tuple[str, ...]] = {}  # invoices posted in the page
         self.seq: dict[int, int] = {}  # position → rows written for it
-        self.states: dict[str, list[Any]] = {}  # budget → council, approved, review due, ended
-        self.reviews: list[tuple[str, str, str]] = []
+        # budget → council, approved, review due, ended, approval recorded at
+        self.states: dict[str, list[Any]] = {}
+        self.reviews: list[tuple[str, str, str, str]] = []
 
     def flush(self) -> None:
         insert_rows(self.cur, "v_exceptions", ROW_COLUMNS, self.rows)
@@ -107,9 +117,10 @@ class _Page:
         self.rows, self.payments, self.states, self.reviews = [], [], {}, []
 
     def state(self, budget_id: str, council: str | None, *dates: str | None) -> None:
-        """A budget's (approved_on, first_review_due_on, ended_on), as ``STATE_MERGE`` would
-        leave them after this page's earlier changes: a date replaces, a None keeps."""
-        state = self.states.setdefault(budget_id, [council, None, None, None])
+        """A budget's (approved_on, first_review_due_on, ended_on, approved_recorded_at), as
+        ``STATE_MERGE`` would leave them after this page's earlier changes: a value replaces, a
+        None keeps."""
+        state = self.states.setdefault(budget_id, [council, None, None, None, None])
         for index, value in enumerate(dates, start=1):
             if value is not None:
                 state[index] = value
@@ -123,7 +134,8 @@ class _Page:
         self.rows.append(
             (item.position, seq, ref.council, kind, kw.get("budget_id", ref.budget_id),
              kw.get("invoice_id"), kw.get("provider", ref.provider), amount,
-             kw.get("effective_on", item.event.effective_on.isoformat()), detail[:120])
+             kw.get("effective_on", item.event.effective_on.isoformat()), detail[:120],
+             recorded_at(item.event))
         )  # fmt: skip
 
     def load_endings(self, items: Sequence[Item], refs: RefsView) -> None:
@@ -191,7 +203,7 @@ def _ended(page: _Page, item: Item, refs: RefsView) -> None:
     ended = e.effective_on.isoformat()
     page.ended[budget_id] = ended
     ref = refs.get(budget_id)
-    page.state(budget_id, ref.council, None, None, ended)
+    page.state(budget_id, ref.council, None, None, ended, None)
     page.flush()
     payments = page.cur.execute(
         "SELECT * FROM v_exception_payments WHERE budget_id = ? AND effective_on > ?"
@@ -208,13 +220,14 @@ def _budget_approved(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     due = add_months(e.effective_on, FIRST_REVIEW_MONTHS).isoformat()
     council = refs.get(item.aggregate_id).council
-    page.state(item.aggregate_id, council, e.effective_on.isoformat(), due, None)
+    approved = e.effective_on.isoformat()
+    page.state(item.aggregate_id, council, approved, due, None, recorded_at(e))
 
 
 def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     due = add_months(e.effective_on, REVIEW_MONTHS).isoformat()
-    page.reviews.append((item.aggregate_id, e.effective_on.isoformat(), due))
+    page.reviews.append((item.aggregate_id, e.effective_on.isoformat(), due, recorded_at(e)))
 
 
 def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
@@ -259,6 +272,12 @@ class ExceptionsView:
     indexes: tuple[str, ...] = READER_INDEXES
 
     def create(self, cur: SqlCursor) -> None:
+        if _made_before_recorded_at(cur):  # by an older release: project it again from the log
+            for table in self.tables:
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+            cur.execute(
+                "UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (self.name,)
+            )
         for statement in DDL:
             cur.execute(statement)
 
@@ -270,3 +289,16 @@ class ExceptionsView:
             if handler is not None:
                 handler(page, item, refs)
         page.flush()
+
+
+def _made_before_recorded_at(cur: SqlCursor) -> bool:
+    """Whether ``v_exceptions`` exists without its ``recorded_at`` column."""
+    if cur.dialect == "postgres":
+        sql = (
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'v_exceptions'"
+        )
+    else:
+        sql = "SELECT name FROM pragma_table_info('v_exceptions')"
+    names = {r["name"] for r in cur.execute(sql).fetchall()}
+    return bool(names) and "recorded_at" not in names

@@ -9,6 +9,15 @@
   (``v_councils``, the progress view) as they stand now, whatever ``on``; when either view is
   missing the kind is skipped and the answer says so.
 
+Every item carries its business date (``effective_on``) and the instant the ledger learned of it
+(``recorded_at``): for a stored row, the recorded time of the event at its position; for an
+overdue review, the review due date and the recorded time of the approval or review that set it;
+for a refused duplicate, the refused invoice's date and the instant it was refused. A surplus
+above the threshold is worked out from the current balance, so it has neither, and is left out
+when the answer is limited by either time. ``on`` keeps its meaning (stored exceptions effective
+on or before it; reviews overdue as of it); ``effective_from``/``effective_to`` (dates) and
+``recorded_from``/``recorded_to`` (instants) narrow every kind, all bounds inclusive.
+
 Pages run in one order: stored rows by position, then overdue reviews, then surpluses, each by
 budget id; ``next`` is an opaque cursor for the following page.
 """
@@ -16,12 +25,13 @@ budget id; ``next`` is an opaque cursor for the following page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from ledger.errors import InvalidCommandError
 from ledger.values import DeploymentKind, InvoiceFlag
 from projections.db import ViewDb
+from projections.views.audit import utc_stamp
 
 FLAGS = tuple(f.value for f in InvoiceFlag)
 STORED_KINDS = (
@@ -38,11 +48,15 @@ KINDS = (*STORED_KINDS, REVIEW_OVERDUE, SURPLUS, DUPLICATE)
 MAX_LIMIT = 1000
 DIRECT = (DeploymentKind.DIRECT_PAYMENT.value, DeploymentKind.MIXED.value)
 FIELDS = ("position", "seq", "council", "kind", "budget_id", "invoice_id", "provider",
-          "amount_pence", "effective_on", "detail")  # fmt: skip
+          "amount_pence", "effective_on", "recorded_at", "detail")  # fmt: skip
 
 STORED_SQL = (
     "SELECT * FROM v_exceptions WHERE effective_on <= ?"
     " AND (CAST(? AS TEXT) IS NULL OR council = ?) AND (CAST(? AS TEXT) IS NULL OR kind = ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR effective_on >= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR effective_on <= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR recorded_at >= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR recorded_at <= ?)"
     " AND (position > ? OR (position = ? AND seq > ?)) ORDER BY position, seq LIMIT ?"
 )
 REVIEWS_SQL = (
@@ -50,10 +64,18 @@ REVIEWS_SQL = (
     " COALESCE((SELECT MAX(r.next_due_on) FROM v_exception_reviews r"
     " WHERE r.budget_id = s.budget_id AND r.effective_on <= ?), s.first_review_due_on) AS due_on,"
     " (SELECT MAX(r.effective_on) FROM v_exception_reviews r"
-    " WHERE r.budget_id = s.budget_id AND r.effective_on <= ?) AS last_review_on"
+    " WHERE r.budget_id = s.budget_id AND r.effective_on <= ?) AS last_review_on,"
+    " COALESCE((SELECT r.recorded_at FROM v_exception_reviews r WHERE r.budget_id = s.budget_id"
+    " AND r.effective_on <= ? ORDER BY r.effective_on DESC LIMIT 1), s.approved_recorded_at)"
+    " AS recorded_at"
     " FROM v_exception_budget_state s WHERE s.approved_on <= ?"
     " AND (s.ended_on IS NULL OR s.ended_on > ?) AND (CAST(? AS TEXT) IS NULL OR s.council = ?)"
-    " AND s.budget_id > ?) due WHERE due.due_on < ? ORDER BY due.budget_id LIMIT ?"
+    " AND s.budget_id > ?) due WHERE due.due_on < ?"
+    " AND (CAST(? AS TEXT) IS NULL OR due.due_on >= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR due.due_on <= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR due.recorded_at >= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR due.recorded_at <= ?)"
+    " ORDER BY due.budget_id LIMIT ?"
 )
 SURPLUS_SQL = (
     "SELECT * FROM (SELECT b.budget_id, b.council, b.held, b.surplus_identified,"
@@ -68,24 +90,34 @@ def _item(**values: Any) -> dict[str, Any]:
     return {f: values.get(f) for f in FIELDS}
 
 
+def _bounds(f: dict[str, Any]) -> tuple[Any, ...]:
+    """The parameters of the two times' bounds in each query (business date from/to, recorded
+    instant from/to, each skipped when NULL): each bound twice (the NULL test, the comparison)."""
+    names = ("effective_from", "effective_to", "recorded_from", "recorded_to")
+    return tuple(f[name] for name in names for _ in (0, 1))
+
+
 def _stored(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
     position, seq = (int(x) for x in after.split(".")) if after else (0, -1)
     rows = db.query(
         STORED_SQL,
-        (f["on"], f["council"], f["council"], f["kind"], f["kind"], position, position, seq, limit),
-    )
+        (f["on"], f["council"], f["council"], f["kind"], f["kind"], *_bounds(f),
+         position, position, seq, limit),
+    )  # fmt: skip
     return [_item(**{**r, "position": int(r["position"]), "seq": int(r["seq"])}) for r in rows]
 
 
 def _reviews(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
     on, council = f["on"], f["council"]
-    rows = db.query(REVIEWS_SQL, (on, on, on, on, council, council, after, on, limit))
+    params = (on, on, on, on, on, council, council, after, on, *_bounds(f), limit)
+    rows = db.query(REVIEWS_SQL, params)
     return [
         _item(
             council=r["council"],
             kind=REVIEW_OVERDUE,
             budget_id=r["budget_id"],
             effective_on=r["due_on"],
+            recorded_at=r["recorded_at"],
             detail=f"last review {r['last_review_on']}" if r["last_review_on"] else "no review",
         )
         for r in rows
@@ -107,21 +139,26 @@ def _surpluses(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[di
 
 
 DUPLICATES_SQL = (
-    "SELECT f.recorded_at, f.refusal_key, f.provider, f.invoice_number, f.invoice_id,"
-    " r.council, r.budget_id FROM careledger_refusals f"
-    " LEFT JOIN v_refs r ON r.aggregate_id = f.invoice_id"
-    " WHERE f.error = 'duplicate-invoice' AND f.recorded_at < ?"
-    " AND (CAST(? AS TEXT) IS NULL OR r.council = ?)"
-    " AND (f.recorded_at > ? OR (f.recorded_at = ? AND f.refusal_key > ?))"
-    " ORDER BY f.recorded_at, f.refusal_key LIMIT ?"
+    "SELECT * FROM (SELECT f.recorded_at, f.refusal_key, f.provider, f.invoice_number,"
+    " f.invoice_id, r.council, r.budget_id,"
+    " COALESCE(f.effective_on, SUBSTR(f.recorded_at, 1, 10)) AS effective_on"
+    " FROM careledger_refusals f LEFT JOIN v_refs r ON r.aggregate_id = f.invoice_id"
+    " WHERE f.error = 'duplicate-invoice') d WHERE d.effective_on <= ?"
+    " AND (CAST(? AS TEXT) IS NULL OR d.council = ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR d.effective_on >= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR d.effective_on <= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR d.recorded_at >= ?)"
+    " AND (CAST(? AS TEXT) IS NULL OR d.recorded_at <= ?)"
+    " AND (d.recorded_at > ? OR (d.recorded_at = ? AND d.refusal_key > ?))"
+    " ORDER BY d.recorded_at, d.refusal_key LIMIT ?"
 )
 
 
 def _duplicates(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
-    """Refused second postings of an invoice number (from the refusal log, by recorded date)."""
+    """Refused second postings of an invoice number (from the refusal log), by the refused
+    invoice's date (rows from before it was logged: the date refused), in recorded order."""
     stamp, _, key = after.partition("/")
-    before = (date.fromisoformat(f["on"]) + timedelta(days=1)).isoformat()
-    params = (before, f["council"], f["council"], stamp, stamp, key, limit)
+    params = (f["on"], f["council"], f["council"], *_bounds(f), stamp, stamp, key, limit)
     return [
         {
             **_item(
@@ -130,7 +167,8 @@ def _duplicates(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[d
                 budget_id=r["budget_id"],
                 invoice_id=r["invoice_id"],
                 provider=r["provider"],
-                effective_on=r["recorded_at"][:10],
+                effective_on=r["effective_on"],
+                recorded_at=r["recorded_at"],
                 detail=f"invoice {r['invoice_number']} posted again",
             ),
             "cursor": f"{r['recorded_at']}/{r['refusal_key']}",
@@ -191,8 +229,13 @@ def exceptions(
     on: date,
     limit: int = 100,
     after: str | None = None,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
 ) -> dict[str, Any]:
-    """A page of exceptions known for business date ``on``, optionally one council's or kind's.
+    """A page of exceptions known for business date ``on``, optionally one council's or kind's,
+    with business dates and recorded instants within the bounds given (inclusive).
 
     Returns ``items``, ``next`` (the cursor for the following page, None at the end) and
     ``skipped`` (kinds that could not be computed because a view they read is missing).
@@ -206,10 +249,19 @@ def exceptions(
     skipped = [] if has_tables(db, "v_budget_balances", "v_councils") else [SURPLUS]
     if not has_tables(db, "careledger_refusals"):
         skipped.append(DUPLICATE)
-    filters = {"on": on.isoformat(), "council": council, "kind": kind}
+    filters = {
+        "on": on.isoformat(),
+        "council": council,
+        "kind": kind,
+        "effective_from": effective_from.isoformat() if effective_from else None,
+        "effective_to": effective_to.isoformat() if effective_to else None,
+        "recorded_from": utc_stamp(recorded_from) if recorded_from else None,
+        "recorded_to": utc_stamp(recorded_to) if recorded_to else None,
+    }
+    timed = any((effective_from, effective_to, recorded_from, recorded_to))
     page: list[tuple[int, dict[str, Any]]] = []
     for phase in range(start, len(PHASES)):
-        if PHASES[phase][0] not in wanted or (phase == 2 and SURPLUS in skipped):
+        if PHASES[phase][0] not in wanted or (phase == 2 and (SURPLUS in skipped or timed)):
             continue
         if phase == 3 and DUPLICATE in skipped:
             continue

@@ -322,7 +322,7 @@ def storm(base: str, tokens: dict[str, str], budget_id: str) -> Log:
 class Setup:
     budget_id: str
     tokens: dict[str, str]
-    actors: dict[str, str]  # who → the token id every event names as its actor
+    scopes: dict[str, str]  # who → the account its Idempotency-Keys belong to
 
 
 def prepare(url: str) -> Setup:
@@ -340,7 +340,7 @@ def prepare(url: str) -> Setup:
     return Setup(
         budget_id,
         {"council": council, "provider": provider},
-        {"council": council_who.token_id, "provider": provider_who.token_id},
+        {"council": council_who.idempotency_scope, "provider": provider_who.idempotency_scope},
     )
 
 
@@ -391,7 +391,7 @@ def check_each_command(log: Log, events: list[Any], setup: Setup, service: Ledge
     storm_keys = {k for k in grouped if k.startswith("storm-")}
     assert storm_keys == {c.key for c in log.accepted()}  # no trace of any refused command
     for call, answer in log.refused():
-        record = command_record_id(setup.actors[call.who], call.key)
+        record = command_record_id(setup.scopes[call.who], call.key)
         assert not service.app.exists(record), (call, answer)
     for call in log.accepted():
         written = Counter(type(e).__qualname__ for e in grouped[call.key])

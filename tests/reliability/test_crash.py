@@ -155,7 +155,7 @@ class Ledger:
     world: World
     budgets: list[str]
     token: str
-    actor: str
+    scope: str  # the account its Idempotency-Keys belong to
 
     def headers(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
@@ -196,7 +196,7 @@ class Ledger:
             sum(1 for i in wanted if posted[i]),
             sum(1 for i in wanted if received[i]),
             max(copies, default=0),
-            self.service.app.exists(command_record_id(self.actor, key)),
+            self.service.app.exists(command_record_id(self.scope, key)),
         )
 
     def close(self) -> None:
@@ -208,7 +208,7 @@ def open_ledger(url: str, budgets: int) -> Ledger:
     world = World(service.app).setup()
     ids = [world.active_budget() for _ in range(budgets)]
     token, principal = TokenStore(service.db).create("provider", provider=PROVIDER)
-    return Ledger(service, world, ids, token, principal.actor_id)
+    return Ledger(service, world, ids, token, principal.idempotency_scope)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Idempotency (a command id runs once per actor) and optimistic concurrency (a lost race is
+"""Idempotency (a command id runs once per account — ``Provenance.idempotency_scope`` — or per
+actor when a command names no account) and optimistic concurrency (a lost race is
 retried from a fresh load, a bounded number of times), DESIGN.md §3.
 
 Races are staged deterministically: the rival application's budget loader is wrapped so that,
@@ -96,6 +97,72 @@ def test_treats_the_same_command_id_from_two_actors_as_two_commands(world: World
     assert "replayed" not in second and second["version"] == first["version"] + 1
     assert world.event_count() == before + 4  # two payments, two command records
     assert world.app.budget(budget_id).drawn_pence == 800_00
+
+
+def in_account(actor: str, key: str, scope: str = "council:E09000033") -> Provenance:
+    return Provenance(actor, "council", key, idempotency_scope=scope)
+
+
+def test_replays_a_key_sent_again_by_another_token_of_the_same_account(world: World) -> None:
+    """A council rotates its token and resends a payment: it is paid once."""
+    budget_id = world.active_budget()
+    first = pay(world.app, budget_id, 400_00, in_account("tok_old", "pay-april"))
+    before = world.event_count()
+
+    again = pay(world.app, budget_id, 400_00, in_account("tok_new", "pay-april"))
+
+    assert again == {**first, "replayed": True}
+    assert world.event_count() == before
+    assert world.app.budget(budget_id).drawn_pence == 400_00
+
+
+def test_treats_the_same_key_in_two_accounts_as_two_commands(world: World) -> None:
+    budget_id = world.active_budget()
+
+    pay(world.app, budget_id, 400_00, in_account("tok_a", "pay-april", "council:A"))
+    second = pay(world.app, budget_id, 400_00, in_account("tok_a", "pay-april", "council:B"))
+
+    assert "replayed" not in second
+    assert world.app.budget(budget_id).drawn_pence == 800_00
+
+
+def test_refuses_a_key_reused_in_the_account_for_a_different_command(world: World) -> None:
+    budget_id = world.active_budget()
+    pay(world.app, budget_id, 400_00, in_account("tok_old", "pay-april"))
+
+    refused(
+        world,
+        IdempotencyConflictError,
+        lambda: pay(world.app, budget_id, 401_00, in_account("tok_new", "pay-april")),
+    )
+
+
+def test_replays_a_command_recorded_by_its_actor_before_accounts_scoped_keys(
+    world: World,
+) -> None:
+    """A record made before the upgrade is keyed by the actor alone: the same actor's retry
+    after it still finds it (another token of the account does not: see the README)."""
+    budget_id = world.active_budget()
+    first = pay(world.app, budget_id, 400_00, Provenance("tok_old", "council", "pay-april"))
+    before = world.event_count()
+
+    again = pay(world.app, budget_id, 400_00, in_account("tok_old", "pay-april"))
+
+    assert again == {**first, "replayed": True}
+    assert world.event_count() == before
+
+
+def test_keeps_the_actor_in_provenance_and_records_the_account(world: World) -> None:
+    budget_id = world.active_budget()
+
+    pay(world.app, budget_id, 400_00, in_account("tok_new", "pay-may"))
+
+    paid = [e for e in world.events() if isinstance(e, PersonalBudget.CashPaymentIssued)][-1]
+    assert (paid.prov.actor_id, paid.prov.idempotency_scope) == ("tok_new", "council:E09000033")
+    first = world.events()[0]  # written with no account: stored, and read back, without one
+    assert first.prov.idempotency_scope is None
+    stored = world.app.recorder.select_notifications(1, 1)[0].state
+    assert b"idempotency_scope" not in stored
 
 
 def test_a_refused_command_does_not_use_up_its_id(world: World) -> None:
