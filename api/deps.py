@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import Principal, TokenStore
 from api.problems import ProblemError
 from ledger.errors import InvalidCommandError
-from ledger.provenance import Provenance, Role, check_ref
+from ledger.provenance import MAX_REF_LENGTH, Provenance, Role, check_ref
 from projections.service import LedgerService
 
 
@@ -73,16 +73,17 @@ class Allow:
 
 def idempotency_key(
     idempotency_key: Annotated[
-        str | None, Header(description="Your id for this command; repeat it to retry safely.")
-    ] = None,
+        str,
+        Header(
+            min_length=1,
+            max_length=MAX_REF_LENGTH,
+            pattern=r"^[ -~]+$",
+            description="Your id for this command (1..64 printable ASCII characters); repeat it"
+            " to retry safely. Missing or malformed: 400.",
+        ),
+    ],
 ) -> str:
-    if idempotency_key is None:
-        raise ProblemError(
-            400,
-            "idempotency-key-required",
-            "Idempotency-Key is required",
-            "every write carries an Idempotency-Key header (1..64 characters)",
-        )
+    """Required on every write; refused with 400 (``api/problems.py``) when missing or bad."""
     try:
         return check_ref("Idempotency-Key", idempotency_key)
     except InvalidCommandError as error:

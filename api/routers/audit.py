@@ -17,11 +17,13 @@ from pydantic import Field, StrictInt, StringConstraints
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
 from api.models import BusinessDate, Instant, Reason, Strict, Written
+from api.pagination import CursorParam, Limit, page_of
 from api.problems import responses
 from api.routers.reports import CouncilCode, council_scope
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import EntryNotFoundError
 from ledger.provenance import Role
+from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
 from projections.verify import Checkpoint, check_extends, take_checkpoint, verify
 from projections.views.audit import utc_stamp
@@ -30,8 +32,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Reader = Annotated[Principal, Depends(Allow(Role.AUDITOR, Role.REGULATOR))]
 Auditor = Annotated[Principal, Depends(Allow(Role.AUDITOR))]
 READ = responses(403)
-MAX_PAGE = 1000
 END = 2**62
+CURSORS = CursorKind("audit", ((Int(),),))  # the last row's log position
 
 RefQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
 RecordedFrom = Annotated[
@@ -90,15 +92,13 @@ def get_audit_trail(
     council: CouncilCode = None,
     recorded_from: RecordedFrom = None,
     recorded_to: RecordedTo = None,
-    cursor: Annotated[
-        int | None, Query(ge=0, le=END, description="The `next` of the previous page.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: CursorParam = None,
+    limit: Limit = 100,
 ) -> Any:
     """Every event in log order with who did it (actor, role, on whose behalf, why, under which
     command), when it was recorded and effective, what it concerns, and its chain hash. Filter
     by budget, actor, event type, provider, council and recorded instants (`from`, `to`, both
-    inclusive); page on with `cursor` = `next`. Auditors' notes carry their text."""
+    inclusive); page on with `cursor` = `next_cursor`. Auditors' notes carry their text."""
     values = {
         "budget": budget,
         "actor": actor,
@@ -108,13 +108,14 @@ def get_audit_trail(
         "to": _stamp(recorded_to),
     }
     where, params = _where(values, event_type)
+    start = CURSORS.decode(cursor)
     rows = service.db.query(
         f"SELECT * FROM v_audit WHERE position > ?{where} ORDER BY position LIMIT ?",  # noqa: S608
-        [cursor or 0, *params, limit + 1],
+        [start[0] if start else 0, *params, limit + 1],
     )
     page = [_row(service, r) for r in rows[:limit]]
     more = len(rows) > limit
-    return {"items": page, "next": page[-1]["position"] if more else None}
+    return page_of(page, more, CURSORS.encode(page[-1]["position"]) if more else None)
 
 
 def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:

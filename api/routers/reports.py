@@ -29,6 +29,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from api.auth import Principal
 from api.deps import Allow, Service
 from api.models import BusinessDate, Instant
+from api.pagination import CursorParam, Limit
 from api.problems import ProblemError, responses
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
@@ -36,7 +37,7 @@ from projections.db import ViewDb
 from projections.export import journal_lines
 from projections.runner import View
 from projections.service import LedgerService
-from projections.views.exceptions_query import MAX_LIMIT, exceptions
+from projections.views.exceptions_query import exceptions
 from projections.views.progress import ProgressView
 from projections.views.progress_measures import council_progress, national_progress
 from projections.views.spend import SpendByProviderView, spend_by_provider
@@ -162,15 +163,13 @@ def get_exceptions(
     council: CouncilCode = None,
     kind: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z-]+$")] = None,
     on: On = None,
-    after: Annotated[
-        str | None, Query(min_length=1, max_length=260, description="The `next` you got.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: CursorParam = None,
+    limit: Limit = 100,
 ) -> Any:
     """What needs an auditor's or officer's eye on a business date: flagged, disputed and
     duplicate invoices, corrections, payments after ending, overdue reviews, surpluses."""
     council = council_scope(who, council)
-    return exceptions(service.db, council, kind, on=on or date.today(), limit=limit, after=after)
+    return exceptions(service.db, council, kind, on=on or date.today(), limit=limit, cursor=cursor)
 
 
 TRIAL_BALANCE_SQL = (
