@@ -17,6 +17,7 @@ from api.deps import Service
 from api.logging import configure_logging
 from api.middleware import BodyLimit, RequestContext
 from api.params import known_query_params
+from api.responses import Health
 from api.routers import admin, audit, budget_reads, budgets, invoices, reports, representatives
 from api.settings import Settings, get_settings
 from projections.service import LedgerService
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/healthz",
         healthz,
         methods=["GET"],
+        response_model=Health,
         tags=["health"],
         responses={
             400: {"description": "Unknown query parameter", **problems.PROBLEM_SCHEMA},

@@ -66,3 +66,16 @@ def known_query_params(request: Request) -> None:
                 f"send {name!r} once",
                 field=name,
             )
+
+
+def check_range(low: Any, high: Any, low_name: str = "from", high_name: str = "to") -> None:
+    """A range given by two query parameters runs forwards (both ends inclusive): 422
+    ``invalid-request`` naming the second when it is before the first."""
+    if low is not None and high is not None and high < low:
+        raise ProblemError(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            f"{high_name} is before {low_name}",
+            field=high_name,
+        )

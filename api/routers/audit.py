@@ -17,8 +17,10 @@ from pydantic import Field, StrictInt, StringConstraints
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
 from api.models import BusinessDate, Instant, Reason, Strict, Written
-from api.pagination import CursorParam, Limit, page_of
+from api.pagination import CursorParam, Limit, Page, page_of
+from api.params import check_range
 from api.problems import responses
+from api.responses import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import CouncilCode, council_scope
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import EntryNotFoundError
@@ -72,7 +74,7 @@ def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[An
     return "".join(f" AND {c}" for c in clauses), params
 
 
-@router.get("", responses=READ)
+@router.get("", responses=READ, response_model=Page[AuditRow])
 def get_audit_trail(
     who: Reader,
     service: Service,
@@ -98,7 +100,9 @@ def get_audit_trail(
     """Every event in log order with who did it (actor, role, on whose behalf, why, under which
     command), when it was recorded and effective, what it concerns, and its chain hash. Filter
     by budget, actor, event type, provider, council and recorded instants (`from`, `to`, both
-    inclusive); page on with `cursor` = `next_cursor`. Auditors' notes carry their text."""
+    inclusive; `to` before `from` is 422); page on with `cursor` = `next_cursor`. Auditors'
+    notes carry their text."""
+    check_range(recorded_from, recorded_to)
     values = {
         "budget": budget,
         "actor": actor,
@@ -130,7 +134,7 @@ def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-@router.get("/verify", responses=READ)
+@router.get("/verify", responses=READ, response_model=Verification)
 def get_verification(who: Reader, service: Service) -> Any:
     """Recompute the hash chain from the event store and compare it with the trail, check the
     trial balance is zero, and rebuild every view from the log to compare row for row. Answers
@@ -139,7 +143,7 @@ def get_verification(who: Reader, service: Service) -> Any:
     return verify(service.app, service.runner).as_dict()
 
 
-@router.get("/checkpoint", responses=READ)
+@router.get("/checkpoint", responses=READ, response_model=CheckpointOut)
 def get_checkpoint(who: Reader, service: Service) -> Any:
     """The log's size and head hash now, recomputed from the store: keep it, and later ask
     whether the log still extends it."""
@@ -154,7 +158,12 @@ class CheckpointIn(Strict):
     ]
 
 
-@router.post("/checkpoint/check", responses=responses(400, 403))
+@router.post(
+    "/checkpoint/check",
+    responses=responses(400, 403),
+    response_model=CheckpointCheck,
+    openapi_extra={"x-read-only": True},  # writes nothing: no Idempotency-Key
+)
 def check_checkpoint(body: CheckpointIn, who: Reader, service: Service) -> Any:
     """Whether the log still begins with exactly the log a checkpoint saw. It writes nothing,
     so it needs no Idempotency-Key. `ok` false names the checkpoint's size as the first bad

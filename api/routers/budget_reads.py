@@ -12,6 +12,7 @@ from api.deps import Allow, Service, etag
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam, Limit, page_of
 from api.problems import responses
+from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
 from ledger.provenance import Role
@@ -32,7 +33,7 @@ EffectiveOn = Annotated[
 ]
 
 
-@router.get("/{budget_id}", responses=READ)
+@router.get("/{budget_id}", responses=READ, response_model=BudgetOut)
 def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Response) -> Any:
     """The budget: status, plan, allocation, deployment, representatives, with its version."""
     b = budget_for(service, who, budget_id)

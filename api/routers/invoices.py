@@ -17,6 +17,7 @@ from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service, etag
 from api.models import BusinessDate, InvoiceIn, Pence, Reason, Ref, Strict, Written
 from api.pagination import CursorParam, Limit, page_of
 from api.problems import ProblemError, responses
+from api.responses import InvoiceDetail, InvoicePage
 from api.scope import invoice_for
 from ledger.app_invoices import MAX_BATCH, InvoiceDraft
 from ledger.invoice import Invoice
@@ -271,7 +272,7 @@ def _scoped_filters(
 Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
-@router.get("", responses=READ)
+@router.get("", responses=READ, response_model=InvoicePage)
 def list_invoices_route(
     who: Reader,
     service: Service,
@@ -309,7 +310,7 @@ def _listed(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/{invoice_id}", responses=READ)
+@router.get("/{invoice_id}", responses=READ, response_model=InvoiceDetail)
 def get_invoice_route(
     invoice_id: InvoiceId, who: Reader, service: Service, response: Response
 ) -> Any:

@@ -30,7 +30,9 @@ from api.auth import Principal
 from api.deps import Allow, Service
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam, Limit
+from api.params import check_range
 from api.problems import ProblemError, responses
+from api.responses import ExceptionPage, SpendReport
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
 from projections.db import ViewDb
@@ -105,7 +107,7 @@ def view_as_at(
         scratch.close()
 
 
-@router.get("/v1/spend-by-provider", responses=responses(403))
+@router.get("/v1/spend-by-provider", responses=responses(403), response_model=SpendReport)
 def get_spend_by_provider(
     who: SpendReader,
     service: Service,
@@ -116,12 +118,10 @@ def get_spend_by_provider(
     as_at: AsAt = None,
 ) -> Any:
     """Invoices per council and care firm over service months `from`..`to` (inclusive): counts
-    and pence invoiced, flagged, approved, disputed, rejected, paid and credited."""
+    and pence invoiced, flagged, approved, disputed, rejected, paid and credited. `to` before
+    `from` is 422."""
     council = council_scope(who, council)
-    if month_from and month_to and month_to < month_from:
-        raise ProblemError(
-            422, "invalid-request", "The request is not valid", "to is before from", field="to"
-        )
+    check_range(month_from, month_to)
     with view_as_at(service, SpendByProviderView(), as_at) as (db, stop):
         rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
     return {"council": council, "from": month_from, "to": month_to, "as_at_position": stop,
@@ -156,7 +156,7 @@ def get_national_progress(
     return {**figures, "as_at_position": stop}
 
 
-@router.get("/v1/exceptions", responses=READ)
+@router.get("/v1/exceptions", responses=READ, response_model=ExceptionPage)
 def get_exceptions(
     who: ExceptionReader,
     service: Service,
@@ -234,7 +234,13 @@ def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[str]:
 @router.get(
     "/v1/export/journal",
     response_class=PlainTextResponse,
-    responses={200: {"description": "The journal as plain text."}, **READ},
+    responses={
+        200: {
+            "description": "The journal as plain text.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **READ,
+    },
 )
 def export_journal(
     who: Auditor,
