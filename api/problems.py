@@ -93,18 +93,16 @@ def ledger_problem(error: LedgerError) -> JSONResponse:
 
 
 # Inputs refused with their own 400 problem rather than 422 invalid-request: (location, name) →
-# (code for a missing value, code for a malformed one, title, what to send).
-OWN_PROBLEMS = {
+# (code and title when missing, code and title when malformed, what to send).
+OWN_PROBLEMS: dict[tuple[str, ...], tuple[tuple[str, str], tuple[str, str], str]] = {
     ("header", "idempotency-key"): (
-        "idempotency-key-required",
-        "invalid-idempotency-key",
-        "Idempotency-Key is missing or malformed",
+        ("idempotency-key-required", "Idempotency-Key is required"),
+        ("invalid-idempotency-key", "Idempotency-Key is malformed"),
         "every write carries an Idempotency-Key header: 1..64 printable ASCII characters",
     ),
     ("query", "cursor"): (
-        "invalid-cursor",
-        "invalid-cursor",
-        "The cursor is not valid",
+        ("invalid-cursor", "The cursor is not valid"),
+        ("invalid-cursor", "The cursor is not valid"),
         "send back the next_cursor you got, unchanged",
     ),
 }
@@ -112,10 +110,10 @@ OWN_PROBLEMS = {
 
 def _own_problem(errors: list[Any]) -> JSONResponse | None:
     for e in errors:
-        own = OWN_PROBLEMS.get(tuple(str(p) for p in e.get("loc", ())))  # type: ignore[arg-type]
+        own = OWN_PROBLEMS.get(tuple(str(p) for p in e.get("loc", ())))
         if own is not None:
-            missing, malformed, title, detail = own
-            code = missing if e.get("type") == "missing" else malformed
+            missing, malformed, detail = own
+            code, title = missing if e.get("type") == "missing" else malformed
             return problem(400, code, title, detail, field=str(e["loc"][-1]))
     return None
 

@@ -120,10 +120,10 @@ def get_statement(
     running, lines = 0, []
     for r in rows:
         running += int(r["amount_pence"])
-        if (int(r["position"]), int(r["seq"])) > start:
-            lines.append({**r, "amount_pence": int(r["amount_pence"]), "available_pence": running})
+        at = (int(r["position"]), int(r.pop("seq")))
+        if at > start:
+            line = {**r, "amount_pence": int(r["amount_pence"]), "available_pence": running}
+            lines.append((at, line))
     page, more = lines[:limit], len(lines) > limit
-    last = (int(page[-1]["position"]), int(page[-1].pop("seq"))) if page else (0, 0)
-    for line in page:
-        line.pop("seq", None)
-    return page_of(page, more, CURSORS.encode(*last) if more else None)
+    next_cursor = CURSORS.encode(*page[-1][0]) if more else None
+    return page_of([line for _, line in page], more, next_cursor)
