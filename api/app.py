@@ -9,13 +9,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import problems
 from api.auth import TokenStore
 from api.deps import Service
 from api.logging import configure_logging
 from api.middleware import BodyLimit, RequestContext
+from api.params import known_query_params
+from api.responses import Health
 from api.routers import admin, audit, budget_reads, budgets, invoices, reports, representatives
 from api.settings import Settings, get_settings
 from projections.service import LedgerService
@@ -29,6 +31,10 @@ Every POST carries an `Idempotency-Key`: repeating it returns the first outcome 
 nothing; the same key with a different body is 409. Writes answer with the record's version as
 `ETag`; send it back as `If-Match` to make a write conditional (412 if it changed). Money is
 integer pence; dates are ISO dates. Errors are RFC 9457 `application/problem+json`.
+
+Lists take `cursor` and `limit` and answer `{items, next_cursor, has_more}`: send `next_cursor`
+back as `cursor` for the following page. A query parameter a route does not take, or a
+single-valued one sent twice, is 400 (`unknown-parameter`, `repeated-parameter`).
 """
 
 
@@ -48,7 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         service.close()
 
-    app = FastAPI(title="CareLedger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="CareLedger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(known_query_params)],
+    )
     problems.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)
@@ -56,9 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/healthz",
         healthz,
         methods=["GET"],
+        response_model=Health,
         tags=["health"],
         responses={
-            503: {"description": "The event store is unavailable", **problems.PROBLEM_SCHEMA}
+            400: {"description": "Unknown query parameter", **problems.PROBLEM_SCHEMA},
+            503: {"description": "The event store is unavailable", **problems.PROBLEM_SCHEMA},
         },
     )
     for module in (admin, budgets, budget_reads, representatives, invoices, reports, audit):

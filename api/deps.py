@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import Principal, TokenStore
 from api.problems import ProblemError
 from ledger.errors import InvalidCommandError
-from ledger.provenance import Provenance, Role, check_ref
+from ledger.provenance import MAX_REF_LENGTH, Provenance, Role, check_ref
 from projections.service import LedgerService
 
 
@@ -73,24 +73,22 @@ class Allow:
 
 def idempotency_key(
     idempotency_key: Annotated[
-        str | None,
+        str,
         Header(
+            min_length=1,
+            max_length=MAX_REF_LENGTH,
+            pattern=r"^[ -~]+$",
             description="Your id for this command, 1..64 printable ASCII characters; repeat it"
             " to retry safely. Keys belong to your account (council, care firm, appointment,"
-            " auditors), not to your token. Surrounding spaces and tabs are not part of the key.",
+            " auditors), not to your token. Surrounding spaces are not part of the key."
+            " Missing or malformed: 400.",
         ),
-    ] = None,
+    ],
 ) -> str:
-    """The key as sent, less surrounding spaces and tabs (HTTP's own optional whitespace, which
-    a proxy may add or drop: ``" k1"`` and ``"k1"`` are one key). Inside, it is compared byte
-    for byte; control characters, non-ASCII and more than 64 characters are a 400."""
-    if idempotency_key is None:
-        raise ProblemError(
-            400,
-            "idempotency-key-required",
-            "Idempotency-Key is required",
-            "every write carries an Idempotency-Key header (1..64 characters)",
-        )
+    """The key as sent, less surrounding spaces (HTTP's own optional whitespace, which a proxy
+    may add or drop: ``" k1"`` and ``"k1"`` are one key). Inside, it is compared byte for byte;
+    missing, control characters, non-ASCII and more than 64 characters are a 400
+    (``api/problems.py``)."""
     try:
         return check_ref("Idempotency-Key", idempotency_key.strip(" \t"))
     except InvalidCommandError as error:

@@ -92,8 +92,37 @@ def ledger_problem(error: LedgerError) -> JSONResponse:
     return problem(status_of(error), error.code, error.title, error.detail, **facts)
 
 
+# Inputs refused with their own 400 problem rather than 422 invalid-request: (location, name) →
+# (code and title when missing, code and title when malformed, what to send).
+OWN_PROBLEMS: dict[tuple[str, ...], tuple[tuple[str, str], tuple[str, str], str]] = {
+    ("header", "idempotency-key"): (
+        ("idempotency-key-required", "Idempotency-Key is required"),
+        ("invalid-idempotency-key", "Idempotency-Key is malformed"),
+        "every write carries an Idempotency-Key header: 1..64 printable ASCII characters",
+    ),
+    ("query", "cursor"): (
+        ("invalid-cursor", "The cursor is not valid"),
+        ("invalid-cursor", "The cursor is not valid"),
+        "send back the next_cursor you got, unchanged",
+    ),
+}
+
+
+def _own_problem(errors: list[Any]) -> JSONResponse | None:
+    for e in errors:
+        own = OWN_PROBLEMS.get(tuple(str(p) for p in e.get("loc", ())))
+        if own is not None:
+            missing, malformed, detail = own
+            code, title = missing if e.get("type") == "missing" else malformed
+            return problem(400, code, title, detail, field=str(e["loc"][-1]))
+    return None
+
+
 def _validation_problem(error: RequestValidationError) -> JSONResponse:
-    errors = error.errors()
+    errors = list(error.errors())
+    own = _own_problem(errors)
+    if own is not None:
+        return own
     first = errors[0] if errors else {}
     location = [str(p) for p in first.get("loc", ()) if p not in ("body",)]
     field = ".".join(location) or None
@@ -217,7 +246,7 @@ PROBLEM_SCHEMA = {
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of a route's problem responses."""
     titles = {
-        400: "Malformed request",
+        400: "Malformed request: unknown or repeated query parameter, bad cursor or header",
         401: "No or unknown bearer token",
         403: "Wrong role or out of scope",
         404: "No such record",
@@ -227,4 +256,4 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid values or a ledger rule refuses the command",
         503: "The database is unavailable",
     }
-    return {c: {"description": titles[c], **PROBLEM_SCHEMA} for c in (401, 422, 503, *codes)}
+    return {c: {"description": titles[c], **PROBLEM_SCHEMA} for c in (400, 401, 422, 503, *codes)}

@@ -17,11 +17,15 @@ from pydantic import Field, StrictInt, StringConstraints
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
 from api.models import BusinessDate, Instant, Reason, Strict, Written
+from api.pagination import CursorParam, Limit, Page, page_of
+from api.params import check_range
 from api.problems import responses
+from api.responses import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import CouncilCode, council_scope
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import EntryNotFoundError
 from ledger.provenance import Role
+from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
 from projections.verify import Checkpoint, check_extends, take_checkpoint, verify
 from projections.views.audit import utc_stamp
@@ -30,8 +34,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Reader = Annotated[Principal, Depends(Allow(Role.AUDITOR, Role.REGULATOR))]
 Auditor = Annotated[Principal, Depends(Allow(Role.AUDITOR))]
 READ = responses(403)
-MAX_PAGE = 1000
 END = 2**62
+CURSORS = CursorKind("audit", ((Int(),),))  # the last row's log position
 
 RefQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
 RecordedFrom = Annotated[
@@ -70,7 +74,7 @@ def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[An
     return "".join(f" AND {c}" for c in clauses), params
 
 
-@router.get("", responses=READ)
+@router.get("", responses=READ, response_model=Page[AuditRow])
 def get_audit_trail(
     who: Reader,
     service: Service,
@@ -90,15 +94,15 @@ def get_audit_trail(
     council: CouncilCode = None,
     recorded_from: RecordedFrom = None,
     recorded_to: RecordedTo = None,
-    cursor: Annotated[
-        int | None, Query(ge=0, le=END, description="The `next` of the previous page.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: CursorParam = None,
+    limit: Limit = 100,
 ) -> Any:
     """Every event in log order with who did it (actor, role, on whose behalf, why, under which
     command), when it was recorded and effective, what it concerns, and its chain hash. Filter
     by budget, actor, event type, provider, council and recorded instants (`from`, `to`, both
-    inclusive); page on with `cursor` = `next`. Auditors' notes carry their text."""
+    inclusive; `to` before `from` is 422); page on with `cursor` = `next_cursor`. Auditors'
+    notes carry their text."""
+    check_range(recorded_from, recorded_to)
     values = {
         "budget": budget,
         "actor": actor,
@@ -108,13 +112,14 @@ def get_audit_trail(
         "to": _stamp(recorded_to),
     }
     where, params = _where(values, event_type)
+    start = CURSORS.decode(cursor)
     rows = service.db.query(
         f"SELECT * FROM v_audit WHERE position > ?{where} ORDER BY position LIMIT ?",  # noqa: S608
-        [cursor or 0, *params, limit + 1],
+        [start[0] if start else 0, *params, limit + 1],
     )
     page = [_row(service, r) for r in rows[:limit]]
     more = len(rows) > limit
-    return {"items": page, "next": page[-1]["position"] if more else None}
+    return page_of(page, more, CURSORS.encode(page[-1]["position"]) if more else None)
 
 
 def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +134,7 @@ def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-@router.get("/verify", responses=READ)
+@router.get("/verify", responses=READ, response_model=Verification)
 def get_verification(who: Reader, service: Service) -> Any:
     """Recompute the hash chain from the event store and compare it with the trail, check the
     trial balance is zero, and rebuild every view from the log to compare row for row. Answers
@@ -138,7 +143,7 @@ def get_verification(who: Reader, service: Service) -> Any:
     return verify(service.app, service.runner).as_dict()
 
 
-@router.get("/checkpoint", responses=READ)
+@router.get("/checkpoint", responses=READ, response_model=CheckpointOut)
 def get_checkpoint(who: Reader, service: Service) -> Any:
     """The log's size and head hash now, recomputed from the store: keep it, and later ask
     whether the log still extends it."""
@@ -153,7 +158,12 @@ class CheckpointIn(Strict):
     ]
 
 
-@router.post("/checkpoint/check", responses=responses(400, 403))
+@router.post(
+    "/checkpoint/check",
+    responses=responses(400, 403),
+    response_model=CheckpointCheck,
+    openapi_extra={"x-read-only": True},  # writes nothing: no Idempotency-Key
+)
 def check_checkpoint(body: CheckpointIn, who: Reader, service: Service) -> Any:
     """Whether the log still begins with exactly the log a checkpoint saw. It writes nothing,
     so it needs no Idempotency-Key. `ok` false names the checkpoint's size as the first bad

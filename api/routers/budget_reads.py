@@ -10,16 +10,20 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth import Principal
 from api.deps import Allow, Service, etag
 from api.models import BusinessDate, Instant
+from api.pagination import CursorParam, Limit, page_of
 from api.problems import responses
+from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
 from ledger.provenance import Role
 from projections.asat import position_at
 from projections.balance import balance_of
+from projections.cursor import CursorKind, Int
 
 router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
 Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.REPRESENTATIVE, Role.AUDITOR))]
 READ = responses(403, 404)
+CURSORS = CursorKind("statement", ((Int(), Int()),))  # the last line's (position, seq)
 AsAt = Annotated[
     Instant | None,
     Query(description="What the ledger knew at this recorded instant (default: now)."),
@@ -29,7 +33,7 @@ EffectiveOn = Annotated[
 ]
 
 
-@router.get("/{budget_id}", responses=READ)
+@router.get("/{budget_id}", responses=READ, response_model=BudgetOut)
 def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Response) -> Any:
     """The budget: status, plan, allocation, deployment, representatives, with its version."""
     b = budget_for(service, who, budget_id)
@@ -100,13 +104,15 @@ def get_statement(
     budget_id: BudgetId,
     who: Reader,
     service: Service,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    cursor: CursorParam = None,
+    limit: Limit = 200,
 ) -> Any:
-    """Every money movement on the budget with the running available balance (cursor: after)."""
+    """Every money movement on the budget with the running available balance, in log order;
+    page on with `cursor` = `next_cursor`."""
     b = budget_for(service, who, budget_id)
+    start = CURSORS.decode(cursor) or (0, -1)
     rows = service.db.query(
-        "SELECT position, effective_on, event_type, entry_id, actor_id, amount_pence"
+        "SELECT position, seq, effective_on, event_type, entry_id, actor_id, amount_pence"
         " FROM v_postings WHERE budget_id = ? AND account = 'Budgets:Available'"
         " ORDER BY position, seq",
         (str(b.id),),
@@ -114,8 +120,10 @@ def get_statement(
     running, lines = 0, []
     for r in rows:
         running += int(r["amount_pence"])
-        if int(r["position"]) > after:
-            lines.append({**r, "amount_pence": int(r["amount_pence"]), "available_pence": running})
-    page = lines[:limit]
-    more = len(lines) > limit
-    return {"items": page, "next": page[-1]["position"] if more and page else None}
+        at = (int(r["position"]), int(r.pop("seq")))
+        if at > start:
+            line = {**r, "amount_pence": int(r["amount_pence"]), "available_pence": running}
+            lines.append((at, line))
+    page, more = lines[:limit], len(lines) > limit
+    next_cursor = CURSORS.encode(*page[-1][0]) if more else None
+    return page_of([line for _, line in page], more, next_cursor)

@@ -24,13 +24,16 @@ from api.models import (
     Strict,
     Written,
 )
+from api.pagination import CursorParam, Limit, page_of
 from api.problems import ProblemError, responses
+from api.responses import InvoiceDetail, InvoicePage
 from api.scope import invoice_for
 from ledger.app_invoices import MAX_BATCH, InvoiceDraft
 from ledger.invoice import Invoice
 from ledger.provenance import Role
 from ledger.values import InvoiceStatus
-from projections.views.invoices import MAX_LIMIT, get_invoice, list_invoices
+from projections.cursor import CursorKind, Int
+from projections.views.invoices import get_invoice, list_invoices
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 Provider = Annotated[Principal, Depends(Allow(Role.PROVIDER))]
@@ -39,6 +42,7 @@ Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.PROVIDER, Role.AU
 InvoiceId = Annotated[str, Path(max_length=64, description="The invoice's id (a UUID).")]
 WRITE = responses(400, 403, 404, 409, 412)
 READ = responses(403, 404)
+CURSORS = CursorKind("invoices", ((Int(),),))  # the last invoice's posting position
 
 
 class InvoiceBatch(Strict):
@@ -277,28 +281,29 @@ def _scoped_filters(
 Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
-@router.get("", responses=READ)
+@router.get("", responses=READ, response_model=InvoicePage)
 def list_invoices_route(
     who: Reader,
     service: Service,
     provider: Filter = None,
     council: Filter = None,
     status: Annotated[InvoiceStatus | None, Query()] = None,
-    after: Annotated[int | None, Query(ge=0, le=2**62, description="The `next` you got.")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: CursorParam = None,
+    limit: Limit = 100,
 ) -> Any:
     """Invoices in posting order, filtered by provider, council and status; a care firm sees
-    only its own, a council officer only its council's. Page on with `after` = `next`."""
+    only its own, a council officer only its council's. Page on with `cursor` = `next_cursor`."""
     provider, council = _scoped_filters(who, provider, council)
     state = status.value if status else None
+    start = CURSORS.decode(cursor)
 
-    def page(size: int, start: int | None) -> list[dict[str, Any]]:
-        return list_invoices(service.db, provider, council, state, size, start)
+    def page(size: int, after: int | None) -> list[dict[str, Any]]:
+        return list_invoices(service.db, provider, council, state, size, after)
 
-    rows = page(limit, after)
-    last = int(rows[-1]["posted_position"]) if rows else None
+    rows = page(limit, int(start[0]) if start else None)
+    last = int(rows[-1]["posted_position"]) if rows else 0
     more = len(rows) == limit and bool(page(1, last))
-    return {"items": [_listed(r) for r in rows], "next": last if more else None}
+    return page_of([_listed(r) for r in rows], more, CURSORS.encode(last) if more else None)
 
 
 def _listed(r: dict[str, Any]) -> dict[str, Any]:
@@ -314,7 +319,7 @@ def _listed(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/{invoice_id}", responses=READ)
+@router.get("/{invoice_id}", responses=READ, response_model=InvoiceDetail)
 def get_invoice_route(
     invoice_id: InvoiceId, who: Reader, service: Service, response: Response
 ) -> Any:

@@ -29,14 +29,17 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from api.auth import Principal
 from api.deps import Allow, Service
 from api.models import BusinessDate, Instant
+from api.pagination import CursorParam, Limit
+from api.params import check_range
 from api.problems import ProblemError, responses
+from api.responses import ExceptionPage, SpendReport
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
 from projections.db import ViewDb
 from projections.export import journal_lines
 from projections.runner import View
 from projections.service import LedgerService
-from projections.views.exceptions_query import MAX_LIMIT, exceptions
+from projections.views.exceptions_query import exceptions
 from projections.views.progress import ProgressView
 from projections.views.progress_measures import council_progress, national_progress
 from projections.views.spend import SpendByProviderView, spend_by_provider
@@ -104,7 +107,7 @@ def view_as_at(
         scratch.close()
 
 
-@router.get("/v1/spend-by-provider", responses=responses(403))
+@router.get("/v1/spend-by-provider", responses=responses(403), response_model=SpendReport)
 def get_spend_by_provider(
     who: SpendReader,
     service: Service,
@@ -115,12 +118,10 @@ def get_spend_by_provider(
     as_at: AsAt = None,
 ) -> Any:
     """Invoices per council and care firm over service months `from`..`to` (inclusive): counts
-    and pence invoiced, flagged, approved, disputed, rejected, paid and credited."""
+    and pence invoiced, flagged, approved, disputed, rejected, paid and credited. `to` before
+    `from` is 422."""
     council = council_scope(who, council)
-    if month_from and month_to and month_to < month_from:
-        raise ProblemError(
-            422, "invalid-request", "The request is not valid", "to is before from", field="to"
-        )
+    check_range(month_from, month_to)
     with view_as_at(service, SpendByProviderView(), as_at) as (db, stop):
         rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
     return {"council": council, "from": month_from, "to": month_to, "as_at_position": stop,
@@ -155,17 +156,15 @@ def get_national_progress(
     return {**figures, "as_at_position": stop}
 
 
-@router.get("/v1/exceptions", responses=READ)
+@router.get("/v1/exceptions", responses=READ, response_model=ExceptionPage)
 def get_exceptions(
     who: ExceptionReader,
     service: Service,
     council: CouncilCode = None,
     kind: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z-]+$")] = None,
     on: On = None,
-    after: Annotated[
-        str | None, Query(min_length=1, max_length=260, description="The `next` you got.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: CursorParam = None,
+    limit: Limit = 100,
     effective_from: Annotated[
         BusinessDate | None, Query(description="Only exceptions with a business date on or after.")
     ] = None,
@@ -184,13 +183,15 @@ def get_exceptions(
     carries its business date (`effective_on`) and when the ledger learned of it
     (`recorded_at`); both can bound the answer."""
     council = council_scope(who, council)
+    check_range(effective_from, effective_to, "effective_from", "effective_to")
+    check_range(recorded_from, recorded_to, "recorded_from", "recorded_to")
     return exceptions(
         service.db,
         council,
         kind,
         on=on or date.today(),
         limit=limit,
-        after=after,
+        cursor=cursor,
         effective_from=effective_from,
         effective_to=effective_to,
         recorded_from=recorded_from,
@@ -260,7 +261,13 @@ def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[str]:
 @router.get(
     "/v1/export/journal",
     response_class=PlainTextResponse,
-    responses={200: {"description": "The journal as plain text."}, **READ},
+    responses={
+        200: {
+            "description": "The journal as plain text.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **READ,
+    },
 )
 def export_journal(
     who: Auditor,

@@ -19,7 +19,7 @@ on or before it; reviews overdue as of it); ``effective_from``/``effective_to`` 
 ``recorded_from``/``recorded_to`` (instants) narrow every kind, all bounds inclusive.
 
 Pages run in one order: stored rows by position, then overdue reviews, then surpluses, each by
-budget id; ``next`` is an opaque cursor for the following page.
+budget id; ``next_cursor`` is an opaque cursor (``projections/cursor.py``) for the following page.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 from ledger.errors import InvalidCommandError
 from ledger.values import DeploymentKind, InvoiceFlag
+from projections.cursor import UUID_TEXT, CursorKind, Int, Position, Tag, Text
 from projections.db import ViewDb
 from projections.views.audit import utc_stamp
 
@@ -97,8 +98,8 @@ def _bounds(f: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(f[name] for name in names for _ in (0, 1))
 
 
-def _stored(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
-    position, seq = (int(x) for x in after.split(".")) if after else (0, -1)
+def _stored(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> list[dict[str, Any]]:
+    position, seq = after or (0, -1)
     rows = db.query(
         STORED_SQL,
         (f["on"], f["council"], f["council"], f["kind"], f["kind"], *_bounds(f),
@@ -107,9 +108,10 @@ def _stored(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[
     return [_item(**{**r, "position": int(r["position"]), "seq": int(r["seq"])}) for r in rows]
 
 
-def _reviews(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
+def _reviews(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> list[dict[str, Any]]:
     on, council = f["on"], f["council"]
-    params = (on, on, on, on, on, council, council, after, on, *_bounds(f), limit)
+    start = after[0] if after else ""
+    params = (on, on, on, on, on, council, council, start, on, *_bounds(f), limit)
     rows = db.query(REVIEWS_SQL, params)
     return [
         _item(
@@ -124,8 +126,9 @@ def _reviews(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict
     ]
 
 
-def _surpluses(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
-    rows = db.query(SURPLUS_SQL, (*DIRECT, f["council"], f["council"], after, limit))
+def _surpluses(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> list[dict[str, Any]]:
+    start = after[0] if after else ""
+    rows = db.query(SURPLUS_SQL, (*DIRECT, f["council"], f["council"], start, limit))
     return [
         _item(
             council=r["council"],
@@ -154,10 +157,10 @@ DUPLICATES_SQL = (
 )
 
 
-def _duplicates(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[dict[str, Any]]:
+def _duplicates(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> list[dict[str, Any]]:
     """Refused second postings of an invoice number (from the refusal log), by the refused
     invoice's date (rows from before it was logged: the date refused), in recorded order."""
-    stamp, _, key = after.partition("/")
+    stamp, key = after or ("", "")
     params = (f["on"], f["council"], f["council"], *_bounds(f), stamp, stamp, key, limit)
     return [
         {
@@ -171,13 +174,13 @@ def _duplicates(db: ViewDb, f: dict[str, Any], after: str, limit: int) -> list[d
                 recorded_at=r["recorded_at"],
                 detail=f"invoice {r['invoice_number']} posted again",
             ),
-            "cursor": f"{r['recorded_at']}/{r['refusal_key']}",
+            "cursor": (r["recorded_at"], r["refusal_key"]),
         }
         for r in db.query(DUPLICATES_SQL, params)
     ]
 
 
-Source = Callable[[ViewDb, dict[str, Any], str, int], list[dict[str, Any]]]
+Source = Callable[[ViewDb, dict[str, Any], Position, int], list[dict[str, Any]]]
 PHASES: tuple[tuple[str, Source], ...] = (
     ("s", _stored),
     ("r", _reviews),
@@ -198,27 +201,34 @@ def has_tables(db: ViewDb, *names: str) -> bool:
     return all(db.query(sql, (name,)) for name in names)
 
 
-def _parse(after: str | None) -> tuple[int, str]:
-    if after is None:
-        return 0, ""
-    tag, _, key = after.partition(":")
+PRINTABLE = r"[ -~]+"
+CURSORS = CursorKind(
+    "exceptions",
+    (
+        (Tag("s"), Int(), Int()),  # a stored row: (position, seq)
+        (Tag("r"), UUID_TEXT),  # an overdue review: budget id
+        (Tag("t"), UUID_TEXT),  # a surplus: budget id
+        (Tag("d"), Text(PRINTABLE, 40), Text(PRINTABLE, 200)),  # a refusal: (when, key)
+    ),
+)
+
+
+def _parse(cursor: str | None) -> tuple[int, Position]:
+    """The phase and the position within it that a cursor names (phase 0 from the start)."""
+    position = CURSORS.decode(cursor)
+    if position is None:
+        return 0, ()
     tags = [t for t, _ in PHASES]
-    valid = tag in tags and (tag != "s" or _is_position(key))
-    if not valid or len(key) > (200 if tag == "d" else 64):
-        raise InvalidCommandError("not a cursor from an earlier page", field="after")
-    return tags.index(tag), key
-
-
-def _is_position(key: str) -> bool:
-    parts = key.split(".")
-    return len(parts) == 2 and all(p.isascii() and p.isdigit() for p in parts)
+    return tags.index(str(position[0])), position[1:]
 
 
 def _cursor(phase: int, item: dict[str, Any]) -> str:
     tag = PHASES[phase][0]
     if tag == "d":
-        return f"d:{item['cursor']}"
-    return f"s:{item['position']}.{item['seq']}" if tag == "s" else f"{tag}:{item['budget_id']}"
+        return CURSORS.encode(tag, *item["cursor"])
+    if tag == "s":
+        return CURSORS.encode(tag, item["position"], item["seq"])
+    return CURSORS.encode(tag, item["budget_id"])
 
 
 def exceptions(
@@ -228,7 +238,7 @@ def exceptions(
     *,
     on: date,
     limit: int = 100,
-    after: str | None = None,
+    cursor: str | None = None,
     effective_from: date | None = None,
     effective_to: date | None = None,
     recorded_from: datetime | None = None,
@@ -237,14 +247,15 @@ def exceptions(
     """A page of exceptions known for business date ``on``, optionally one council's or kind's,
     with business dates and recorded instants within the bounds given (inclusive).
 
-    Returns ``items``, ``next`` (the cursor for the following page, None at the end) and
-    ``skipped`` (kinds that could not be computed because a view they read is missing).
+    Returns ``items``, ``next_cursor`` (the cursor for the following page, None at the end),
+    ``has_more`` and ``skipped`` (kinds that could not be computed because a view they read is
+    missing).
     """
     if kind is not None and kind not in KINDS:
         raise InvalidCommandError(f"kind must be one of: {', '.join(KINDS)}", field="kind")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidCommandError(f"limit must be 1..{MAX_LIMIT}", field="limit")
-    start, key = _parse(after)
+    start, key = _parse(cursor)
     wanted = _wanted(kind)
     skipped = [] if has_tables(db, "v_budget_balances", "v_councils") else [SURPLUS]
     if not has_tables(db, "careledger_refusals"):
@@ -265,7 +276,7 @@ def exceptions(
             continue
         if phase == 3 and DUPLICATE in skipped:
             continue
-        found = PHASES[phase][1](db, filters, key if phase == start else "", limit + 1 - len(page))
+        found = PHASES[phase][1](db, filters, key if phase == start else (), limit + 1 - len(page))
         page.extend((phase, item) for item in found)
         if len(page) > limit:
             break
@@ -273,7 +284,8 @@ def exceptions(
     page = page[:limit]
     return {
         "items": [{k: v for k, v in item.items() if k != "cursor"} for _, item in page],
-        "next": _cursor(*page[-1]) if more else None,
+        "next_cursor": _cursor(*page[-1]) if more else None,
+        "has_more": more,
         "skipped": [s for s in skipped if kind in (None, s)],
     }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Api, active_budget
+from tests.forged import forge
 
 HOSTILE_BODIES: list[tuple[str, bytes, str]] = [
     ("malformed json", b'{"effective_on": "2010-04-05",', "application/json"),
@@ -127,3 +128,82 @@ def test_an_oversized_body_is_413_before_it_is_read(api: Api, size: int) -> None
     assert response.status_code == 413
     assert response.json()["type"] == "/problems/body-too-large"
     assert api.event_count() == before
+
+
+# --- cursors --------------------------------------------------------------------------------------
+
+LIST_NAMES = ("invoices", "audit", "exceptions", "statement")
+HOSTILE_CURSORS: list[tuple[str, str]] = [
+    ("old exceptions overflow", "s:99999999999999999999999.0"),
+    ("overflow", forge("audit", [99999999999999999999999])),
+    ("phase overflow", forge("exceptions", ["s", 99999999999999999999999, 0])),
+    ("negative", forge("invoices", [-1])),
+    ("negative pair", forge("statement", [-1, -1])),
+    ("float", forge("audit", [1.5])),
+    ("not a list", forge("audit", {"position": 1})),
+    ("nested", forge("audit", [[[[[1]]]]])),
+    ("future version", forge("audit", [1], version=2)),
+    ("bad base64", "@@@@"),
+    ("truncated", forge("audit", [1])[:-3]),
+    ("one character", "A"),
+    ("huge", "A" * 5000),
+    ("sql fragment", "1;DROP TABLE v_audit"),
+    ("empty", ""),
+    *((f"another list's ({name})", forge(name, [1])) for name in LIST_NAMES),
+]
+
+
+def list_routes(api: Api, budget_id: str) -> list[str]:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    return [
+        path.replace("{budget_id}", budget_id)
+        for path, operations in paths.items()
+        if any(p["name"] == "cursor" for p in operations.get("get", {}).get("parameters", []))
+    ]
+
+
+def test_every_list_refuses_hostile_cursors_with_a_400_problem(api: Api) -> None:
+    budget_id = active_budget(api)
+    routes = list_routes(api, budget_id)
+    failures = []
+
+    for path in routes:
+        own = path.rsplit("/", 1)[-1]
+        for name, cursor in HOSTILE_CURSORS:
+            if name == f"another list's ({own})":
+                continue  # a forged position of its own list may be a valid one
+            response = api.client.get(
+                path, params={"cursor": cursor}, headers=api.headers("auditor")
+            )
+            if response.status_code != 400 or not _is_problem(response):
+                failures.append(f"{path} [{name}] → {response.status_code}")
+            elif response.json()["type"] != "/problems/invalid-cursor":
+                failures.append(f"{path} [{name}] → {response.json()['type']}")
+
+    assert len(routes) == len(LIST_NAMES)
+    assert failures == []
+
+
+def test_every_list_pages_through_its_items_with_the_envelope(api: Api) -> None:
+    budget_id = active_budget(api)
+    failures = []
+
+    for path in list_routes(api, budget_id):
+        whole = api.get("auditor", path, limit=1000).json()
+        items, cursor = [], None
+        while True:
+            params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+            page = api.get("auditor", path, **params).json()
+            if not {"items", "next_cursor", "has_more"} <= set(page):
+                failures.append(f"{path}: {sorted(page)}")
+                break
+            items.extend(page["items"])
+            cursor = page["next_cursor"]
+            if page["has_more"] is not (cursor is not None) or len(page["items"]) > 1:
+                failures.append(f"{path}: has_more {page['has_more']}, next {cursor}")
+            if cursor is None:
+                break
+        if items != whole["items"] or whole["has_more"]:
+            failures.append(f"{path}: paged {len(items)} items, whole {len(whole['items'])}")
+
+    assert failures == []

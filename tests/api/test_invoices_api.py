@@ -123,14 +123,19 @@ def test_lists_are_scoped_to_the_caller_and_paged_with_a_cursor(api: Api) -> Non
 
     own = api.get("provider", "/v1/invoices").json()
     first = api.get("auditor", "/v1/invoices", limit=2).json()
-    rest = api.get("auditor", "/v1/invoices", limit=2, after=first["next"]).json()
+    rest = api.get("auditor", "/v1/invoices", limit=2, cursor=first["next_cursor"]).json()
     whole = api.get("auditor", "/v1/invoices", limit=3).json()
     flagged = api.get("council", "/v1/invoices", status="flagged").json()
     elsewhere = api.get("other_council", "/v1/invoices").json()
 
-    assert ([i["id"] for i in own["items"]], own["next"]) == (mine, None)
+    assert ([i["id"] for i in own["items"]], own["next_cursor"], own["has_more"]) == (
+        mine,
+        None,
+        False,
+    )
+    assert first["has_more"] is True
     assert [i["id"] for i in first["items"] + rest["items"]] == [*mine, theirs]
-    assert (rest["next"], len(whole["items"]), whole["next"]) == (None, 3, None)
+    assert (rest["next_cursor"], len(whole["items"]), whole["next_cursor"]) == (None, 3, None)
     assert [(i["id"], i["provider"]) for i in flagged["items"]] == [(theirs, OTHER_PROVIDER)]
     assert elsewhere["items"] == []
 

@@ -181,9 +181,10 @@ def test_exceptions_list_an_over_plan_invoice_for_its_council(api: Api) -> None:
 
 def test_exceptions_refuse_an_unknown_kind_or_cursor(api: Api) -> None:
     bad_kind = api.get("auditor", "/v1/exceptions", kind="no-such-kind")
-    bad_cursor = api.get("auditor", "/v1/exceptions", after="zz")
+    bad_cursor = api.get("auditor", "/v1/exceptions", cursor="zz")
 
-    assert (bad_kind.status_code, bad_cursor.status_code) == (422, 422)
+    assert (bad_kind.status_code, bad_cursor.status_code) == (422, 400)
+    assert bad_cursor.json()["type"] == "/problems/invalid-cursor"
 
 
 # --- trial balance -------------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""Query parameters a route does not declare are refused, as Stripe does: a misspelt filter or
+cursor would otherwise be ignored silently (a client paging with the wrong name gets page 1
+forever). Applied to the whole app; each route's parameters come from its own dependant (its
+signature and its dependencies'), so a new route or filter needs nothing listed here."""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Union, get_args, get_origin
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from api.problems import ProblemError
+
+MULTI = (list, set, tuple, frozenset)
+
+
+def _query_fields(dependant: Dependant) -> list[Any]:
+    fields = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        fields.extend(_query_fields(sub))
+    return fields
+
+
+def _multi_valued(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_multi_valued(a) for a in get_args(annotation))
+    return get_origin(annotation) in MULTI or annotation in MULTI
+
+
+def declared(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """The route's query parameter names (as sent: aliases), and the single-valued ones. Walked
+    per request: a few dozen fields at most, cheaper than a cache keyed by route."""
+    fields = _query_fields(route.dependant)
+    names = frozenset(f.alias for f in fields)
+    single = frozenset(f.alias for f in fields if not _multi_valued(f.field_info.annotation))
+    return names, single
+
+
+def known_query_params(request: Request) -> None:
+    """400 ``unknown-parameter`` for a name the route does not take; 400 ``repeated-parameter``
+    for a single-valued one sent twice."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    names, single = declared(route)
+    allowed = sorted(names)
+    for name in dict.fromkeys(request.query_params.keys()):
+        if name not in names:
+            raise ProblemError(
+                400,
+                "unknown-parameter",
+                "Unknown query parameter",
+                f"this route takes no parameter {name!r}"
+                + (f"; it takes: {', '.join(allowed)}" if allowed else "; it takes none"),
+                field=name,
+                allowed=allowed,
+            )
+        if name in single and len(request.query_params.getlist(name)) > 1:
+            raise ProblemError(
+                400,
+                "repeated-parameter",
+                "Query parameter given more than once",
+                f"send {name!r} once",
+                field=name,
+            )
+
+
+def check_range(low: Any, high: Any, low_name: str = "from", high_name: str = "to") -> None:
+    """A range given by two query parameters runs forwards (both ends inclusive): 422
+    ``invalid-request`` naming the second when it is before the first."""
+    if low is not None and high is not None and high < low:
+        raise ProblemError(
+            422,
+            "invalid-request",
+            "The request is not valid",
+            f"{high_name} is before {low_name}",
+            field=high_name,
+        )

@@ -1,0 +1,277 @@
+"""Response models of the read routes: what each GET answers, field by field, for OpenAPI and
+for the client. Money is integer pence; dates are ISO dates; positions are event-log positions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.pagination import Page
+
+Pence = int
+Position = Field(description="The event's position in the ledger's log (1, 2, …).")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class Health(Out):
+    status: str = Field(description="'ok' when the service and its event store answer.")
+    events: int = Field(description="How many events the log holds.")
+
+
+# --- exceptions --------------------------------------------------------------------------------
+
+
+class ExceptionItem(Out):
+    """One thing needing an officer's or auditor's eye. Stored exceptions carry their log
+    position; those computed for the date asked (overdue reviews, surpluses) and refused
+    duplicate postings have none."""
+
+    position: int | None = Field(description="Log position of the event that raised it.")
+    seq: int | None = Field(description="Its number among the exceptions of that event.")
+    council: str | None = Field(description="The council's ONS code.")
+    kind: str = Field(
+        description="e.g. over-plan, dispute, review-overdue, surplus-above-threshold."
+    )
+    budget_id: str | None
+    invoice_id: str | None
+    provider: str | None = Field(description="The care firm's registration id.")
+    amount_pence: int | None = Field(description="The pence at issue, when there are any.")
+    effective_on: str | None = Field(description="The business date it concerns (ISO).")
+    recorded_at: str | None = Field(
+        description="When the ledger learned of it (UTC instant); none for a surplus, which is"
+        " worked out from the balance as it stands."
+    )
+    detail: str | None = Field(description="What happened, briefly; never personal data.")
+
+
+class ExceptionPage(Page[ExceptionItem]):
+    skipped: list[str] = Field(
+        description="Kinds not computed because a view they read is missing."
+    )
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+class AuditNoteText(Out):
+    code: str = Field(description="The finding's short code.")
+    note: str
+    subject_entry_id: str | None = Field(description="The entry the note is about, if any.")
+
+
+class AuditRow(Out):
+    """One event of the log with who did it, when, about what, and its chain hash."""
+
+    position: int = Position
+    entry_id: str = Field(description="'<aggregate id>/<version>': cite it in a correction.")
+    aggregate_id: str
+    version: int = Field(description="The record's version after this event.")
+    recorded_at: str = Field(description="When the ledger recorded it (UTC, ISO 8601).")
+    effective_on: str | None = Field(description="The business date it is effective (ISO).")
+    event_type: str = Field(description="e.g. 'Invoice.Paid'.")
+    aggregate_kind: str = Field(description="budget, invoice, council, audit-note, …")
+    actor_id: str
+    actor_role: str
+    on_behalf_of: str | None
+    reason: str | None
+    command_id: str = Field(description="The Idempotency-Key of the command that wrote it.")
+    council: str | None
+    budget_id: str | None
+    provider: str | None
+    invoice_id: str | None
+    hash: str = Field(description="SHA-256 chain hash up to and including this event (hex).")
+    known_by: str
+    note: AuditNoteText | None = Field(None, description="An audit note's text (notes only).")
+
+
+class Check(Out):
+    name: str
+    ok: bool
+    detail: str
+    first_bad_position: int | None = Field(description="Where the check first failed.")
+
+
+class Verification(Out):
+    ok: bool = Field(description="True when every check passed.")
+    checks: list[Check]
+
+
+class CheckpointOut(Out):
+    size: int = Field(description="How many events the log held.")
+    head_hash: str = Field(description="The chain hash of the last of them (hex).")
+    taken_at: str = Field(description="When it was taken (UTC, ISO 8601).")
+
+
+class CheckpointCheck(Check):
+    checkpoint: CheckpointOut = Field(description="The checkpoint that was checked.")
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+class PeriodOut(Out):
+    start: date
+    end: date
+
+
+class InvoiceAmounts(Out):
+    amount_pence: Pence = Field(description="What the invoice bills (its lines' total).")
+    approved_pence: Pence = Field(description="Charged to the budget on approval.")
+    paid_pence: Pence = Field(description="Paid to the care firm.")
+    credited_pence: Pence = Field(description="Credit notes issued against it.")
+
+
+class InvoiceListed(InvoiceAmounts):
+    id: str
+    council: str
+    budget_id: str
+    provider: str = Field(description="The care firm's registration id.")
+    invoice_number: str
+    status: str = Field(description="posted, flagged, disputed, approved, rejected or paid.")
+    remittance_ref: str | None
+    period: PeriodOut
+    flags: list[str] = Field(description="Why it is parked for checking, if it is.")
+    version: int
+    position: int = Field(description="Log position of its posting: the list's order.")
+
+
+class InvoiceLineOut(Out):
+    service: str
+    units_hundredths: int = Field(description="Hours or visits, in hundredths.")
+    rate_pence: Pence
+    amount_pence: Pence
+
+
+class InvoiceEvent(Out):
+    version: int
+    position: int = Position
+    status: str = Field(description="The status after this event.")
+    event_type: str
+    effective_on: str
+    actor_role: str
+    reason: str | None
+    amount_pence: int | None
+
+
+class InvoiceDetail(InvoiceAmounts):
+    id: str
+    version: int
+    council: str
+    budget_id: str
+    provider: str = Field(description="The care firm's registration id.")
+    invoice_number: str
+    period: PeriodOut
+    lines: list[InvoiceLineOut]
+    status: str
+    flags: list[str]
+    credit_notes: dict[str, int] = Field(description="Pence credited, by credit note number.")
+    remittance_ref: str | None
+    history: list[InvoiceEvent] = Field(description="One entry per event, oldest first.")
+
+
+InvoicePage = Page[InvoiceListed]
+
+
+# --- spend by provider -------------------------------------------------------------------------
+
+
+class SpendRow(Out):
+    """Counts and pence per council and care firm over the months asked for."""
+
+    council: str
+    provider: str
+    invoiced_count: int
+    invoiced_pence: Pence
+    flagged_count: int
+    flagged_pence: Pence
+    approved_count: int
+    approved_pence: Pence
+    disputed_count: int
+    disputed_pence: Pence
+    rejected_count: int
+    rejected_pence: Pence
+    paid_count: int
+    paid_pence: Pence
+    credited_count: int
+    credited_pence: Pence
+
+
+class SpendMonthRow(SpendRow):
+    """A row of one service month (with ``by_month``)."""
+
+    month: str = Field(description="The service month, YYYY-MM.")
+
+
+class SpendReport(Out):
+    council: str | None
+    month_from: str | None = Field(alias="from", description="First service month, YYYY-MM.")
+    month_to: str | None = Field(alias="to", description="Last service month, YYYY-MM.")
+    as_at_position: int | None = Field(description="The last log position counted (as_at).")
+    items: list[Annotated[SpendMonthRow | SpendRow, Field(union_mode="left_to_right")]] = Field(
+        description="Totals per council and care firm; with by_month, per service month as well.",
+    )
+
+
+# --- a budget ----------------------------------------------------------------------------------
+
+
+class PlanLineOut(Out):
+    service: str
+    units_per_week_hundredths: int = Field(description="Hours or visits a week, in hundredths.")
+    rate_pence: Pence
+    provider_id: str | None
+
+
+class StreamOut(Out):
+    source: str = Field(description="council-fund or pooled-fund.")
+    amount_pence: Pence
+    pooled_fund_id: str | None
+
+
+class AllocationOut(Out):
+    total_pence: Pence
+    client_contribution_pence: Pence
+    council_contribution_pence: Pence
+    contingency_pence: Pence
+    streams: list[StreamOut]
+
+
+class DeploymentOut(Out):
+    kind: str = Field(description="direct-payment, council-managed, individual-service-fund, mixed")
+    provider_id: str | None
+    direct_payment_pence: Pence
+
+
+class RepresentativeOut(Out):
+    kind: str
+    basis: str
+    appointed_on: date
+    revoked_on: date | None
+
+
+class BudgetOut(Out):
+    """The budget's current state. Its money figures are on `/balance`."""
+
+    id: str
+    version: int
+    council: str
+    person_ref: str
+    primary_support_reason: str
+    carer_budget: bool
+    status: str
+    opened_on: date | None
+    approved_on: date | None
+    ended_on: date | None
+    end_reason: str | None
+    indicative_weekly_pence: Pence | None
+    support_plan: list[PlanLineOut]
+    allocation: AllocationOut
+    deployment: DeploymentOut | None
+    representatives: dict[str, RepresentativeOut] = Field(description="By representative id.")
+    available_pence: Pence
+    held_pence: Pence
