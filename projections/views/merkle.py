@@ -19,7 +19,7 @@ class MerkleView:
     name = "merkle"
     tables: tuple[str, ...] = ("v_merkle_leaves", "v_merkle_nodes")
     indexes: tuple[str, ...] = (
-        "CREATE UNIQUE INDEX IF NOT EXISTS v_merkle_leaves_position ON v_merkle_leaves (position)",
+        "CREATE INDEX IF NOT EXISTS v_merkle_leaves_position ON v_merkle_leaves (position)",
     )
 
     def create(self, cur: SqlCursor) -> None:
