@@ -9,7 +9,7 @@ from ledger.errors import EntryNotFoundError, ProofRangeError
 from projections.merkle import StoredTree, leaf_bytes
 from projections.service import LedgerService
 from projections.signing import KeyFile, b64, key_path
-from projections.verify import Check
+from projections.verify import Check, Checkpoint, check_extends
 
 PROVENANCE = (
     "entry_id", "aggregate_id", "version", "event_type", "aggregate_kind", "recorded_at",
@@ -113,3 +113,13 @@ def check_tree(service: LedgerService, size: int, root_b64: str) -> Check:
         detail = f"the Merkle tree no longer extends the kept tree of {size} entries"
         return Check("merkle-checkpoint", False, detail, size)
     return Check("merkle-checkpoint", True, f"the tree ({current} entries) extends the checkpoint")
+
+
+def kept_checks(service: LedgerService, kept: dict[str, Any]) -> list[Check]:
+    """A kept checkpoint (``careledger checkpoint``'s JSON): the chain still extends its head,
+    and, when it has the tree's part, the stored tree still has its root at its size."""
+    chain = Checkpoint(kept["size"], kept["head_hash"], kept["taken_at"])
+    checks = [check_extends(service.app, chain)]
+    if "tree_size" in kept and "root_hash" in kept:
+        checks.append(check_tree(service, int(kept["tree_size"]), str(kept["root_hash"])))
+    return checks

@@ -23,7 +23,9 @@ from ledger.money import format_pounds
 from projections.asat import position_at
 from projections.balance import balance_of
 from projections.service import LedgerService
-from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
+from projections.tlog import kept_checks, signed_checkpoint
+from projections.verify import Check, take_checkpoint, verify
+from scripts.cli_audit import export_bundle, keys
 from scripts.demo_cli import demo
 
 app = typer.Typer(
@@ -201,7 +203,7 @@ def verify_command(
         report.checks.insert(0, caught_up)
         if checkpoint:
             with open(checkpoint, encoding="utf-8") as f:
-                report.checks.append(check_extends(service.app, Checkpoint(**json.load(f))))
+                report.checks.extend(kept_checks(service, json.load(f)))
     if json_out:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -291,6 +293,8 @@ MONEY_FIGURES = {
 
 export = typer.Typer(help="Exports auditors can check independently: journal, CSV views.")
 app.add_typer(export, name="export")
+export.command("bundle")(export_bundle)
+app.add_typer(keys, name="keys")
 
 
 @export.command("journal")
@@ -433,10 +437,11 @@ def tokens_revoke(token_id: str, database_url: DatabaseUrl = None) -> None:
 
 @app.command(name="checkpoint")
 def checkpoint_command(database_url: DatabaseUrl = None) -> None:
-    """Print a checkpoint (log size, head hash, time) to keep and verify against later."""
-    with open_service(database_url) as service:
-        point = take_checkpoint(service.app)
-    typer.echo(json.dumps(vars(point), indent=2))
+    """Print a checkpoint to keep and verify against later: the log's size, head hash and time,
+    and the Merkle tree's size and root as a signed note (`signed_note`, DESIGN.md §9)."""
+    with open_service(database_url, inline=True) as service:  # the tree caught up first
+        point = {**vars(take_checkpoint(service.app)), **signed_checkpoint(service)}
+    typer.echo(json.dumps(point, indent=2))
 
 
 def main() -> None:  # pragma: no cover - console entry point
