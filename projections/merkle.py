@@ -29,7 +29,10 @@ from eventsourcing.persistence import Notification
 
 from projections.db import SqlCursor
 
-LEAF_FORMAT = b"\x01"
+LEAF_FORMAT = 1
+_HEAD = struct.Struct(">BQI")  # format, position, length of the aggregate id
+_MIDDLE = struct.Struct(">QI")  # version, length of the topic
+_LENGTH = struct.Struct(">I")  # length of the state
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 Key = tuple[int, int]  # (level, index)
 Range = tuple[int, int]  # leaves [start, end)
@@ -38,7 +41,9 @@ Range = tuple[int, int]  # leaves [start, end)
 def leaf_bytes(n: Notification, aggregate_id: str | None = None) -> bytes:
     """The leaf bytes of a stored event (``aggregate_id``: its id as text, when known)."""
     state: object = n.state
-    if isinstance(state, bytes | bytearray | memoryview):
+    if type(state) is bytes:
+        raw = state
+    elif isinstance(state, bytearray | memoryview):
         raw = bytes(state)
     else:  # written behind the library's back; marked, so it never matches the bytes it replaced
         raw = b"\x00not-bytes\x00" + str(state).encode()
@@ -46,12 +51,11 @@ def leaf_bytes(n: Notification, aggregate_id: str | None = None) -> bytes:
     topic = n.topic.encode()
     return b"".join(
         (
-            LEAF_FORMAT,
-            struct.pack(">QI", n.id, len(agg)),
+            _HEAD.pack(LEAF_FORMAT, n.id, len(agg)),
             agg,
-            struct.pack(">QI", n.originator_version, len(topic)),
+            _MIDDLE.pack(n.originator_version, len(topic)),
             topic,
-            struct.pack(">I", len(raw)),
+            _LENGTH.pack(len(raw)),
             raw,
         )
     )

@@ -43,9 +43,12 @@ def tree_maintenance(service: LedgerService) -> dict[str, Any]:
         hashlib.sha256(b"\x00" + leaf).digest()
     sha_s = time.perf_counter() - started
     runner.reset([view.name])
+    pages = [
+        [Item(n.id, n, None, str(n.originator_id)) for n in notes[at : at + PAGE]]
+        for at in range(0, len(notes), PAGE)
+    ]  # as the runner hands them to every view
     started = time.perf_counter()
-    for at in range(0, len(notes), PAGE):
-        items = [Item(n.id, n, None, str(n.originator_id)) for n in notes[at : at + PAGE]]
+    for items in pages:
         with service.db.transaction() as cur:
             view.project(cur, items, runner.refs)
             cur.execute(

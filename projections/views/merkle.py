@@ -23,14 +23,18 @@ class MerkleView:
     )
 
     def create(self, cur: SqlCursor) -> None:
-        blob = "BYTEA" if cur.dialect == "postgres" else "BLOB"
+        # On SQLite the leaf index is the rowid and the nodes live in their key's B-tree alone
+        # (WITHOUT ROWID): one B-tree written a row, not two.
+        sqlite = cur.dialect != "postgres"
+        key, blob = ("INTEGER", "BLOB") if sqlite else ("BIGINT", "BYTEA")
         cur.execute(
-            "CREATE TABLE IF NOT EXISTS v_merkle_leaves (leaf_index BIGINT PRIMARY KEY,"
+            f"CREATE TABLE IF NOT EXISTS v_merkle_leaves (leaf_index {key} PRIMARY KEY,"
             " position BIGINT NOT NULL)"
         )
         cur.execute(
             "CREATE TABLE IF NOT EXISTS v_merkle_nodes (level INTEGER NOT NULL,"
             f" idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx))"
+            + (" WITHOUT ROWID" if sqlite else "")
         )
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
