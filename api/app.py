@@ -18,7 +18,16 @@ from api.logging import configure_logging
 from api.middleware import BodyLimit, RequestContext
 from api.params import known_query_params
 from api.responses import Health
-from api.routers import admin, audit, budget_reads, budgets, invoices, reports, representatives
+from api.routers import (
+    admin,
+    audit,
+    audit_proofs,
+    budget_reads,
+    budgets,
+    invoices,
+    reports,
+    representatives,
+)
 from api.settings import Settings, get_settings
 from projections.service import LedgerService
 
@@ -75,7 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             503: {"description": "The event store is unavailable", **problems.PROBLEM_SCHEMA},
         },
     )
-    for module in (admin, budgets, budget_reads, representatives, invoices, reports, audit):
+    for module in (
+        admin,
+        budgets,
+        budget_reads,
+        representatives,
+        invoices,
+        reports,
+        audit,
+        audit_proofs,
+    ):
         app.include_router(module.router)
     return app
 

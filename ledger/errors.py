@@ -38,6 +38,13 @@ class InvalidCommandError(LedgerError):
     title = "The command is not valid"
 
 
+class ProofRangeError(InvalidCommandError):
+    """A proof asked of the verifiable log for a leaf or size it does not hold (DESIGN.md §9)."""
+
+    code = "proof-out-of-range"
+    title = "The log holds no such proof"
+
+
 class RuleViolation(LedgerError):  # noqa: N818  (the house style names it so)
     """A business rule (DESIGN.md §5) refuses the command."""
 

@@ -33,6 +33,7 @@ WEIGHTS = {
     "balances": 21,
     "invoices": 20,
     "audit": 15,
+    "merkle": 6,
     "spend": 6,
     "refs": 5,
     "exceptions": 3,

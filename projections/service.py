@@ -22,6 +22,7 @@ from projections.views.balances import BalancesView
 from projections.views.exceptions import ExceptionsView
 from projections.views.invoices import InvoicesView
 from projections.views.journal import JournalView
+from projections.views.merkle import MerkleView
 from projections.views.progress import ProgressView
 from projections.views.spend import SpendByProviderView
 
@@ -33,6 +34,7 @@ def all_views() -> list[View]:
     return [
         JournalView(),
         AuditView(),
+        MerkleView(),
         BalancesView(),
         InvoicesView(),
         SpendByProviderView(),

@@ -1,6 +1,8 @@
 """Whole-ledger checks an auditor or regulator can run at any time (``careledger verify``).
 
 * the hash chain, recomputed from the event store, against the audit view, position by position;
+* the Merkle tree: every leaf recomputed from the exact stored bytes against the stored leaf and
+  its position, and the root recomputed (only the right frontier in memory) against the stored one;
 * the trial balance, in total and per council, is zero;
 * every view equals a fresh replay of the log into a scratch database.
 
@@ -25,6 +27,7 @@ from ledger.application import CareLedger
 from projections.asat import build_as_at
 from projections.chain import GENESIS, next_hash
 from projections.db import ViewDb
+from projections.merkle import EMPTY_ROOT, StoredTree, leaf_bytes, leaf_hash, node_hash
 from projections.runner import Runner, View
 
 PAGE = 1000
@@ -108,6 +111,47 @@ def _audit_hashes(db: ViewDb, upto: int) -> dict[int, str]:
     return {int(r["position"]): r["hash"] for r in rows}
 
 
+def check_merkle(app: CareLedger, db: ViewDb) -> Check:
+    tracked = db.query("SELECT position FROM careledger_view_tracking WHERE view = 'merkle'")
+    upto = int(tracked[0]["position"]) if tracked else 0
+    stored = db.stream(
+        "SELECT l.leaf_index, l.position, n.hash FROM v_merkle_leaves l JOIN v_merkle_nodes n"
+        " ON n.level = 0 AND n.idx = l.leaf_index ORDER BY l.leaf_index"
+    )
+    edge: list[tuple[int, bytes]] = []  # (width, hash) of the perfect subtrees so far
+    size = 0
+    for n in store_notifications(app, stop=upto):
+        row = next(stored, None)
+        digest = leaf_hash(leaf_bytes(n))
+        if row is None or int(row["position"]) != n.id or bytes(row["hash"]) != digest:
+            why = "not in the tree" if row is None or int(row["position"]) != n.id else "differs"
+            return Check("merkle-tree", False, f"position {n.id} (leaf {size}): {why}", n.id)
+        edge.append((1, digest))
+        while len(edge) > 1 and edge[-1][0] == edge[-2][0]:
+            (width, right), (_, left) = edge.pop(), edge.pop()
+            edge.append((2 * width, node_hash(left, right)))
+        size += 1
+    left_over = next(stored, None)
+    if left_over is not None:
+        position = int(left_over["position"])
+        return Check(
+            "merkle-tree", False, f"leaf at position {position} is not in the store", position
+        )
+    return _compare_root(db, size, edge)
+
+
+def _compare_root(db: ViewDb, size: int, edge: list[tuple[int, bytes]]) -> Check:
+    root = EMPTY_ROOT if not edge else edge[-1][1]
+    for _, left in reversed(edge[:-1]):
+        root = node_hash(left, root)
+    with db.transaction(write=False) as cur:
+        tree = StoredTree(cur)
+        ok = tree.size() == size and tree.root(size) == root
+    if not ok:
+        return Check("merkle-tree", False, f"the stored root of {size} leaves differs", None)
+    return Check("merkle-tree", True, f"{size} leaves and the root match the store")
+
+
 def check_trial_balance(db: ViewDb) -> Check:
     rows = db.query(
         "SELECT council, CAST(SUM(amount_pence) AS BIGINT) AS total"
@@ -171,6 +215,7 @@ def _first_difference(live: list[tuple[str, ...]], fresh: list[tuple[str, ...]])
 def verify(app: CareLedger, runner: Runner, on_event: Callable[[], None] | None = None) -> Report:
     report = Report()
     report.checks.append(check_chain(app, runner.db, on_event))
+    report.checks.append(check_merkle(app, runner.db))
     report.checks.append(check_trial_balance(runner.db))
     positions = runner.positions()
     views = [v for v in runner.views if v.name != "refs"]

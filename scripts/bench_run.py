@@ -22,6 +22,7 @@ from projections.service import LedgerService
 from scripts.bench import bench_projections, load_synthetic, machine
 from scripts.bench_commands import bench_commands
 from scripts.bench_http import bench_http
+from scripts.bench_merkle import bench_merkle
 from scripts.bench_scale import bench_scale
 
 
@@ -91,6 +92,7 @@ def _bench_store(url: str, events: int, console: Console) -> dict[str, Any]:
         loaded = load_synthetic(service.app, events, lambda _n: None)
         load_s = time.perf_counter() - started
         figures = bench_projections(service)
+        figures["merkle"] = bench_merkle(service)
         figures["load_seconds"] = round(load_s, 1)
         figures["load_events_per_s"] = round(loaded / load_s, 1)
         return figures
@@ -136,6 +138,8 @@ def table(results: dict[str, Any]) -> Table:
         )
         t.add_row(store, "verify ev/s", str(r["verify_events_per_s"]),
                   f"sha256 {r['sha256_events_per_s']}", str(r["verify_ratio"]), "")  # fmt: skip
+        if "merkle" in r:
+            _merkle_rows(t, store, r["merkle"])
     for store, c in results.get("commands", {}).items():
         for threads in (1, 8):
             f = c[f"threads_{threads}"]
@@ -167,6 +171,24 @@ def table(results: dict[str, Any]) -> Table:
     return t
 
 
+def _merkle_rows(t: Table, store: str, m: dict[str, Any]) -> None:
+    sha = f"SHA-256 of the leaf {m['sha256_us_per_event']} µs"
+    t.add_row(store, "Merkle tree µs/event", str(m["tree_us_per_event"]), sha,
+              str(m["tree_ratio"]), "")  # fmt: skip
+    _proof_rows(t, store, m["proofs"])
+
+
+def _proof_rows(t: Table, store: str, p: dict[str, Any]) -> None:
+    pk = p["primary_key_ms"]
+    for key, label in (
+        ("inclusion_ms", "inclusion proof"),
+        ("consistency_ms", "consistency proof"),
+    ):
+        t.add_row(store, f"{label} p50/p99 ms ({p['tree_size']:,} leaves)",
+                  f"{p[key]['p50']} / {p[key]['p99']}", f"PK {pk['p50']} / {pk['p99']}",
+                  str(round(p[key]["p99"] / max(pk["p99"], 1e-3), 1)), "")  # fmt: skip
+
+
 def _scale_rows(t: Table, store: str, r: dict[str, Any]) -> None:
     n, b = f"{r['events']:,} ev", r["balance_reads"]
     t.add_row(
@@ -190,6 +212,8 @@ def _scale_rows(t: Table, store: str, r: dict[str, Any]) -> None:
                   f"PK {b['primary_key_ms']['p50']} / {b['primary_key_ms']['p99']}",
                   str(round(b[key]["p99"] / max(b["primary_key_ms"]["p99"], 1e-3), 1)),
                   "p99 ≤ 20 ms")  # fmt: skip
+    if "proofs" in r:
+        _proof_rows(t, store, r["proofs"])
     if "growth" in r:
         g = r["growth"]
         t.add_row(store, f"peak RSS growth for {g['events_ratio']}x events",

@@ -7,6 +7,8 @@ so lengths below that all load the same store. Beside them, in the same run:
 
 * the raw read of the same events (``select_notifications`` in pages, nothing decoded) — the
   baseline for the rebuild;
+* inclusion and consistency proofs as the API serves them, p50/p99, beside a primary-key lookup
+  of a leaf row (``scripts.bench_merkle``);
 * balance reads as the API does them (``GET /v1/budgets/{id}/balance``: a replay of the budget's
   stored events), as at now and as at a past instant, p50/p99 over random budgets, beside a
   primary-key lookup of the same budget's row in the balances view.
@@ -31,6 +33,7 @@ from typing import Any
 from projections.asat import position_at
 from projections.balance import balance_of
 from projections.service import LedgerService
+from scripts.bench_merkle import proof_reads
 from scripts.peak_rss import PEAK_FILE
 
 EVENTS_PER_PERSON = 55  # events the demo writes a budget holder (960,030 for 17,241)
@@ -61,6 +64,7 @@ def bench_scale(url: str, events: int, rebuild_jobs: int | None = None) -> dict[
             "rebuild_target_seconds": 120 if count >= 1_000_000 else None,
         }
         figures["balance_reads"] = balance_reads(service)
+        figures["proofs"] = proof_reads(service)
         return figures
     finally:
         service.close()

@@ -21,7 +21,9 @@ from ledger.money import format_pounds
 from projections.asat import position_at
 from projections.balance import balance_of
 from projections.service import LedgerService
-from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
+from projections.tlog import kept_checks, signed_checkpoint
+from projections.verify import Check, Checkpoint, take_checkpoint, verify
+from scripts.cli_audit import export_bundle, keys
 from scripts.cli_common import (
     CliError,
     DatabaseUrl,
@@ -130,7 +132,7 @@ def verify_command(
         if service.runner.head() == 0:
             report.checks.insert(0, Check("events", False, "the event log is empty"))
         if kept is not None:
-            report.checks.append(check_extends(service.app, kept))
+            report.checks.extend(kept_checks(service, kept))
     if json_out:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -143,8 +145,13 @@ def verify_command(
         raise typer.Exit(1)
 
 
-def load_checkpoint(path: str) -> Checkpoint:
-    """A checkpoint file written by ``careledger checkpoint``; CliError naming what is wrong."""
+TREE_FIELDS = {"tree_size": int, "root_hash": str, "signed_note": str}
+
+
+def load_checkpoint(path: str) -> dict[str, Any]:
+    """A checkpoint file written by ``careledger checkpoint``: the chain's ``Checkpoint`` fields,
+    and the Merkle tree's (optional: files kept before the tree existed lack them); CliError
+    naming what is wrong."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -154,18 +161,18 @@ def load_checkpoint(path: str) -> Checkpoint:
         raise CliError(f"the checkpoint file {path} is not JSON: {error}") from None
     kinds = {"int": int, "str": str}  # Checkpoint's annotations, as strings
     fields = {f.name: kinds.get(str(f.type), object) for f in dataclasses.fields(Checkpoint)}
+    allowed = {**fields, **TREE_FIELDS}
     if not (
         isinstance(data, dict)
-        and set(data) == set(fields)
-        and all(
-            isinstance(data[k], kind) and type(data[k]) is not bool for k, kind in fields.items()
-        )
+        and set(fields) <= set(data) <= set(allowed)
+        and all(isinstance(data[k], allowed[k]) and type(data[k]) is not bool for k in data)
     ):
         raise CliError(
             f"the checkpoint file {path} is not a checkpoint: expected an object with"
-            f" {', '.join(fields)}, as `careledger checkpoint` writes"
+            f" {', '.join(fields)} (and optionally {', '.join(TREE_FIELDS)}),"
+            " as `careledger checkpoint` writes"
         )
-    return Checkpoint(**data)
+    return data
 
 
 def catch_up_check(service: LedgerService) -> Check:
@@ -241,6 +248,8 @@ MONEY_FIGURES = {
 
 export = Typer(help="Exports auditors can check independently: journal, CSV views.")
 app.add_typer(export, name="export")
+export.command("bundle")(export_bundle)
+app.add_typer(keys, name="keys")
 
 
 @export.command("journal")
@@ -301,10 +310,11 @@ def _write_lines(lines: Iterable[str], output: str | None) -> None:
 
 @app.command(name="checkpoint")
 def checkpoint_command(database_url: DatabaseUrl = None) -> None:
-    """Print a checkpoint (log size, head hash, time) to keep and verify against later."""
-    with open_service(database_url) as service:
-        point = take_checkpoint(service.app)
-    typer.echo(json.dumps(vars(point), indent=2))
+    """Print a checkpoint to keep and verify against later: the log's size, head hash and time,
+    and the Merkle tree's size and root as a signed note (`signed_note`, DESIGN.md §9)."""
+    with open_service(database_url, inline=True) as service:  # the tree caught up first
+        point = {**vars(take_checkpoint(service.app)), **signed_checkpoint(service)}
+    typer.echo(json.dumps(point, indent=2))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -29,6 +29,14 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def signing_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's ledger signs with its own key, in its own folder (never the user's own)."""
+    path = tmp_path / "keys" / "signing.key"
+    monkeypatch.setenv("CARELEDGER_SIGNING_KEY_FILE", str(path))
+    return path
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the test database, as a CareLedger database URL."""

@@ -27,6 +27,7 @@ from ledger.errors import EntryNotFoundError
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
+from projections.tlog import check_tree, signed_checkpoint
 from projections.verify import Checkpoint, check_extends, take_checkpoint, verify
 from projections.views.audit import utc_stamp
 
@@ -146,8 +147,10 @@ def get_verification(who: Reader, service: Service) -> Any:
 @router.get("/checkpoint", responses=READ, response_model=CheckpointOut)
 def get_checkpoint(who: Reader, service: Service) -> Any:
     """The log's size and head hash now, recomputed from the store: keep it, and later ask
-    whether the log still extends it."""
-    return vars(take_checkpoint(service.app))
+    whether the log still extends it. `signed_note` is the Merkle tree's checkpoint
+    (`tree_size` leaves, `root_hash`) as a C2SP signed note: keep it, and check it, entries'
+    inclusion and later checkpoints' consistency with it offline (DESIGN.md §9)."""
+    return {**vars(take_checkpoint(service.app)), **signed_checkpoint(service)}
 
 
 class CheckpointIn(Strict):
@@ -156,6 +159,10 @@ class CheckpointIn(Strict):
     taken_at: Annotated[
         str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}Z$")
     ]
+    # The Merkle tree's part of a checkpoint from GET /v1/audit/checkpoint (optional).
+    tree_size: Annotated[StrictInt, Field(ge=0, le=END)] | None = None
+    root_hash: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{43}=$")] | None = None
+    signed_note: Annotated[str, StringConstraints(max_length=4096)] | None = None
 
 
 @router.post(
@@ -169,7 +176,10 @@ def check_checkpoint(body: CheckpointIn, who: Reader, service: Service) -> Any:
     so it needs no Idempotency-Key. `ok` false names the checkpoint's size as the first bad
     position: history up to there was rewritten."""
     checkpoint = Checkpoint(body.size, body.head_hash, body.taken_at)
-    return {**vars(check_extends(service.app, checkpoint)), "checkpoint": vars(checkpoint)}
+    check = check_extends(service.app, checkpoint)
+    if check.ok and body.tree_size is not None and body.root_hash is not None:
+        check = check_tree(service, body.tree_size, body.root_hash)
+    return {**vars(check), "checkpoint": vars(checkpoint)}
 
 
 class NoteIn(Strict):
