@@ -77,10 +77,10 @@ def idempotency_key(
         Header(
             min_length=1,
             max_length=MAX_REF_LENGTH,
-            pattern=r"^[ -~]+$",
+            pattern=r"^[\t -~]+$",
             description="Your id for this command, 1..64 printable ASCII characters; repeat it"
             " to retry safely. Keys belong to your account (council, care firm, appointment,"
-            " auditors), not to your token. Surrounding spaces are not part of the key."
+            " auditors), not to your token. Surrounding spaces and tabs are not part of the key."
             " Missing or malformed: 400.",
         ),
     ],

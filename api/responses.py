@@ -19,7 +19,10 @@ class Out(BaseModel):
 
 
 class Health(Out):
-    status: str = Field(description="'ok' when the service and its event store answer.")
+    status: str = Field(
+        description="'ok' when the service and its event store answer and the log holds events;"
+        " 'empty' when the store answers but holds no events yet."
+    )
     events: int = Field(description="How many events the log holds.")
 
 
@@ -105,6 +108,15 @@ class CheckpointOut(Out):
     size: int = Field(description="How many events the log held.")
     head_hash: str = Field(description="The chain hash of the last of them (hex).")
     taken_at: str = Field(description="When it was taken (UTC, ISO 8601).")
+    tree_size: int | None = Field(
+        None, description="Leaves in the Merkle tree the signed note is for (DESIGN.md §9)."
+    )
+    root_hash: str | None = Field(None, description="That tree's root (base64).")
+    signed_note: str | None = Field(
+        None,
+        description="The C2SP tlog-checkpoint (origin, tree size, root) as a signed note,"
+        " Ed25519-signed by the ledger's key; verify it with GET /v1/audit/public-key.",
+    )
 
 
 class CheckpointCheck(Check):
@@ -275,3 +287,38 @@ class BudgetOut(Out):
     representatives: dict[str, RepresentativeOut] = Field(description="By representative id.")
     available_pence: Pence
     held_pence: Pence
+
+
+# --- the verifiable log ------------------------------------------------------------------------
+
+
+class PublicKey(Out):
+    verifier_key: str = Field(
+        description="Signed-note verifier key: <name>+<hex key id>+<base64(0x01 ‖ Ed25519 key)>."
+    )
+    retired: list[str] = Field(
+        description="Verifier keys rotated out; each still verifies what it signed before."
+    )
+
+
+class LogEntry(Out):
+    leaf_index: int = Field(description="The leaf's index, from 0 in log order.")
+    position: int = Field(description="The event's log position (positions may have gaps).")
+    leaf: str = Field(
+        description="The exact leaf bytes (base64); leaf hash = SHA-256(0x00 ‖ leaf)."
+    )
+    provenance: dict[str, str | int | None] = Field(
+        description="The event's provenance as the audit trail holds it."
+    )
+
+
+class InclusionProof(Out):
+    leaf_index: int
+    tree_size: int
+    hashes: list[str] = Field(description="RFC 9162 §2.1.3 inclusion path (base64), leaf first.")
+
+
+class ConsistencyProof(Out):
+    from_: int = Field(alias="from", description="The kept (smaller) tree's size.")
+    to: int = Field(description="The later tree's size.")
+    hashes: list[str] = Field(description="RFC 9162 §2.1.4 consistency proof (base64).")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from api.auth import Principal
 from api.deps import Allow, Service
 from api.problems import responses
+from api.responses import ConsistencyProof, InclusionProof, LogEntry, PublicKey
 from ledger.errors import EntryNotFoundError
 from ledger.provenance import Role
 from projections import tlog
@@ -27,7 +28,7 @@ LeafIndex = Annotated[int, Path(ge=0, le=END, description="The leaf index, from 
 Size = Annotated[int, Query(ge=0, le=END)]
 
 
-@router.get("/public-key")
+@router.get("/public-key", responses=responses(), response_model=PublicKey)
 def get_public_key(service: Service) -> Any:
     """The verifier key of the signed checkpoints, in signed-note format
     (`<name>+<hex key id>+<base64(0x01 ‖ Ed25519 public key)>`), and the retired ones (each still
@@ -36,7 +37,7 @@ def get_public_key(service: Service) -> Any:
     return tlog.public_key(service)
 
 
-@router.get("/entries/{leaf_index}", responses=responses(403, 404))
+@router.get("/entries/{leaf_index}", responses=responses(403, 404), response_model=LogEntry)
 def get_entry(leaf_index: LeafIndex, who: Reader, service: Service) -> Any:
     """Leaf `leaf_index` of the Merkle tree: its log `position`, its exact leaf bytes (base64
     `leaf`: position, aggregate id, version, topic and the stored state, length-prefixed; hash
@@ -47,7 +48,7 @@ def get_entry(leaf_index: LeafIndex, who: Reader, service: Service) -> Any:
     return found
 
 
-@router.get("/entries/{leaf_index}/proof", responses=responses(403, 422))
+@router.get("/entries/{leaf_index}/proof", responses=responses(403), response_model=InclusionProof)
 def get_inclusion_proof(
     leaf_index: LeafIndex,
     who: Reader,
@@ -59,7 +60,7 @@ def get_inclusion_proof(
     return tlog.inclusion(service, leaf_index, size)
 
 
-@router.get("/consistency", responses=responses(403, 422))
+@router.get("/consistency", responses=responses(403), response_model=ConsistencyProof)
 def get_consistency_proof(
     who: Reader,
     service: Service,

@@ -62,7 +62,7 @@ def test_every_write_declares_a_required_idempotency_key_with_its_bounds() -> No
         if not key.get("required") or bounds != {
             "minLength": 1,
             "maxLength": 64,
-            "pattern": "^[ -~]+$",
+            "pattern": "^[\\t -~]+$",
         }:
             wrong.append(f"{method} {path}")
 

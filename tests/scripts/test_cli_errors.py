@@ -200,7 +200,9 @@ def test_a_bad_checkpoint_file_is_named(
 def test_rebuild_of_an_unknown_view_lists_the_views(loaded_url: str) -> None:
     line = one_line(run("rebuild", "balance", "--database-url", loaded_url))
 
-    assert line.startswith("error: no such view: balance (views: refs, journal, audit, balances,")
+    assert line.startswith(
+        "error: no such view: balance (views: refs, journal, audit, merkle, balances,"
+    )
 
 
 def test_balance_of_an_unknown_or_malformed_budget_is_one_line(loaded_url: str) -> None:
