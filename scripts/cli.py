@@ -260,33 +260,11 @@ def balance(
     for key, value in values.items():
         shown = (
             format_pounds(value, symbol="£")
-            if key in MONEY_FIGURES and value is not None
+            if key.endswith("_pence") and value is not None
             else value
         )
         table.add_row(key, str(shown))
     Console().print(table)
-
-
-MONEY_FIGURES = {
-    "allocated",
-    "direct_payment_share",
-    "contingency",
-    "cash_paid",
-    "dp_spend",
-    "invoices_received",
-    "invoices_approved",
-    "invoices_paid",
-    "credit_notes",
-    "contributions_received",
-    "surplus_identified",
-    "recovered",
-    "refunded",
-    "corrections",
-    "drawn",
-    "available",
-    "held",
-    "weekly_funding",
-}
 
 
 export = typer.Typer(help="Exports auditors can check independently: journal, CSV views.")

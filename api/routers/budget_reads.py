@@ -11,6 +11,7 @@ from api.auth import Principal
 from api.deps import Allow, Service, etag
 from api.models import BusinessDate, Instant
 from api.problems import responses
+from api.responses import BudgetBalanceOut, Statement
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
 from ledger.provenance import Role
@@ -74,7 +75,7 @@ def _allocation(a: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/{budget_id}/balance", responses=READ)
+@router.get("/{budget_id}/balance", responses=READ, response_model=BudgetBalanceOut)
 def get_balance(
     budget_id: BudgetId,
     who: Reader,
@@ -82,7 +83,8 @@ def get_balance(
     as_at: AsAt = None,
     effective_on: EffectiveOn = None,
 ) -> Any:
-    """The balance for a business date, as known at an instant — replayed from the events."""
+    """The balance for a business date, as known at an instant — replayed from the events. Each
+    figure is defined in the README's glossary; the nets equal the budget's journal accounts."""
     budget_for(service, who, budget_id)
     stop = None
     if as_at is not None:
@@ -95,7 +97,7 @@ def get_balance(
     return {**values, "as_at_position": stop, "effective_on": effective_on}
 
 
-@router.get("/{budget_id}/statement", responses=READ)
+@router.get("/{budget_id}/statement", responses=READ, response_model=Statement)
 def get_statement(
     budget_id: BudgetId,
     who: Reader,
@@ -115,7 +117,8 @@ def get_statement(
     for r in rows:
         running += int(r["amount_pence"])
         if int(r["position"]) > after:
-            lines.append({**r, "amount_pence": int(r["amount_pence"]), "available_pence": running})
+            change = int(r.pop("amount_pence"))
+            lines.append({**r, "available_change_pence": change, "available_pence": running})
     page = lines[:limit]
     more = len(lines) > limit
     return {"items": page, "next": page[-1]["position"] if more and page else None}

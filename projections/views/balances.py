@@ -29,7 +29,7 @@ TEXT_COLUMNS = (
     "budget_id", "council", "support_reason", "status", "deployment", "approved_on",
     "ended_on", "last_review_on", "open_invoices",
 )  # fmt: skip
-NULLABLE = ("deployment", "contributions_weekly_assessed", "approved_on", "ended_on",
+NULLABLE = ("deployment", "contribution_weekly_assessed_pence", "approved_on", "ended_on",
             "last_review_on")  # fmt: skip
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
