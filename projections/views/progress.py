@@ -48,9 +48,10 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS v_budget_status (budget_id TEXT PRIMARY KEY,"
     " council TEXT NOT NULL, support_reason TEXT NOT NULL, carer_budget INTEGER NOT NULL,"
     " status TEXT NOT NULL, deployment TEXT, approved_on TEXT, ended_on TEXT,"
-    " allocated_pence BIGINT NOT NULL, net_spend_pence BIGINT NOT NULL, last_review_on TEXT)",
+    " allocated_pence BIGINT NOT NULL, net_budget_spend_pence BIGINT NOT NULL,"
+    " last_review_on TEXT)",
     "CREATE TABLE IF NOT EXISTS v_budget_spend (budget_id TEXT NOT NULL,"
-    " financial_year TEXT NOT NULL, net_spend_pence BIGINT NOT NULL,"
+    " financial_year TEXT NOT NULL, net_budget_spend_pence BIGINT NOT NULL,"
     " PRIMARY KEY (budget_id, financial_year))",
     "CREATE TABLE IF NOT EXISTS v_pools (pool_id TEXT PRIMARY KEY, council TEXT NOT NULL,"
     " fund_ref TEXT NOT NULL, partner_contributions_pence BIGINT NOT NULL,"
@@ -65,12 +66,13 @@ READER_INDEXES = (
 )
 
 STATUS_COLUMNS = ("budget_id", "council", "support_reason", "carer_budget", "status", "deployment",
-                  "approved_on", "ended_on", "allocated_pence", "net_spend_pence",
+                  "approved_on", "ended_on", "allocated_pence", "net_budget_spend_pence",
                   "last_review_on")  # fmt: skip
-SPEND_COLUMNS = ("budget_id", "financial_year", "net_spend_pence")
+SPEND_COLUMNS = ("budget_id", "financial_year", "net_budget_spend_pence")
 SPEND_ADD = (
     "ON CONFLICT (budget_id, financial_year)"
-    " DO UPDATE SET net_spend_pence = v_budget_spend.net_spend_pence + excluded.net_spend_pence"
+    " DO UPDATE SET net_budget_spend_pence ="
+    " v_budget_spend.net_budget_spend_pence + excluded.net_budget_spend_pence"
 )
 FLOW_COLUMNS = ("pool_id", "effective_on", "partner_contributions_pence",
                 "net_disentangled_pence")  # fmt: skip
@@ -113,7 +115,8 @@ class _Page:
             sets = ", ".join(f"{c} = ?" for c in columns)  # constant column names
             cur.executemany(f"UPDATE v_budget_status SET {sets} WHERE budget_id = ?", rows)  # noqa: S608
         cur.executemany(
-            "UPDATE v_budget_status SET net_spend_pence = net_spend_pence + ? WHERE budget_id = ?",
+            "UPDATE v_budget_status SET net_budget_spend_pence = net_budget_spend_pence + ?"
+            " WHERE budget_id = ?",
             [(pence, b) for b, pence in sorted(self.spent.items())],
         )
         spend = [(b, y, p) for (b, y), p in sorted(self.spend.items())]

@@ -47,7 +47,7 @@ PEOPLE_SQL = (
 )
 SPEND_SQL = (
     "SELECT b.council, b.carer_budget, b.support_reason,"
-    " CAST(SUM(s.net_spend_pence) AS BIGINT) AS spent"
+    " CAST(SUM(s.net_budget_spend_pence) AS BIGINT) AS spent"
     " FROM v_budget_spend s JOIN v_budget_status b ON b.budget_id = s.budget_id"
     " WHERE s.financial_year = ? AND (CAST(? AS TEXT) IS NULL OR b.council = ?)"
     " GROUP BY b.council, b.carer_budget, b.support_reason"

@@ -438,12 +438,16 @@ def test_budget_status_rows_hold_what_the_events_say(app: CareLedger, db: ViewDb
         "2010-04-05",
         None,
     )
-    assert (w1["allocated_pence"], w1["net_spend_pence"], w1["carer_budget"]) == (
+    assert (w1["allocated_pence"], w1["net_budget_spend_pence"], w1["carer_budget"]) == (
         10_000_00,
         2_407_00,
         0,
     )
-    assert (w4["status"], w4["ended_on"], w4["net_spend_pence"]) == ("ended", "2011-01-31", 520_00)
+    assert (w4["status"], w4["ended_on"], w4["net_budget_spend_pence"]) == (
+        "ended",
+        "2011-01-31",
+        520_00,
+    )
     assert rows[s.budgets["carer"]]["carer_budget"] == 1
     assert len(rows) == 7  # w1..w6 and the carer
 
