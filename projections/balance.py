@@ -106,6 +106,16 @@ class BudgetBalance:
             object.__setattr__(self, name, value)
 
 
+def figures_of(balance: BudgetBalance) -> dict[str, Any]:
+    """The balance's published figures in their declared order (as the API, ``balance --json``
+    and the CSV export show them): every field but the open invoices' map."""
+    return {
+        f.name: getattr(balance, f.name)
+        for f in dataclasses.fields(balance)
+        if f.name != "open_invoices"
+    }
+
+
 Handler = Callable[[BudgetBalance, Any], dict[str, Any]]
 B = PersonalBudget
 

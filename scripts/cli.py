@@ -21,7 +21,7 @@ from api.settings import get_settings
 from ledger.errors import LedgerError
 from ledger.money import format_pounds
 from projections.asat import position_at
-from projections.balance import balance_of
+from projections.balance import balance_of, figures_of
 from projections.service import LedgerService
 from projections.verify import Check, Checkpoint, check_extends, take_checkpoint, verify
 from scripts.demo_cli import demo
@@ -251,7 +251,7 @@ def balance(
             console.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(1) from None
         head = service.runner.head()
-    values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
+    values = figures_of(figures)
     values["as_at_position"] = stop if stop is not None else head
     if json_out:
         typer.echo(json.dumps(values, indent=2, default=str))

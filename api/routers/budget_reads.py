@@ -16,7 +16,7 @@ from api.routers.budgets import BudgetId
 from api.scope import budget_for
 from ledger.provenance import Role
 from projections.asat import position_at
-from projections.balance import balance_of
+from projections.balance import balance_of, figures_of
 
 router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
 Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.REPRESENTATIVE, Role.AUDITOR))]
@@ -93,7 +93,7 @@ def get_balance(
     figures = balance_of(
         service.app, budget_id, stop_position=stop, effective_on=effective_on, db=service.db
     )
-    values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
+    values = figures_of(figures)
     return {**values, "as_at_position": stop, "effective_on": effective_on}
 
 
