@@ -19,6 +19,7 @@ from projections.balance import BudgetBalance, fold, restore
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -73,6 +74,7 @@ class BalancesView:
     )
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, {TABLE: COLUMNS})
         cur.execute(_ddl())
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:

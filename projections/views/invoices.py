@@ -15,6 +15,7 @@ from ledger.values import InvoiceStatus
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -123,6 +124,7 @@ class InvoicesView:
     )
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, {"v_invoices": COLUMNS})
         cur.execute(INVOICES_DDL)
         cur.execute(HISTORY_DDL)
         cur.execute(

@@ -30,6 +30,7 @@ from projections.views.progress_measures import (
     financial_year,
     national_progress,
 )
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -76,6 +77,14 @@ SPEND_ADD = (
 )
 FLOW_COLUMNS = ("pool_id", "effective_on", "partner_contributions_pence",
                 "net_disentangled_pence")  # fmt: skip
+EXPECTED = {  # the tables whose columns issue 11 renamed: an older store's are rebuilt
+    "v_council_spend": ("code", "financial_year", "gross_asc_spend_pence"),
+    "v_budget_status": STATUS_COLUMNS,
+    "v_budget_spend": SPEND_COLUMNS,
+    "v_pools": ("pool_id", "council", "fund_ref", "partner_contributions_pence",
+                "net_disentangled_pence"),
+    "v_pool_flows": FLOW_COLUMNS,
+}  # fmt: skip
 FLOW_ADD = (
     "ON CONFLICT (pool_id, effective_on) DO UPDATE SET"
     " partner_contributions_pence ="
@@ -265,6 +274,7 @@ class ProgressView:
     indexes: tuple[str, ...] = READER_INDEXES
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, EXPECTED)
         for statement in DDL:
             cur.execute(statement)
 

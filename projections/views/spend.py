@@ -16,6 +16,7 @@ from ledger.invoice import Invoice
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -52,6 +53,7 @@ class SpendByProviderView:
     indexes: tuple[str, ...] = ()
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, {TABLE: COLUMNS})
         cur.execute(_ddl())
         cur.execute(INVOICES_DDL)
 
