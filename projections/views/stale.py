@@ -33,8 +33,10 @@ def columns(cur: SqlCursor, table: str) -> tuple[str, ...]:
 
 def drop_if_stale(cur: SqlCursor, view: Named, expected: dict[str, tuple[str, ...]]) -> bool:
     """Drop every table of ``view`` and set it back to position 0 if any table in ``expected``
-    exists with other columns than expected; True if it did."""
-    stale = [t for t, want in expected.items() if (found := columns(cur, t)) and found != want]
+    exists with another set of columns than expected (order aside); True if it did."""
+    stale = [
+        t for t, want in expected.items() if (found := columns(cur, t)) and set(found) != set(want)
+    ]
     if not stale:
         return False
     for table in view.tables:
