@@ -4,7 +4,6 @@ for the client. Money is integer pence; dates are ISO dates; positions are event
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -135,7 +134,7 @@ class InvoiceAmounts(Out):
     amount_pence: Pence = Field(description="What the invoice bills (its lines' total).")
     approved_pence: Pence = Field(description="Charged to the budget on approval.")
     paid_pence: Pence = Field(description="Paid to the care firm.")
-    credited_pence: Pence = Field(description="Credit notes issued against it.")
+    credit_notes_pence: Pence = Field(description="Credit notes issued against it.")
 
 
 class InvoiceListed(InvoiceAmounts):
@@ -187,46 +186,6 @@ class InvoiceDetail(InvoiceAmounts):
 
 
 InvoicePage = Page[InvoiceListed]
-
-
-# --- spend by provider -------------------------------------------------------------------------
-
-
-class SpendRow(Out):
-    """Counts and pence per council and care firm over the months asked for."""
-
-    council: str
-    provider: str
-    invoiced_count: int
-    invoiced_pence: Pence
-    flagged_count: int
-    flagged_pence: Pence
-    approved_count: int
-    approved_pence: Pence
-    disputed_count: int
-    disputed_pence: Pence
-    rejected_count: int
-    rejected_pence: Pence
-    paid_count: int
-    paid_pence: Pence
-    credited_count: int
-    credited_pence: Pence
-
-
-class SpendMonthRow(SpendRow):
-    """A row of one service month (with ``by_month``)."""
-
-    month: str = Field(description="The service month, YYYY-MM.")
-
-
-class SpendReport(Out):
-    council: str | None
-    month_from: str | None = Field(alias="from", description="First service month, YYYY-MM.")
-    month_to: str | None = Field(alias="to", description="Last service month, YYYY-MM.")
-    as_at_position: int | None = Field(description="The last log position counted (as_at).")
-    items: list[Annotated[SpendMonthRow | SpendRow, Field(union_mode="left_to_right")]] = Field(
-        description="Totals per council and care firm; with by_month, per service month as well.",
-    )
 
 
 # --- a budget ----------------------------------------------------------------------------------

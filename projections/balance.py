@@ -3,8 +3,9 @@
 ``apply`` takes the balance so far (``None`` before the budget's first event) and one of the
 budget's events, and returns the new balance; it never changes its input. The budget balances
 view folds each page of events with it, and ``balance_of`` replays a budget's stored events with
-it, so the two always agree. The aggregate is the reference: every figure is computed exactly as
-``PersonalBudget`` computes it.
+it, so the two always agree. The aggregate is the reference for the rules' figures (available,
+held, surplus outstanding are computed as ``PersonalBudget`` computes them) and the journal
+(``ledger.postings``) for every net figure: each equals a journal account of the budget.
 
 Two times (DESIGN.md §3): ``balance_of(..., stop_position=p)`` counts only what the log held at
 position ``p`` (what was known then); ``effective_on=d`` counts only money events effective on or
@@ -38,8 +39,13 @@ def _derived() -> Any:
 
 @dataclass(frozen=True)
 class BudgetBalance:
-    """A budget's figures, in pence unless noted. Invoice totals are cumulative: ``approved`` is
-    every invoice charged to the budget, ``paid`` every one settled (approved - paid is owed)."""
+    """A budget's figures (README "Glossary"). Money is in pence; every stored money figure is
+    gross and cumulative, each adjustment in its own field (``*_reversed_pence`` for corrections,
+    ``credit_notes_pence``, ``surplus_recovered_pence``/``surplus_refunded_pence``); the derived
+    figures are the nets and balances, each equal to a journal account of the budget:
+    ``available_pence`` = Budgets:Available, ``net_drawn_pence`` = Budgets:Drawn,
+    ``surplus_recovered_pence + surplus_refunded_pence`` = Budgets:Recovered, ``held_pence`` =
+    Assets:DirectPaymentAccounts."""
 
     budget_id: str
     council: str
@@ -47,47 +53,67 @@ class BudgetBalance:
     status: str
     version: int = 0  # the budget's last event folded in
     deployment: str | None = None  # DeploymentKind value
-    direct_payment_share: int = 0  # annual cash share of a mixed deployment
-    allocated: int = 0
-    contingency: int = 0
-    cash_paid: int = 0
-    dp_spend: int = 0
-    invoices_received: int = _derived()  # posted, not yet charged or withdrawn
-    invoices_approved: int = 0
-    invoices_paid: int = 0
-    credit_notes: int = 0
-    contributions_weekly_assessed: int | None = None  # None until assessed
-    contributions_received: int = 0
-    surplus_identified: int = 0  # identified, not yet recovered
-    recovered: int = 0
-    refunded: int = 0
-    corrections: int = 0  # pence reversed by corrections
-    drawn: int = 0
-    available: int = _derived()
-    held: int = _derived()
+    direct_payment_annual_pence: int = 0  # a mixed deployment's annual cash part
+    allocated_pence: int = 0
+    contingency_pence: int = 0
+    cash_paid_pence: int = 0
+    cash_reversed_pence: int = 0
+    direct_payment_spend_pence: int = 0
+    direct_payment_spend_reversed_pence: int = 0
+    invoices_awaiting_approval_pence: int = _derived()  # posted, not yet charged or withdrawn
+    invoices_approved_pence: int = 0
+    invoices_paid_pence: int = 0
+    credit_notes_pence: int = 0
+    contribution_weekly_assessed_pence: int | None = None  # None until assessed
+    contributions_received_pence: int = 0
+    contributions_reversed_pence: int = 0
+    surplus_identified_pence: int = 0
+    surplus_outstanding_pence: int = _derived()  # identified, not yet recovered or refunded
+    surplus_recovered_pence: int = 0
+    surplus_refunded_pence: int = 0
+    net_drawn_pence: int = _derived()
+    available_pence: int = _derived()
+    held_pence: int = _derived()
     approved_on: str | None = None
     ended_on: str | None = None
     last_review_on: str | None = None
-    weekly_funding: int = _derived()
-    weeks_of_funding_held: int = _derived()  # hundredths of a week
+    weekly_funding_pence: int = _derived()
+    weeks_of_funding_held_x100: int = _derived()  # hundredths of a week, floor
     open_invoices: dict[str, int] = field(default_factory=dict)  # received: id → pence
 
     def __post_init__(self) -> None:
-        """The derived figures, as the aggregate's properties compute them."""
-        held = self.cash_paid - self.dp_spend - self.recovered - self.refunded
+        """The derived figures, as the aggregate's properties and the journal compute them."""
+        returned = self.surplus_recovered_pence + self.surplus_refunded_pence
+        cash = self.cash_paid_pence - self.cash_reversed_pence
+        charged = cash + self.invoices_approved_pence - self.credit_notes_pence
+        spent = self.direct_payment_spend_pence - self.direct_payment_spend_reversed_pence
+        held = cash - spent - returned
         if self.deployment in PAYS_CASH:
-            weekly = (self.direct_payment_share or self.allocated) // WEEKS_PER_YEAR
+            annual = self.direct_payment_annual_pence or self.allocated_pence
         else:
-            weekly = self.allocated // WEEKS_PER_YEAR
+            annual = self.allocated_pence
+        weekly = annual // WEEKS_PER_YEAR
         derived = {
-            "invoices_received": sum(self.open_invoices.values()),
-            "available": self.allocated - self.drawn,
-            "held": held,
-            "weekly_funding": weekly,
-            "weeks_of_funding_held": held * 100 // weekly if weekly else 0,
+            "invoices_awaiting_approval_pence": sum(self.open_invoices.values()),
+            "surplus_outstanding_pence": self.surplus_identified_pence - returned,
+            "net_drawn_pence": charged - returned,
+            "available_pence": self.allocated_pence - charged,
+            "held_pence": held,
+            "weekly_funding_pence": weekly,
+            "weeks_of_funding_held_x100": held * 100 // weekly if weekly else 0,
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+
+
+def figures_of(balance: BudgetBalance) -> dict[str, Any]:
+    """The balance's published figures in their declared order (as the API, ``balance --json``
+    and the CSV export show them): every field but the open invoices' map."""
+    return {
+        f.name: getattr(balance, f.name)
+        for f in dataclasses.fields(balance)
+        if f.name != "open_invoices"
+    }
 
 
 Handler = Callable[[BudgetBalance, Any], dict[str, Any]]
@@ -105,42 +131,45 @@ def _opened(e: PersonalBudget.Opened) -> BudgetBalance:
 
 def _approved(b: BudgetBalance, e: PersonalBudget.Approved) -> dict[str, Any]:
     return {
-        "allocated": e.allocation.total_pence,
-        "contingency": e.allocation.contingency_pence,
+        "allocated_pence": e.allocation.total_pence,
+        "contingency_pence": e.allocation.contingency_pence,
         "approved_on": e.effective_on.isoformat(),
         "status": BudgetStatus.ACTIVE.value,
     }
 
 
 def _revised(b: BudgetBalance, e: PersonalBudget.Revised) -> dict[str, Any]:
-    return {"allocated": e.allocation.total_pence, "contingency": e.allocation.contingency_pence}
+    return {
+        "allocated_pence": e.allocation.total_pence,
+        "contingency_pence": e.allocation.contingency_pence,
+    }
 
 
 def _deployed(b: BudgetBalance, e: PersonalBudget.DeploymentChosen) -> dict[str, Any]:
     return {
         "deployment": e.deployment.kind,
-        "direct_payment_share": e.deployment.direct_payment_pence,
+        "direct_payment_annual_pence": e.deployment.direct_payment_pence,
     }
 
 
+REVERSED = {
+    "CashPaymentIssued": "cash_reversed_pence",
+    "ContributionReceived": "contributions_reversed_pence",
+    "DirectPaymentSpendReported": "direct_payment_spend_reversed_pence",
+}
+
+
 def _corrected(b: BudgetBalance, e: PersonalBudget.Corrected) -> dict[str, Any]:
-    """As ``PersonalBudget._corrected``: reverse (part of) a cash payment, receipt or spend."""
-    pence = e.amount_pence
-    changes: dict[str, Any] = {"corrections": b.corrections + pence}
-    if e.entry_type == "CashPaymentIssued":
-        changes.update(cash_paid=b.cash_paid - pence, drawn=b.drawn - pence)
-    elif e.entry_type == "ContributionReceived":
-        changes["contributions_received"] = b.contributions_received - pence
-    else:
-        changes["dp_spend"] = b.dp_spend - pence
-    return changes
+    """As ``PersonalBudget._corrected``: reverse (part of) a cash payment, receipt or spend,
+    counted beside the gross figure it reverses."""
+    name = REVERSED[e.entry_type]
+    return {name: getattr(b, name) + e.amount_pence}
 
 
 def _recovered(b: BudgetBalance, e: PersonalBudget.SurplusRecovered) -> dict[str, Any]:
     return {
-        "surplus_identified": b.surplus_identified - e.refunded_pence - e.recovered_pence,
-        "refunded": b.refunded + e.refunded_pence,
-        "recovered": b.recovered + e.recovered_pence,
+        "surplus_refunded_pence": b.surplus_refunded_pence + e.refunded_pence,
+        "surplus_recovered_pence": b.surplus_recovered_pence + e.recovered_pence,
     }
 
 
@@ -155,13 +184,12 @@ def _without(b: BudgetBalance, invoice_id: str) -> dict[str, int]:
 def _invoice_charged(b: BudgetBalance, e: PersonalBudget.InvoiceCharged) -> dict[str, Any]:
     return {
         "open_invoices": _without(b, e.invoice_id),
-        "invoices_approved": b.invoices_approved + e.amount_pence,
-        "drawn": b.drawn + e.amount_pence,
+        "invoices_approved_pence": b.invoices_approved_pence + e.amount_pence,
     }
 
 
 def _invoice_credited(b: BudgetBalance, e: PersonalBudget.InvoiceCredited) -> dict[str, Any]:
-    return {"credit_notes": b.credit_notes + e.amount_pence, "drawn": b.drawn - e.amount_pence}
+    return {"credit_notes_pence": b.credit_notes_pence + e.amount_pence}
 
 
 HANDLERS: dict[type[Any], Handler] = {
@@ -175,22 +203,23 @@ HANDLERS: dict[type[Any], Handler] = {
         "ended_on": e.effective_on.isoformat(),
     },
     B.Reviewed: lambda b, e: {"last_review_on": e.effective_on.isoformat()},
-    B.CashPaymentIssued: lambda b, e: {
-        "cash_paid": b.cash_paid + e.amount_pence,
-        "drawn": b.drawn + e.amount_pence,
+    B.CashPaymentIssued: lambda b, e: {"cash_paid_pence": b.cash_paid_pence + e.amount_pence},
+    B.DirectPaymentSpendReported: lambda b, e: {
+        "direct_payment_spend_pence": b.direct_payment_spend_pence + e.amount_pence
     },
-    B.DirectPaymentSpendReported: lambda b, e: {"dp_spend": b.dp_spend + e.amount_pence},
-    B.ContributionAssessed: lambda b, e: {"contributions_weekly_assessed": e.weekly_pence},
+    B.ContributionAssessed: lambda b, e: {"contribution_weekly_assessed_pence": e.weekly_pence},
     B.ContributionReceived: lambda b, e: {
-        "contributions_received": b.contributions_received + e.amount_pence
+        "contributions_received_pence": b.contributions_received_pence + e.amount_pence
     },
-    B.SurplusIdentified: lambda b, e: {"surplus_identified": b.surplus_identified + e.amount_pence},
+    B.SurplusIdentified: lambda b, e: {
+        "surplus_identified_pence": b.surplus_identified_pence + e.amount_pence
+    },
     B.SurplusRecovered: _recovered,
     B.Corrected: _corrected,
     B.InvoiceReceived: _invoice_received,
     B.InvoiceCharged: _invoice_charged,
     B.InvoiceWithdrawn: lambda b, e: {"open_invoices": _without(b, e.invoice_id)},
-    B.InvoiceSettled: lambda b, e: {"invoices_paid": b.invoices_paid + e.amount_pence},
+    B.InvoiceSettled: lambda b, e: {"invoices_paid_pence": b.invoices_paid_pence + e.amount_pence},
     B.InvoiceCredited: _invoice_credited,
 }
 

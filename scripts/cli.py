@@ -19,7 +19,7 @@ from rich.table import Table
 
 from ledger.money import format_pounds
 from projections.asat import position_at
-from projections.balance import balance_of
+from projections.balance import balance_of, figures_of
 from projections.service import LedgerService
 from projections.tlog import kept_checks, signed_checkpoint
 from projections.verify import Check, Checkpoint, take_checkpoint, verify
@@ -208,7 +208,7 @@ def balance(
             db=service.db,
         )
         head = service.runner.head()
-    values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
+    values = figures_of(figures)
     values["as_at_position"] = stop if stop is not None else head
     if json_out:
         typer.echo(json.dumps(values, indent=2, default=str))
@@ -217,33 +217,11 @@ def balance(
     for key, value in values.items():
         shown = (
             format_pounds(value, symbol="£")
-            if key in MONEY_FIGURES and value is not None
+            if key.endswith("_pence") and value is not None
             else value
         )
         table.add_row(key, str(shown))
     Console().print(table)
-
-
-MONEY_FIGURES = {
-    "allocated",
-    "direct_payment_share",
-    "contingency",
-    "cash_paid",
-    "dp_spend",
-    "invoices_received",
-    "invoices_approved",
-    "invoices_paid",
-    "credit_notes",
-    "contributions_received",
-    "surplus_identified",
-    "recovered",
-    "refunded",
-    "corrections",
-    "drawn",
-    "available",
-    "held",
-    "weekly_funding",
-}
 
 
 export = Typer(help="Exports auditors can check independently: journal, CSV views.")

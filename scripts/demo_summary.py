@@ -31,7 +31,7 @@ class Headline:
     uptake_max_bp: int
     uptake_max_council: str
     uptake_bp: int  # England: users with a budget / eligible
-    spend_share_bp: int  # spend through personal budgets / gross adult-social-care spend
+    spend_share_bp: int  # net spend through personal budgets / gross adult-social-care spend
     direct_payment_bp: int  # share of budget holders on (part) direct payments
     pool_disentangled_bp: int
     uptake_by_reason_bp: dict[str, int] = field(default_factory=dict)
@@ -65,18 +65,18 @@ def headline_of(db: ViewDb) -> Headline:
     return Headline(
         councils=n["councils"],
         councils_meeting_target=n["councils_meeting_target"],
-        uptake_min_bp=n["uptake_min"]["bp"],
+        uptake_min_bp=n["uptake_min"]["with_budget_share_of_eligible_bp"],
         uptake_min_council=n["uptake_min"]["council"],
-        uptake_max_bp=n["uptake_max"]["bp"],
+        uptake_max_bp=n["uptake_max"]["with_budget_share_of_eligible_bp"],
         uptake_max_council=n["uptake_max"]["council"],
-        uptake_bp=users["share"]["bp"],
-        spend_share_bp=n["spend"]["share"]["bp"],
-        direct_payment_bp=_bp(users["direct_payment"], users["with_budget"]),
-        pool_disentangled_bp=n["pooled_funds"]["disentangled"]["bp"] or 0,
+        uptake_bp=users["with_budget_share_of_eligible_bp"],
+        spend_share_bp=n["spend"]["net_budget_spend_share_of_gross_bp"],
+        direct_payment_bp=_bp(users["people_on_direct_payment"], users["people_with_budget"]),
+        pool_disentangled_bp=n["pooled_funds"]["disentangled_share_of_contributions_bp"] or 0,
         uptake_by_reason_bp={
-            reason: figures["share"]["bp"]
+            reason: figures["with_budget_share_of_eligible_bp"]
             for reason, figures in users["by_reason"].items()
-            if figures["share"]["bp"] is not None
+            if figures["with_budget_share_of_eligible_bp"] is not None
         },
     )
 
@@ -132,7 +132,7 @@ def headline_rows(summary: DemoSummary) -> list[tuple[str, str, str]]:
         ("lowest uptake", f"{_pct(h.uptake_min_bp)} ({h.uptake_min_council})", "13%"),
         ("highest uptake", f"{_pct(h.uptake_max_bp)} ({h.uptake_max_council})", "60%"),
         ("England uptake", _pct(h.uptake_bp), ""),
-        ("spend through personal budgets", _pct(h.spend_share_bp), "about 6%"),
+        ("net spend through personal budgets", _pct(h.spend_share_bp), "about 6%"),
         ("holders on direct payments", _pct(h.direct_payment_bp), "about 1/3"),
         ("mental-health uptake", _pct(mh), "lagged the other groups"),
         ("other groups' uptake", f"{_pct(min(others))} to {_pct(max(others))}", ""),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
 from api.deps import Allow, Service, etag
+from api.figure_models import BudgetBalanceOut, Statement
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam, Limit, page_of
 from api.problems import responses
@@ -17,7 +18,7 @@ from api.routers.budgets import BudgetId
 from api.scope import budget_for
 from ledger.provenance import Role
 from projections.asat import position_at
-from projections.balance import balance_of
+from projections.balance import balance_of, figures_of
 from projections.cursor import CursorKind, Int
 
 router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
@@ -78,7 +79,7 @@ def _allocation(a: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/{budget_id}/balance", responses=READ)
+@router.get("/{budget_id}/balance", responses=READ, response_model=BudgetBalanceOut)
 def get_balance(
     budget_id: BudgetId,
     who: Reader,
@@ -86,7 +87,8 @@ def get_balance(
     as_at: AsAt = None,
     effective_on: EffectiveOn = None,
 ) -> Any:
-    """The balance for a business date, as known at an instant — replayed from the events."""
+    """The balance for a business date, as known at an instant — replayed from the events. Each
+    figure is defined in the README's glossary; the nets equal the budget's journal accounts."""
     budget_for(service, who, budget_id)
     stop = None
     if as_at is not None:
@@ -95,11 +97,11 @@ def get_balance(
     figures = balance_of(
         service.app, budget_id, stop_position=stop, effective_on=effective_on, db=service.db
     )
-    values = {k: v for k, v in vars(figures).items() if k != "open_invoices"}
+    values = figures_of(figures)
     return {**values, "as_at_position": stop, "effective_on": effective_on}
 
 
-@router.get("/{budget_id}/statement", responses=READ)
+@router.get("/{budget_id}/statement", responses=READ, response_model=Statement)
 def get_statement(
     budget_id: BudgetId,
     who: Reader,
@@ -122,7 +124,8 @@ def get_statement(
         running += int(r["amount_pence"])
         at = (int(r["position"]), int(r.pop("seq")))
         if at > start:
-            line = {**r, "amount_pence": int(r["amount_pence"]), "available_pence": running}
+            change = int(r.pop("amount_pence"))
+            line = {**r, "available_change_pence": change, "available_pence": running}
             lines.append((at, line))
     page, more = lines[:limit], len(lines) > limit
     next_cursor = CURSORS.encode(*page[-1][0]) if more else None

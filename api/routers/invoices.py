@@ -308,7 +308,7 @@ def list_invoices_route(
 
 def _listed(r: dict[str, Any]) -> dict[str, Any]:
     texts = ("council", "budget_id", "provider", "invoice_number", "status", "remittance_ref")
-    numbers = ("amount_pence", "approved_pence", "paid_pence", "credited_pence", "version")
+    numbers = ("amount_pence", "approved_pence", "paid_pence", "credit_notes_pence", "version")
     return {
         "id": r["invoice_id"],
         **{k: r[k] for k in texts},
@@ -350,7 +350,7 @@ def _invoice(i: Invoice) -> dict[str, Any]:
         "amount_pence": i.amount_pence,
         "approved_pence": i.approved_pence,
         "paid_pence": i.paid_pence,
-        "credited_pence": i.credited_pence,
+        "credit_notes_pence": i.credited_pence,
         "credit_notes": dict(i.credit_notes),
         "remittance_ref": getattr(i, "remittance_ref", None),
     }

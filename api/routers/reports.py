@@ -28,11 +28,12 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.auth import Principal
 from api.deps import Allow, Service
+from api.figure_models import CouncilProgress, NationalProgress, SpendByProvider, TrialBalance
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam, Limit
 from api.params import check_range
 from api.problems import ProblemError, responses
-from api.responses import ExceptionPage, SpendReport
+from api.responses import ExceptionPage
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
 from projections.db import ViewDb
@@ -107,7 +108,12 @@ def view_as_at(
         scratch.close()
 
 
-@router.get("/v1/spend-by-provider", responses=responses(403), response_model=SpendReport)
+@router.get(
+    "/v1/spend-by-provider",
+    responses=responses(403),
+    response_model=SpendByProvider,
+    response_model_exclude_unset=True,  # "month" only by month
+)
 def get_spend_by_provider(
     who: SpendReader,
     service: Service,
@@ -118,7 +124,7 @@ def get_spend_by_provider(
     as_at: AsAt = None,
 ) -> Any:
     """Invoices per council and care firm over service months `from`..`to` (inclusive): counts
-    and pence invoiced, flagged, approved, disputed, rejected, paid and credited. `to` before
+    and pence invoiced, flagged, approved, disputed, rejected, paid and credit notes. `to` before
     `from` is 422."""
     council = council_scope(who, council)
     check_range(month_from, month_to)
@@ -133,19 +139,22 @@ CodePath = Annotated[
 ]
 
 
-@router.get("/v1/councils/{code}/progress", responses=responses(403, 404))
+@router.get(
+    "/v1/councils/{code}/progress", responses=responses(403, 404), response_model=CouncilProgress
+)
 def get_council_progress(
     code: CodePath, who: ProgressReader, service: Service, on: On = None, as_at: AsAt = None
 ) -> Any:
     """One council's measures on a business date: share of eligible people with a personal
-    budget (target 30%), on direct payments, share of spend through budgets, each by primary
-    support reason; carers apart; pooled funds disentangled."""
+    budget (target 30%), on direct payments, net spend through budgets as a share of gross
+    adult-social-care spend, each by primary support reason; carers apart; pooled funds
+    disentangled. Fields: the README's glossary."""
     with view_as_at(service, ProgressView(), as_at) as (db, stop):
         figures = council_progress(db, code, on or date.today())
     return {**figures, "as_at_position": stop}
 
 
-@router.get("/v1/national/progress", responses=READ)
+@router.get("/v1/national/progress", responses=READ, response_model=NationalProgress)
 def get_national_progress(
     who: ProgressReader, service: Service, on: On = None, as_at: AsAt = None
 ) -> Any:
@@ -210,7 +219,7 @@ TRIAL_BALANCE_SQL = (
 END = 2**62
 
 
-@router.get("/v1/ledger/trial-balance", responses=READ)
+@router.get("/v1/ledger/trial-balance", responses=READ, response_model=TrialBalance)
 def get_trial_balance(
     who: Auditor,
     service: Service,

@@ -19,6 +19,7 @@ from projections.balance import BudgetBalance, fold, restore
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -29,7 +30,7 @@ TEXT_COLUMNS = (
     "budget_id", "council", "support_reason", "status", "deployment", "approved_on",
     "ended_on", "last_review_on", "open_invoices",
 )  # fmt: skip
-NULLABLE = ("deployment", "contributions_weekly_assessed", "approved_on", "ended_on",
+NULLABLE = ("deployment", "contribution_weekly_assessed_pence", "approved_on", "ended_on",
             "last_review_on")  # fmt: skip
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -73,6 +74,7 @@ class BalancesView:
     )
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, {TABLE: COLUMNS})
         cur.execute(_ddl())
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:

@@ -79,11 +79,12 @@ REVIEWS_SQL = (
     " ORDER BY due.budget_id LIMIT ?"
 )
 SURPLUS_SQL = (
-    "SELECT * FROM (SELECT b.budget_id, b.council, b.held, b.surplus_identified,"
-    " CASE WHEN b.deployment IN (?, ?) THEN b.weekly_funding * c.surplus_weeks ELSE 0 END"
+    "SELECT * FROM (SELECT b.budget_id, b.council, b.held_pence AS held,"
+    " b.surplus_outstanding_pence AS surplus_outstanding, CASE WHEN b.deployment IN (?, ?)"
+    " THEN b.weekly_funding_pence * c.surplus_weeks ELSE 0 END"
     " AS threshold FROM v_budget_balances b JOIN v_councils c ON c.code = b.council"
     " WHERE (CAST(? AS TEXT) IS NULL OR b.council = ?) AND b.budget_id > ?) s"
-    " WHERE s.held - s.surplus_identified - s.threshold > 0 ORDER BY s.budget_id LIMIT ?"
+    " WHERE s.held - s.surplus_outstanding - s.threshold > 0 ORDER BY s.budget_id LIMIT ?"
 )
 
 
@@ -134,7 +135,7 @@ def _surpluses(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> li
             council=r["council"],
             kind=SURPLUS,
             budget_id=r["budget_id"],
-            amount_pence=int(r["held"]) - int(r["surplus_identified"]) - int(r["threshold"]),
+            amount_pence=int(r["held"]) - int(r["surplus_outstanding"]) - int(r["threshold"]),
             detail=f"held {r['held']} threshold {r['threshold']} (current balance)",
         )
         for r in rows

@@ -15,6 +15,7 @@ from ledger.values import InvoiceStatus
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 COLUMNS = (
     "invoice_id", "council", "budget_id", "provider", "invoice_number", "period_start",
     "period_end", "service_month", "amount_pence", "status", "flags", "approved_pence",
-    "paid_pence", "credited_pence", "remittance_ref", "version", "posted_position",
+    "paid_pence", "credit_notes_pence", "remittance_ref", "version", "posted_position",
     "updated_position",
 )  # fmt: skip
 HISTORY_COLUMNS = (
@@ -39,7 +40,7 @@ INVOICES_DDL = (
     " period_start TEXT NOT NULL, period_end TEXT NOT NULL, service_month TEXT NOT NULL,"
     " amount_pence BIGINT NOT NULL, status TEXT NOT NULL, flags TEXT NOT NULL,"
     " approved_pence BIGINT NOT NULL, paid_pence BIGINT NOT NULL,"
-    " credited_pence BIGINT NOT NULL, remittance_ref TEXT, version INTEGER NOT NULL,"
+    " credit_notes_pence BIGINT NOT NULL, remittance_ref TEXT, version INTEGER NOT NULL,"
     " posted_position BIGINT NOT NULL, updated_position BIGINT NOT NULL)"
 )
 HISTORY_DDL = (
@@ -66,7 +67,9 @@ CHANGES: dict[type[Any], Callable[[Row, Any], Row]] = {
         "paid_pence": e.amount_pence,
         "remittance_ref": e.remittance_ref,
     },
-    Invoice.CreditNoteIssued: lambda r, e: {"credited_pence": r["credited_pence"] + e.amount_pence},
+    Invoice.CreditNoteIssued: lambda r, e: {
+        "credit_notes_pence": r["credit_notes_pence"] + e.amount_pence
+    },
 }
 
 
@@ -85,7 +88,7 @@ def _posted(e: Invoice.Posted, position: int) -> Row:
         "flags": ",".join(e.flags),
         "approved_pence": 0,
         "paid_pence": 0,
-        "credited_pence": 0,
+        "credit_notes_pence": 0,
         "remittance_ref": None,
         "posted_position": position,
     }
@@ -121,6 +124,7 @@ class InvoicesView:
     )
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, {"v_invoices": COLUMNS})
         cur.execute(INVOICES_DDL)
         cur.execute(HISTORY_DDL)
         cur.execute(

@@ -7,8 +7,9 @@ query time (``projections.views.progress_measures``). Tables: ``v_councils`` (po
 ``v_budget_status`` (one row a budget: status, current deployment, dates, allocated and spent),
 ``v_budget_spend`` (each budget's spend by financial year of the entries' effective dates),
 ``v_pools`` (each pooled fund's totals) and ``v_pool_flows`` (its money by effective date), so
-spend and pooled money read as at ``on``. Spent = cash paid + invoices approved - credit notes -
-corrected cash (the aggregate's ``drawn_pence``).
+spend and pooled money read as at ``on``. Spent is the net spend through the budget, the journal's
+Budgets:Drawn: cash paid - cash reversed + invoices approved - credit notes - surplus recovered
+and refunded, each by its effective date.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from projections.views.progress_measures import (
     financial_year,
     national_progress,
 )
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
@@ -43,18 +45,20 @@ DDL = (
     " effective_on TEXT NOT NULL, support_reason TEXT NOT NULL, eligible BIGINT NOT NULL,"
     " PRIMARY KEY (code, effective_on, support_reason))",
     "CREATE TABLE IF NOT EXISTS v_council_spend (code TEXT NOT NULL, financial_year TEXT NOT NULL,"
-    " gross_pence BIGINT NOT NULL, PRIMARY KEY (code, financial_year))",
+    " gross_asc_spend_pence BIGINT NOT NULL, PRIMARY KEY (code, financial_year))",
     "CREATE TABLE IF NOT EXISTS v_budget_status (budget_id TEXT PRIMARY KEY,"
     " council TEXT NOT NULL, support_reason TEXT NOT NULL, carer_budget INTEGER NOT NULL,"
     " status TEXT NOT NULL, deployment TEXT, approved_on TEXT, ended_on TEXT,"
-    " allocated_pence BIGINT NOT NULL, spent_pence BIGINT NOT NULL, last_review_on TEXT)",
+    " allocated_pence BIGINT NOT NULL, net_budget_spend_pence BIGINT NOT NULL,"
+    " last_review_on TEXT)",
     "CREATE TABLE IF NOT EXISTS v_budget_spend (budget_id TEXT NOT NULL,"
-    " financial_year TEXT NOT NULL, spent_pence BIGINT NOT NULL,"
+    " financial_year TEXT NOT NULL, net_budget_spend_pence BIGINT NOT NULL,"
     " PRIMARY KEY (budget_id, financial_year))",
     "CREATE TABLE IF NOT EXISTS v_pools (pool_id TEXT PRIMARY KEY, council TEXT NOT NULL,"
-    " fund_ref TEXT NOT NULL, contributed_pence BIGINT NOT NULL, drawn_pence BIGINT NOT NULL)",
+    " fund_ref TEXT NOT NULL, partner_contributions_pence BIGINT NOT NULL,"
+    " net_disentangled_pence BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS v_pool_flows (pool_id TEXT NOT NULL, effective_on TEXT NOT NULL,"
-    " contributed_pence BIGINT NOT NULL, drawn_pence BIGINT NOT NULL,"
+    " partner_contributions_pence BIGINT NOT NULL, net_disentangled_pence BIGINT NOT NULL,"
     " PRIMARY KEY (pool_id, effective_on))",
 )
 READER_INDEXES = (
@@ -63,18 +67,30 @@ READER_INDEXES = (
 )
 
 STATUS_COLUMNS = ("budget_id", "council", "support_reason", "carer_budget", "status", "deployment",
-                  "approved_on", "ended_on", "allocated_pence", "spent_pence",
+                  "approved_on", "ended_on", "allocated_pence", "net_budget_spend_pence",
                   "last_review_on")  # fmt: skip
-SPEND_COLUMNS = ("budget_id", "financial_year", "spent_pence")
+SPEND_COLUMNS = ("budget_id", "financial_year", "net_budget_spend_pence")
 SPEND_ADD = (
     "ON CONFLICT (budget_id, financial_year)"
-    " DO UPDATE SET spent_pence = v_budget_spend.spent_pence + excluded.spent_pence"
+    " DO UPDATE SET net_budget_spend_pence ="
+    " v_budget_spend.net_budget_spend_pence + excluded.net_budget_spend_pence"
 )
-FLOW_COLUMNS = ("pool_id", "effective_on", "contributed_pence", "drawn_pence")
+FLOW_COLUMNS = ("pool_id", "effective_on", "partner_contributions_pence",
+                "net_disentangled_pence")  # fmt: skip
+EXPECTED = {  # the tables whose columns issue 11 renamed: an older store's are rebuilt
+    "v_council_spend": ("code", "financial_year", "gross_asc_spend_pence"),
+    "v_budget_status": STATUS_COLUMNS,
+    "v_budget_spend": SPEND_COLUMNS,
+    "v_pools": ("pool_id", "council", "fund_ref", "partner_contributions_pence",
+                "net_disentangled_pence"),
+    "v_pool_flows": FLOW_COLUMNS,
+}  # fmt: skip
 FLOW_ADD = (
     "ON CONFLICT (pool_id, effective_on) DO UPDATE SET"
-    " contributed_pence = v_pool_flows.contributed_pence + excluded.contributed_pence,"
-    " drawn_pence = v_pool_flows.drawn_pence + excluded.drawn_pence"
+    " partner_contributions_pence ="
+    " v_pool_flows.partner_contributions_pence + excluded.partner_contributions_pence,"
+    " net_disentangled_pence ="
+    " v_pool_flows.net_disentangled_pence + excluded.net_disentangled_pence"
 )
 
 
@@ -108,14 +124,15 @@ class _Page:
             sets = ", ".join(f"{c} = ?" for c in columns)  # constant column names
             cur.executemany(f"UPDATE v_budget_status SET {sets} WHERE budget_id = ?", rows)  # noqa: S608
         cur.executemany(
-            "UPDATE v_budget_status SET spent_pence = spent_pence + ? WHERE budget_id = ?",
+            "UPDATE v_budget_status SET net_budget_spend_pence = net_budget_spend_pence + ?"
+            " WHERE budget_id = ?",
             [(pence, b) for b, pence in sorted(self.spent.items())],
         )
         spend = [(b, y, p) for (b, y), p in sorted(self.spend.items())]
         insert_rows(cur, "v_budget_spend", SPEND_COLUMNS, spend, SPEND_ADD)
         cur.executemany(
-            "UPDATE v_pools SET contributed_pence = contributed_pence + ?,"
-            " drawn_pence = drawn_pence + ? WHERE pool_id = ?",
+            "UPDATE v_pools SET partner_contributions_pence = partner_contributions_pence + ?,"
+            " net_disentangled_pence = net_disentangled_pence + ? WHERE pool_id = ?",
             [(c, d, pool) for pool, (c, d) in sorted(self.pools.items())],
         )
         flows = [(p, d, c, w) for (p, d), (c, w) in sorted(self.flows.items())]
@@ -153,7 +170,7 @@ def _population(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
 def _gross_spend(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     cur.execute(
         "INSERT INTO v_council_spend VALUES (?, ?, ?) ON CONFLICT (code, financial_year)"
-        " DO UPDATE SET gross_pence = excluded.gross_pence",
+        " DO UPDATE SET gross_asc_spend_pence = excluded.gross_asc_spend_pence",
         (_code(e, refs), e.financial_year, e.gross_pence),
     )
 
@@ -176,6 +193,11 @@ def _code(event: Any, refs: RefsView) -> str:
 def _correction(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     if e.entry_type == "CashPaymentIssued":
         page.spend_on(str(e.originator_id), e.effective_on, -e.amount_pence)
+
+
+def _surplus_returned(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    """Recovered surplus (and over-paid contribution refunded) is money the budget did not spend."""
+    page.spend_on(str(e.originator_id), e.effective_on, -(e.recovered_pence + e.refunded_pence))
 
 
 def _spend(sign: int) -> Handler:
@@ -230,6 +252,7 @@ HANDLERS: dict[type[Any], Handler] = {
     PersonalBudget.InvoiceCharged: _spend(1),
     PersonalBudget.InvoiceCredited: _spend(-1),
     PersonalBudget.Corrected: _correction,
+    PersonalBudget.SurplusRecovered: _surplus_returned,
     PooledFund.Established: _pool_established,
     PooledFund.ContributionReceived: _flow(1, 0),
     PooledFund.DrawnDown: _flow(0, 1),
@@ -251,6 +274,7 @@ class ProgressView:
     indexes: tuple[str, ...] = READER_INDEXES
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, EXPECTED)
         for statement in DDL:
             cur.execute(statement)
 

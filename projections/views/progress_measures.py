@@ -6,14 +6,16 @@
   target is the users' share of the eligible population.
 * **Direct payments**: budgets deployed as a direct payment or part direct payment (mixed);
   users' share of the eligible population, carers' share of carers with a budget.
-* **Spend through personal budgets**: what budgets spent (cash paid + invoices approved, less credit
-  notes and corrected cash) in the financial year containing ``on`` — the whole year, as the
+* **Net spend through personal budgets**: what budgets spent net (cash paid + invoices approved,
+  less cash reversed by corrections, credit notes and surplus recovered or refunded — the
+  journal's Budgets:Drawn) in the financial year containing ``on`` — the whole year, as the
   council's gross spend is annual — over that year's gross adult-social-care spend.
 * **Pooled funds**: partners' contributions and drawdowns into budgets (disentangled) by ``on``.
 
 A council filter reads ``(CAST(? AS TEXT) IS NULL OR council = ?)``: every council, or one.
-Shares are integer basis points (floor) with the exact ratio as text; None when nothing to divide
-by. Nationally, spend counts only councils that recorded gross spend for the year.
+Each share is two fields named for what it is a share of: ``…_bp`` (integer basis points, floor;
+None when nothing to divide by) and ``…_ratio`` (the exact ratio as text).
+Nationally, spend counts only councils that recorded gross spend for the year.
 """
 
 from __future__ import annotations
@@ -45,19 +47,19 @@ PEOPLE_SQL = (
 )
 SPEND_SQL = (
     "SELECT b.council, b.carer_budget, b.support_reason,"
-    " CAST(SUM(s.spent_pence) AS BIGINT) AS spent"
+    " CAST(SUM(s.net_budget_spend_pence) AS BIGINT) AS spent"
     " FROM v_budget_spend s JOIN v_budget_status b ON b.budget_id = s.budget_id"
     " WHERE s.financial_year = ? AND (CAST(? AS TEXT) IS NULL OR b.council = ?)"
     " GROUP BY b.council, b.carer_budget, b.support_reason"
 )
 GROSS_SQL = (
-    "SELECT code AS council, gross_pence FROM v_council_spend WHERE financial_year = ?"
+    "SELECT code AS council, gross_asc_spend_pence FROM v_council_spend WHERE financial_year = ?"
     " AND (CAST(? AS TEXT) IS NULL OR code = ?)"
 )
 POOLS_SQL = (
     "SELECT p.council, p.fund_ref,"
-    " CAST(COALESCE(SUM(f.contributed_pence), 0) AS BIGINT) AS contributed,"
-    " CAST(COALESCE(SUM(f.drawn_pence), 0) AS BIGINT) AS drawn"
+    " CAST(COALESCE(SUM(f.partner_contributions_pence), 0) AS BIGINT) AS contributed,"
+    " CAST(COALESCE(SUM(f.net_disentangled_pence), 0) AS BIGINT) AS drawn"
     " FROM v_pools p LEFT JOIN v_pool_flows f ON f.pool_id = p.pool_id AND f.effective_on <= ?"
     " WHERE (CAST(? AS TEXT) IS NULL OR p.council = ?) GROUP BY p.council, p.fund_ref"
 )
@@ -72,8 +74,13 @@ def financial_year(day: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def share(part: int, whole: int) -> dict[str, Any]:
-    return {"bp": part * 10_000 // whole if whole else None, "ratio": f"{part}/{whole}"}
+def share(name: str, part: int, whole: int) -> dict[str, Any]:
+    """A share as two fields: ``{name}_bp`` (floor basis points, None when ``whole`` is 0) and
+    ``{name}_ratio`` (the exact ratio as text, "part/whole")."""
+    return {
+        f"{name}_bp": part * 10_000 // whole if whole else None,
+        f"{name}_ratio": f"{part}/{whole}",
+    }
 
 
 @dataclass
@@ -124,19 +131,23 @@ def load(db: ViewDb, on: date, code: str | None) -> dict[str, Figures]:
         key = (bool(r["carer_budget"]), r["support_reason"])
         figures[r["council"]].spent[key] += int(r["spent"])
     for r in db.query(GROSS_SQL, (year, code, code)):
-        figures[r["council"]].gross_pence = int(r["gross_pence"])
+        figures[r["council"]].gross_pence = int(r["gross_asc_spend_pence"])
     for r in sorted(db.query(POOLS_SQL, (day, code, code)), key=lambda r: r["fund_ref"]):
         contributed, drawn = int(r["contributed"]), int(r["drawn"])
         figures[r["council"]].pools.append(
             {
                 "council": r["council"],
                 "fund_ref": r["fund_ref"],
-                "contributed_pence": contributed,
-                "drawn_pence": drawn,
-                "disentangled": share(drawn, contributed),
+                "partner_contributions_pence": contributed,
+                "net_disentangled_pence": drawn,
+                **share("disentangled_share_of_contributions", drawn, contributed),
             }
         )
     return figures
+
+
+UPTAKE = "with_budget_share_of_eligible"
+NET_SPEND_SHARE = "net_budget_spend_share_of_gross"
 
 
 def _users(f: Figures, reason: str | None) -> dict[str, Any]:
@@ -144,13 +155,13 @@ def _users(f: Figures, reason: str | None) -> dict[str, Any]:
     people, direct = f.total(f.people, False, reason), f.total(f.direct, False, reason)
     spent = f.total(f.spent, False, reason)
     return {
-        "eligible": eligible,
-        "with_budget": people,
-        "share": share(people, eligible),
-        "direct_payment": direct,
-        "direct_payment_share": share(direct, eligible),
-        "spend_pence": spent,
-        "spend_share": share(spent, f.gross_pence or 0),
+        "eligible_people": eligible,
+        "people_with_budget": people,
+        **share(UPTAKE, people, eligible),
+        "people_on_direct_payment": direct,
+        **share("direct_payment_share_of_eligible", direct, eligible),
+        "net_budget_spend_pence": spent,
+        **share(NET_SPEND_SHARE, spent, f.gross_pence or 0),
     }
 
 
@@ -158,19 +169,19 @@ def _carers(f: Figures, reason: str | None) -> dict[str, Any]:
     people, direct = f.total(f.people, True, reason), f.total(f.direct, True, reason)
     spent = f.total(f.spent, True, reason)
     return {
-        "with_budget": people,
-        "direct_payment": direct,
-        "direct_payment_share": share(direct, people),
-        "spend_pence": spent,
-        "spend_share": share(spent, f.gross_pence or 0),
+        "people_with_budget": people,
+        "people_on_direct_payment": direct,
+        **share("direct_payment_share_of_with_budget", direct, people),
+        "net_budget_spend_pence": spent,
+        **share(NET_SPEND_SHARE, spent, f.gross_pence or 0),
     }
 
 
 def measures(f: Figures, on: date, *, with_funds: bool = True) -> dict[str, Any]:
     """The measures of one council's (or the nation's) figures."""
     spent = sum(f.spent.values())
-    contributed = sum(p["contributed_pence"] for p in f.pools)
-    drawn = sum(p["drawn_pence"] for p in f.pools)
+    contributed = sum(p["partner_contributions_pence"] for p in f.pools)
+    drawn = sum(p["net_disentangled_pence"] for p in f.pools)
     return {
         "on": on.isoformat(),
         "financial_year": financial_year(on),
@@ -179,14 +190,14 @@ def measures(f: Figures, on: date, *, with_funds: bool = True) -> dict[str, Any]
         "users": {**_users(f, None), "by_reason": {r: _users(f, r) for r in REASONS}},
         "carers": {**_carers(f, None), "by_reason": {r: _carers(f, r) for r in REASONS}},
         "spend": {
-            "gross_pence": f.gross_pence,
-            "through_budgets_pence": spent,
-            "share": share(spent, f.gross_pence or 0),
+            "gross_asc_spend_pence": f.gross_pence,
+            "net_budget_spend_pence": spent,
+            **share(NET_SPEND_SHARE, spent, f.gross_pence or 0),
         },
         "pooled_funds": {
-            "contributed_pence": contributed,
-            "drawn_pence": drawn,
-            "disentangled": share(drawn, contributed),
+            "partner_contributions_pence": contributed,
+            "net_disentangled_pence": drawn,
+            **share("disentangled_share_of_contributions", drawn, contributed),
             "fund_count": len(f.pools),
             **({"funds": f.pools} if with_funds else {}),
         },
@@ -226,4 +237,4 @@ def _extreme(entry: tuple[Fraction, str] | None, councils: dict[str, Figures]) -
         return None
     code = entry[1]
     f = councils[code]
-    return {"council": code, **share(f.total(f.people, False), sum(f.eligible.values()))}
+    return {"council": code, **share(UPTAKE, f.total(f.people, False), sum(f.eligible.values()))}

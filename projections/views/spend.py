@@ -1,8 +1,8 @@
 """Spend by provider: per council, provider and service month, invoices by stage, counts and pence.
 
 Each measure counts the invoices that ever reached that stage (an invoice disputed and later
-approved counts in both), in the month its service period starts; ``credited`` counts credit
-notes. A page adds up its deltas in Python and writes each (council, provider, month) once.
+approved counts in both), in the month its service period starts; ``credit_notes`` counts
+credit notes. A page adds up its deltas in Python and writes each (council, provider, month) once.
 The view keeps each invoice's amount (``v_spend_invoices``) for the events that do not carry it
 (disputes and rejections), so it never depends on another view.
 """
@@ -16,13 +16,14 @@ from ledger.invoice import Invoice
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
     from projections.runner import Item
 
 TABLE = "v_spend_by_provider"
 KEY = ("council", "provider", "month")
-MEASURES = ("invoiced", "flagged", "approved", "disputed", "rejected", "paid", "credited")
+MEASURES = ("invoiced", "flagged", "approved", "disputed", "rejected", "paid", "credit_notes")
 AMOUNTS = tuple(f"{m}_{unit}" for m in MEASURES for unit in ("count", "pence"))
 COLUMNS = KEY + AMOUNTS
 
@@ -52,6 +53,7 @@ class SpendByProviderView:
     indexes: tuple[str, ...] = ()
 
     def create(self, cur: SqlCursor) -> None:
+        drop_if_stale(cur, self, {TABLE: COLUMNS})
         cur.execute(_ddl())
         cur.execute(INVOICES_DDL)
 
@@ -117,7 +119,7 @@ def _measures(item: Item, amounts: dict[str, int]) -> list[tuple[str, int]]:
     if isinstance(event, Invoice.Paid):
         return [("paid", event.amount_pence)]
     if isinstance(event, Invoice.CreditNoteIssued):
-        return [("credited", event.amount_pence)]
+        return [("credit_notes", event.amount_pence)]
     return []
 
 

@@ -193,4 +193,8 @@ def test_a_surplus_recovery_identifies_and_recovers_in_one_request(api: Api) -> 
     assert again.json() == {**first.json(), "replayed": True}
     assert api.event_count() == count
     balance = api.get("council", f"/v1/budgets/{budget_id}/balance").json()
-    assert (balance["held"], balance["recovered"] + balance["refunded"]) == (1_538_40, 1_461_60)
+    returned = balance["surplus_recovered_pence"] + balance["surplus_refunded_pence"]
+    assert (balance["held_pence"], returned) == (1_538_40, 1_461_60)
+    assert balance["surplus_identified_pence"] == 1_461_60
+    assert balance["surplus_outstanding_pence"] == 0
+    assert balance["net_drawn_pence"] == 3_000_00 - 1_461_60  # the journal's Budgets:Drawn

@@ -17,13 +17,6 @@ WRITES = ("post", "put", "patch", "delete")
 LISTS = {"/v1/invoices", "/v1/audit", "/v1/exceptions", "/v1/budgets/{budget_id}/statement"}
 # Their response models come with the renaming of the budget and progress figures (issue 11,
 # "one meaning per figure"); until then they answer untyped objects.
-FIGURES_RENAMED_ELSEWHERE = {
-    "/v1/budgets/{budget_id}/balance",
-    "/v1/budgets/{budget_id}/statement",
-    "/v1/ledger/trial-balance",
-    "/v1/councils/{code}/progress",
-    "/v1/national/progress",
-}
 
 
 def operations(*methods: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -74,8 +67,7 @@ def test_every_read_declares_the_body_it_answers() -> None:
     untyped = [
         path
         for path, _, operation in operations("get")
-        if path not in FIGURES_RENAMED_ELSEWHERE
-        and not (body_schema(operation).get("properties") or body_schema(operation).get("type"))
+        if not (body_schema(operation).get("properties") or body_schema(operation).get("type"))
     ]
 
     assert untyped == []
@@ -105,10 +97,9 @@ def test_every_list_takes_cursor_and_limit_and_answers_the_envelope() -> None:
             wrong.append(f"{path}: limit {limit}")
         if "after" in parameters or "next" in parameters:
             wrong.append(f"{path}: a second cursor name")
-        if path not in FIGURES_RENAMED_ELSEWHERE:
-            envelope = set(body_schema(PATHS[path]["get"]).get("properties", {}))
-            if not {"items", "next_cursor", "has_more"} <= envelope:
-                wrong.append(f"{path}: answers {sorted(envelope)}")
+        envelope = set(body_schema(PATHS[path]["get"]).get("properties", {}))
+        if not {"items", "next_cursor", "has_more"} <= envelope:
+            wrong.append(f"{path}: answers {sorted(envelope)}")
 
     assert paged == LISTS
     assert wrong == []

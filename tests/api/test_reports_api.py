@@ -60,7 +60,7 @@ def build(api: Api) -> Scenario:
 
 
 def measures(**figures: tuple[int, int]) -> dict[str, int]:
-    stages = ("invoiced", "flagged", "approved", "disputed", "rejected", "paid", "credited")
+    stages = ("invoiced", "flagged", "approved", "disputed", "rejected", "paid", "credit_notes")
     row = {f"{s}_{unit}": 0 for s in stages for unit in ("count", "pence")}
     for stage, (count, pence) in figures.items():
         row[f"{stage}_count"], row[f"{stage}_pence"] = count, pence
@@ -133,10 +133,12 @@ def test_a_councils_progress_counts_its_budgets_against_its_eligible_people(api:
 
     assert later.status_code == 200
     users = later.json()["users"]
-    assert (users["eligible"], users["with_budget"], users["direct_payment"]) == (10, 1, 1)
-    assert users["share"] == {"bp": 1000, "ratio": "1/10"}
+    people = ("eligible_people", "people_with_budget", "people_on_direct_payment")
+    assert tuple(users[k] for k in people) == (10, 1, 1)
+    assert users["with_budget_share_of_eligible_bp"] == 1000
+    assert users["with_budget_share_of_eligible_ratio"] == "1/10"
     assert later.json()["meets_target"] is False
-    assert before_approval.json()["users"]["with_budget"] == 0
+    assert before_approval.json()["users"]["people_with_budget"] == 0
 
 
 def test_progress_as_at_an_instant_before_the_population_was_recorded(api: Api) -> None:
@@ -149,9 +151,9 @@ def test_progress_as_at_an_instant_before_the_population_was_recorded(api: Api) 
 
     assert now.status_code == then.status_code == 200
     assert (now.json()["councils"], now.json()["councils_with_population"]) == (2, 1)
-    assert now.json()["users"]["eligible"] == 10
-    assert then.json()["users"]["eligible"] == 0
-    assert then.json()["users"]["with_budget"] == 1
+    assert now.json()["users"]["eligible_people"] == 10
+    assert then.json()["users"]["eligible_people"] == 0
+    assert then.json()["users"]["people_with_budget"] == 1
 
 
 def test_a_missing_council_has_no_progress(api: Api) -> None:

@@ -55,29 +55,32 @@ def test_the_view_gives_the_hand_computed_balance_of_the_backends_scenario(
         "status": "ended",
         "version": 17,
         "deployment": "mixed",
-        "direct_payment_share": 5_000_00,
-        "allocated": 10_000_00,
-        "contingency": 500_00,
-        "cash_paid": 2_000_00,
-        "dp_spend": 300_00,
-        "invoices_received": 0,
-        "invoices_approved": 520_00,  # 40 hours at £13
-        "invoices_paid": 520_00,
-        "credit_notes": 13_00,
-        "contributions_weekly_assessed": None,
-        "contributions_received": 150_00,  # 150 + 1, less the 1 corrected
-        "surplus_identified": 0,
-        "recovered": 0,
-        "refunded": 0,
-        "corrections": 1_00,
-        "drawn": 2_000_00 + 520_00 - 13_00,
-        "available": 10_000_00 - 2_507_00,
-        "held": 2_000_00 - 300_00,
+        "direct_payment_annual_pence": 5_000_00,
+        "allocated_pence": 10_000_00,
+        "contingency_pence": 500_00,
+        "cash_paid_pence": 2_000_00,
+        "cash_reversed_pence": 0,
+        "direct_payment_spend_pence": 300_00,
+        "direct_payment_spend_reversed_pence": 0,
+        "invoices_awaiting_approval_pence": 0,
+        "invoices_approved_pence": 520_00,  # 40 hours at £13
+        "invoices_paid_pence": 520_00,
+        "credit_notes_pence": 13_00,
+        "contribution_weekly_assessed_pence": None,
+        "contributions_received_pence": 151_00,  # 150 + 1, gross of the 1 corrected
+        "contributions_reversed_pence": 1_00,
+        "surplus_identified_pence": 0,
+        "surplus_outstanding_pence": 0,
+        "surplus_recovered_pence": 0,
+        "surplus_refunded_pence": 0,
+        "net_drawn_pence": 2_000_00 + 520_00 - 13_00,
+        "available_pence": 10_000_00 - 2_507_00,
+        "held_pence": 2_000_00 - 300_00,
         "approved_on": "2010-04-05",
         "ended_on": "2010-06-01",
         "last_review_on": None,
-        "weekly_funding": 5_000_00 // 52,  # 9,615p
-        "weeks_of_funding_held": 1_700_00 * 100 // 9_615,  # 17.68 weeks
+        "weekly_funding_pence": 5_000_00 // 52,  # 9,615p
+        "weeks_of_funding_held_x100": 1_700_00 * 100 // 9_615,  # 17.68 weeks
         "open_invoices": {},
     }
 
@@ -102,27 +105,30 @@ def test_an_invoice_awaiting_approval_is_received_not_drawn_and_a_surplus_is_rec
 
     assert row is not None
     assert {k: row[k] for k in FIGURES} == {
-        "cash_paid": 3_000_00,
-        "invoices_received": 520_00,
-        "invoices_approved": 0,
-        "drawn": 3_000_00,
-        "available": 7_000_00,
-        "surplus_identified": 3_000_00 - 153_840 - 100_000,
-        "refunded": 16_000,
-        "recovered": 84_000,
-        "held": 2_000_00,
-        "contributions_weekly_assessed": 10_00,
+        "cash_paid_pence": 3_000_00,
+        "invoices_awaiting_approval_pence": 520_00,
+        "invoices_approved_pence": 0,
+        "net_drawn_pence": 3_000_00 - 100_000,  # the recovery returns 100,000 to the council
+        "available_pence": 7_000_00,  # ... not to the budget
+        "surplus_identified_pence": 3_000_00 - 153_840,
+        "surplus_outstanding_pence": 3_000_00 - 153_840 - 100_000,
+        "surplus_refunded_pence": 16_000,
+        "surplus_recovered_pence": 84_000,
+        "held_pence": 2_000_00,
+        "contribution_weekly_assessed_pence": 10_00,
         "last_review_on": "2010-05-01",
-        "weekly_funding": 19_230,
-        "weeks_of_funding_held": 2_000_00 * 100 // 19_230,
+        "weekly_funding_pence": 19_230,
+        "weeks_of_funding_held_x100": 2_000_00 * 100 // 19_230,
     }
     assert list(row["open_invoices"].values()) == [520_00]
 
 
 FIGURES = (
-    "cash_paid", "invoices_received", "invoices_approved", "drawn", "available",
-    "surplus_identified", "refunded", "recovered", "held", "contributions_weekly_assessed",
-    "last_review_on", "weekly_funding", "weeks_of_funding_held",
+    "cash_paid_pence", "invoices_awaiting_approval_pence", "invoices_approved_pence",
+    "net_drawn_pence", "available_pence", "surplus_identified_pence", "surplus_outstanding_pence",
+    "surplus_refunded_pence", "surplus_recovered_pence", "held_pence",
+    "contribution_weekly_assessed_pence", "last_review_on", "weekly_funding_pence",
+    "weeks_of_funding_held_x100",
 )  # fmt: skip
 
 
@@ -168,34 +174,52 @@ def test_a_rebuild_equals_the_view_kept_live_command_by_command(world: World, db
 # --- the fold against the aggregate ------------------------------------------------------------
 
 
+def reversed_by_type(budget: PersonalBudget) -> dict[str, int]:
+    """Pence reversed by corrections, by the type of entry corrected."""
+    reversed_: dict[str, int] = {}
+    for version, pence in budget.corrected.items():
+        entry_type = budget.entries[version][0]
+        reversed_[entry_type] = reversed_.get(entry_type, 0) + pence
+    return reversed_
+
+
 def aggregate_figures(app: CareLedger, budget: PersonalBudget) -> dict[str, Any]:
-    """The aggregate's own figures (and its invoices'), under the balance's names."""
+    """The aggregate's own figures (and its invoices'), under the balance's names: the
+    aggregate keeps its figures net of corrections, the balance gross beside each reversal."""
     invoices = [app.invoice(i) for i in budget.invoices]
     pays_cash = budget.deployment is not None and budget.deployment.pays_cash
+    reversed_ = reversed_by_type(budget)
+    cash_reversed = reversed_.get("CashPaymentIssued", 0)
+    spend_reversed = reversed_.get("DirectPaymentSpendReported", 0)
+    contributions_reversed = reversed_.get("ContributionReceived", 0)
+    returned = budget.recovered_pence + budget.refunded_pence
     return {
         "status": budget.status.value,
         "version": budget.version,
-        "allocated": budget.allocation.total_pence,
-        "contingency": budget.allocation.contingency_pence,
-        "cash_paid": budget.cash_paid_pence,
-        "dp_spend": budget.dp_spend_pence,
-        "invoices_received": budget.outstanding_invoices_pence,
-        "invoices_approved": sum(i.approved_pence for i in invoices),
-        "invoices_paid": sum(i.paid_pence for i in invoices),
-        "credit_notes": sum(i.credited_pence for i in invoices),
-        "contributions_weekly_assessed": budget.contribution_weekly_pence,
-        "contributions_received": budget.contributions_received_pence,
-        "surplus_identified": budget.surplus_outstanding_pence,
-        "recovered": budget.recovered_pence,
-        "refunded": budget.refunded_pence,
-        "corrections": sum(budget.corrected.values()),
-        "drawn": budget.drawn_pence,
-        "available": budget.available_pence,
-        "held": budget.held_pence,
+        "allocated_pence": budget.allocation.total_pence,
+        "contingency_pence": budget.allocation.contingency_pence,
+        "cash_paid_pence": budget.cash_paid_pence + cash_reversed,
+        "cash_reversed_pence": cash_reversed,
+        "direct_payment_spend_pence": budget.dp_spend_pence + spend_reversed,
+        "direct_payment_spend_reversed_pence": spend_reversed,
+        "invoices_awaiting_approval_pence": budget.outstanding_invoices_pence,
+        "invoices_approved_pence": sum(i.approved_pence for i in invoices),
+        "invoices_paid_pence": sum(i.paid_pence for i in invoices),
+        "credit_notes_pence": sum(i.credited_pence for i in invoices),
+        "contribution_weekly_assessed_pence": budget.contribution_weekly_pence,
+        "contributions_received_pence": budget.contributions_received_pence
+        + contributions_reversed,
+        "contributions_reversed_pence": contributions_reversed,
+        "surplus_outstanding_pence": budget.surplus_outstanding_pence,
+        "surplus_recovered_pence": budget.recovered_pence,
+        "surplus_refunded_pence": budget.refunded_pence,
+        "net_drawn_pence": budget.drawn_pence - returned,
+        "available_pence": budget.available_pence,
+        "held_pence": budget.held_pence,
         "approved_on": budget.approved_on and budget.approved_on.isoformat(),
         "ended_on": budget.ended_on and budget.ended_on.isoformat(),
         "last_review_on": budget.last_review_on and budget.last_review_on.isoformat(),
-        "weekly_funding": (
+        "weekly_funding_pence": (
             budget.weekly_direct_payment_pence if pays_cash else budget.allocation.total_pence // 52
         ),
     }
@@ -251,11 +275,11 @@ def test_a_back_dated_payment_counts_for_its_date_only_once_it_was_recorded(
     as_known_now = balance_of(app, budget_id, effective_on=end_of_march)
     today = balance_of(app, budget_id)
 
-    assert (as_reported.cash_paid, as_reported.available) == (1_000_00, 9_000_00)
-    assert (as_known_now.cash_paid, as_known_now.available) == (1_200_00, 8_800_00)
-    assert (today.cash_paid, today.available) == (1_500_00, 12_000_00 - 1_500_00)
-    assert as_known_now.held == 1_200_00
-    assert as_known_now.weekly_funding == 5_000_00 // 52
+    assert (as_reported.cash_paid_pence, as_reported.available_pence) == (1_000_00, 9_000_00)
+    assert (as_known_now.cash_paid_pence, as_known_now.available_pence) == (1_200_00, 8_800_00)
+    assert (today.cash_paid_pence, today.available_pence) == (1_500_00, 12_000_00 - 1_500_00)
+    assert as_known_now.held_pence == 1_200_00
+    assert as_known_now.weekly_funding_pence == 5_000_00 // 52
     with pytest.raises(BudgetNotFoundError):
         balance_of(app, budget_id, stop_position=opened_at - 1, db=db)
     assert balance_of(app, budget_id, stop_position=opened_at, db=db).status == "opened"
@@ -266,7 +290,7 @@ def test_an_approval_effective_after_the_date_does_not_count(world: World) -> No
 
     before = balance_of(world.app, budget_id, effective_on=START - timedelta(days=1))
 
-    assert (before.allocated, before.approved_on, before.status) == (0, None, "opened")
+    assert (before.allocated_pence, before.approved_on, before.status) == (0, None, "opened")
     assert before.deployment == "mixed"  # structural: counts once recorded
 
 

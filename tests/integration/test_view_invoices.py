@@ -117,7 +117,7 @@ def test_an_invoice_shows_its_current_state_and_each_step_of_its_history(
         "flags": "",
         "approved_pence": 520_00,
         "paid_pence": 520_00,
-        "credited_pence": 60_00,
+        "credit_notes_pence": 60_00,
         "remittance_ref": "BACS-0001",
         "version": 4,
     }

@@ -167,8 +167,22 @@ def project(app: CareLedger, db: ViewDb) -> None:
     Runner(app, db, [ProgressView()]).catch_up()
 
 
-def ratio(bp: int | None, text: str) -> dict[str, Any]:
-    return {"bp": bp, "ratio": text}
+def ratio(name: str, bp: int | None, text: str) -> dict[str, Any]:
+    """A share's two fields: ``{name}_bp`` and ``{name}_ratio``."""
+    return {f"{name}_bp": bp, f"{name}_ratio": text}
+
+
+def pick(figures: dict[str, Any], name: str) -> dict[str, Any]:
+    """The share ``name``'s two fields of ``figures``."""
+    return {k: figures[k] for k in (f"{name}_bp", f"{name}_ratio")}
+
+
+UPTAKE, DP, SPENT = (
+    "with_budget_share_of_eligible",
+    "direct_payment_share_of_eligible",
+    ("net_budget_spend_share_of_gross"),
+)
+POOLED = "disentangled_share_of_contributions"
 
 
 # --- one council -----------------------------------------------------------------------------
@@ -185,12 +199,12 @@ def test_a_councils_uptake_at_the_year_end_counts_approved_unended_user_budgets(
     users = progress["users"]
     assert (progress["council"], progress["name"]) == (WESTMINSTER, "Westminster")
     assert (progress["on"], progress["financial_year"]) == ("2011-03-31", "2010-11")
-    assert users["eligible"] == 8  # the 2010 record: 4 + 2 + 2
-    assert users["with_budget"] == 3  # w1, w2, w3; w4 ended, w5 later, w6 never approved
-    assert users["share"] == ratio(3750, "3/8")
+    assert users["eligible_people"] == 8  # the 2010 record: 4 + 2 + 2
+    assert users["people_with_budget"] == 3  # w1, w2, w3; w4 ended, w5 later, w6 not approved
+    assert pick(users, UPTAKE) == ratio(UPTAKE, 3750, "3/8")
     assert progress["meets_target"] is True
-    assert users["direct_payment"] == 2  # w1 mixed, w3 direct payment
-    assert users["direct_payment_share"] == ratio(2500, "2/8")
+    assert users["people_on_direct_payment"] == 2  # w1 mixed, w3 direct payment
+    assert pick(users, DP) == ratio(DP, 2500, "2/8")
 
 
 def test_a_councils_figures_are_split_by_primary_support_reason(
@@ -207,15 +221,14 @@ def test_a_councils_figures_are_split_by_primary_support_reason(
         by_reason["mental-health"],
         by_reason["learning-disability"],
     )
-    assert (physical["eligible"], physical["with_budget"], physical["share"]) == (
-        4,
-        2,
-        ratio(5000, "2/4"),
-    )
-    assert physical["direct_payment_share"] == ratio(2500, "1/4")
-    assert (mental["with_budget"], mental["direct_payment_share"]) == (1, ratio(5000, "1/2"))
-    assert (learning["with_budget"], learning["share"]) == (0, ratio(0, "0/2"))
-    assert by_reason["sensory"]["share"] == ratio(None, "0/0")
+    assert (physical["eligible_people"], physical["people_with_budget"]) == (4, 2)
+    assert pick(physical, UPTAKE) == ratio(UPTAKE, 5000, "2/4")
+    assert pick(physical, DP) == ratio(DP, 2500, "1/4")
+    assert mental["people_with_budget"] == 1
+    assert pick(mental, DP) == ratio(DP, 5000, "1/2")
+    assert learning["people_with_budget"] == 0
+    assert pick(learning, UPTAKE) == ratio(UPTAKE, 0, "0/2")
+    assert pick(by_reason["sensory"], UPTAKE) == ratio(UPTAKE, None, "0/0")
 
 
 def test_spend_through_budgets_is_the_years_spend_over_the_councils_gross_spend(
@@ -227,19 +240,33 @@ def test_spend_through_budgets_is_the_years_spend_over_the_councils_gross_spend(
     progress = council_progress(db, WESTMINSTER, YEAR_END)
 
     # users: w1 2,407 + w2 520 + w3 1,000 (not the 500 for 2011-12) + w4 520 = 4,447
-    assert progress["users"]["spend_pence"] == 4_447_00
-    assert progress["users"]["spend_share"] == ratio(936, "444700/4747000")  # 9.368%
-    assert progress["carers"]["spend_pence"] == 300_00
+    assert progress["users"]["net_budget_spend_pence"] == 4_447_00
+    assert pick(progress["users"], SPENT) == ratio(SPENT, 936, "444700/4747000")  # 9.368%
+    assert progress["carers"]["net_budget_spend_pence"] == 300_00
     assert progress["spend"] == {
-        "gross_pence": 47_470_00,
-        "through_budgets_pence": 4_747_00,
-        "share": ratio(1000, "474700/4747000"),
+        "gross_asc_spend_pence": 47_470_00,
+        "net_budget_spend_pence": 4_747_00,
+        **ratio(SPENT, 1000, "474700/4747000"),
     }
     by_reason = progress["users"]["by_reason"]
-    assert by_reason["physical"]["spend_pence"] == 2_927_00
-    assert by_reason["physical"]["spend_share"] == ratio(616, "292700/4747000")
-    assert by_reason["mental-health"]["spend_share"] == ratio(210, "100000/4747000")
-    assert by_reason["learning-disability"]["spend_share"] == ratio(109, "52000/4747000")
+    assert by_reason["physical"]["net_budget_spend_pence"] == 2_927_00
+    assert pick(by_reason["physical"], SPENT) == ratio(SPENT, 616, "292700/4747000")
+    assert pick(by_reason["mental-health"], SPENT) == ratio(SPENT, 210, "100000/4747000")
+    assert pick(by_reason["learning-disability"], SPENT) == ratio(SPENT, 109, "52000/4747000")
+
+
+def test_recovered_surplus_is_not_spend_through_budgets(app: CareLedger, db: ViewDb) -> None:
+    s = build(app)
+    w, h1 = s.world, s.budgets["h1"]
+    s.cash("h1", 3_000_00, date(2010, 9, 2))  # 4,000 held: 8 weeks of £10,000 is 1,538.40
+    app.identify_surplus(h1, date(2010, 10, 1), w.prov())
+    app.recover_surplus(h1, 1_000_00, date(2010, 10, 2), w.prov())
+    project(app, db)
+
+    spend = council_progress(db, HARTLEPOOL, YEAR_END)["spend"]
+
+    assert spend["net_budget_spend_pence"] == 1_000_00 + 3_000_00 - 1_000_00
+    assert pick(spend, SPENT) == ratio(SPENT, 3000, "300000/1000000")
 
 
 def test_carers_budgets_are_counted_apart_from_users(app: CareLedger, db: ViewDb) -> None:
@@ -248,10 +275,11 @@ def test_carers_budgets_are_counted_apart_from_users(app: CareLedger, db: ViewDb
 
     carers = council_progress(db, WESTMINSTER, YEAR_END)["carers"]
 
-    assert (carers["with_budget"], carers["direct_payment"]) == (1, 1)
-    assert carers["direct_payment_share"] == ratio(10_000, "1/1")
-    assert carers["by_reason"]["physical"]["with_budget"] == 1
-    assert carers["spend_share"] == ratio(63, "30000/4747000")
+    carers_dp = "direct_payment_share_of_with_budget"
+    assert (carers["people_with_budget"], carers["people_on_direct_payment"]) == (1, 1)
+    assert pick(carers, carers_dp) == ratio(carers_dp, 10_000, "1/1")
+    assert carers["by_reason"]["physical"]["people_with_budget"] == 1
+    assert pick(carers, SPENT) == ratio(SPENT, 63, "30000/4747000")
 
 
 def test_pooled_money_is_disentangled_by_what_budgets_drew_by_the_date(
@@ -264,24 +292,22 @@ def test_pooled_money_is_disentangled_by_what_budgets_drew_by_the_date(
     later = council_progress(db, WESTMINSTER, date(2011, 6, 30))["pooled_funds"]
 
     assert pools == {
-        "contributed_pence": 50_000_00,  # the June 2011 contribution is not yet in
-        "drawn_pence": 3_000_00,  # w3's pooled share, drawn on approval
-        "disentangled": ratio(600, "300000/5000000"),
+        "partner_contributions_pence": 50_000_00,  # the June 2011 contribution is not yet in
+        "net_disentangled_pence": 3_000_00,  # w3's pooled share, drawn on approval
+        **ratio(POOLED, 600, "300000/5000000"),
         "fund_count": 1,
         "funds": [
             {
                 "council": WESTMINSTER,
                 "fund_ref": POOL,
-                "contributed_pence": 50_000_00,
-                "drawn_pence": 3_000_00,
-                "disentangled": ratio(600, "300000/5000000"),
+                "partner_contributions_pence": 50_000_00,
+                "net_disentangled_pence": 3_000_00,
+                **ratio(POOLED, 600, "300000/5000000"),
             }
         ],
     }
-    assert (later["contributed_pence"], later["disentangled"]) == (
-        60_000_00,
-        ratio(500, "300000/6000000"),
-    )
+    assert later["partner_contributions_pence"] == 60_000_00
+    assert pick(later, POOLED) == ratio(POOLED, 500, "300000/6000000")
 
 
 def test_an_ended_budget_counts_until_its_end_date(app: CareLedger, db: ViewDb) -> None:
@@ -291,8 +317,10 @@ def test_an_ended_budget_counts_until_its_end_date(app: CareLedger, db: ViewDb) 
     before_end = council_progress(db, WESTMINSTER, date(2011, 1, 30))["users"]
     on_end = council_progress(db, WESTMINSTER, date(2011, 1, 31))["users"]
 
-    assert (before_end["with_budget"], before_end["share"]) == (4, ratio(5000, "4/8"))
-    assert (on_end["with_budget"], on_end["share"]) == (3, ratio(3750, "3/8"))
+    assert before_end["people_with_budget"] == 4
+    assert pick(before_end, UPTAKE) == ratio(UPTAKE, 5000, "4/8")
+    assert on_end["people_with_budget"] == 3
+    assert pick(on_end, UPTAKE) == ratio(UPTAKE, 3750, "3/8")
 
 
 def test_the_latest_population_on_or_before_the_date_is_the_denominator(
@@ -304,17 +332,17 @@ def test_the_latest_population_on_or_before_the_date_is_the_denominator(
     early = council_progress(db, WESTMINSTER, date(2010, 3, 31))
     next_year = council_progress(db, WESTMINSTER, date(2011, 4, 30))
 
-    assert (early["users"]["eligible"], early["users"]["with_budget"]) == (100, 0)
+    assert (early["users"]["eligible_people"], early["users"]["people_with_budget"]) == (100, 0)
     assert early["financial_year"] == "2009-10"
     users = next_year["users"]
-    assert (users["eligible"], users["with_budget"]) == (40, 4)  # w5 approved 10 April 2011
-    assert users["share"] == ratio(1000, "4/40")
+    assert (users["eligible_people"], users["people_with_budget"]) == (40, 4)  # w5: 10 April
+    assert pick(users, UPTAKE) == ratio(UPTAKE, 1000, "4/40")
     assert next_year["meets_target"] is False
-    assert users["by_reason"]["mental-health"]["share"] == ratio(None, "1/0")
+    assert pick(users["by_reason"]["mental-health"], UPTAKE) == ratio(UPTAKE, None, "1/0")
     assert next_year["spend"] == {
-        "gross_pence": None,  # 2011-12 not yet stated
-        "through_budgets_pence": 500_00,
-        "share": ratio(None, "50000/0"),
+        "gross_asc_spend_pence": None,  # 2011-12 not yet stated
+        "net_budget_spend_pence": 500_00,
+        **ratio(SPENT, None, "50000/0"),
     }
 
 
@@ -324,10 +352,10 @@ def test_a_council_below_target_and_without_gross_spend(app: CareLedger, db: Vie
 
     progress = council_progress(db, BIRMINGHAM, YEAR_END)
 
-    assert progress["users"]["share"] == ratio(1000, "1/10")
+    assert pick(progress["users"], UPTAKE) == ratio(UPTAKE, 1000, "1/10")
     assert progress["meets_target"] is False
-    assert progress["spend"]["gross_pence"] is None
-    assert progress["pooled_funds"]["disentangled"] == ratio(None, "0/0")
+    assert progress["spend"]["gross_asc_spend_pence"] is None
+    assert pick(progress["pooled_funds"], POOLED) == ratio(POOLED, None, "0/0")
 
 
 def test_an_unknown_council_is_not_found(app: CareLedger, db: ViewDb) -> None:
@@ -351,15 +379,15 @@ def test_national_progress_totals_the_councils_and_counts_those_at_the_target(
 
     assert (nation["councils"], nation["councils_with_population"]) == (3, 3)
     assert nation["councils_meeting_target"] == 2  # Westminster 37.5%, Hartlepool 60%
-    assert nation["uptake_min"] == {"council": BIRMINGHAM, **ratio(1000, "1/10")}
-    assert nation["uptake_max"] == {"council": HARTLEPOOL, **ratio(6000, "3/5")}
+    assert nation["uptake_min"] == {"council": BIRMINGHAM, **ratio(UPTAKE, 1000, "1/10")}
+    assert nation["uptake_max"] == {"council": HARTLEPOOL, **ratio(UPTAKE, 6000, "3/5")}
     users = nation["users"]
-    assert (users["eligible"], users["with_budget"]) == (23, 7)
-    assert users["share"] == ratio(3043, "7/23")
+    assert (users["eligible_people"], users["people_with_budget"]) == (23, 7)
+    assert pick(users, UPTAKE) == ratio(UPTAKE, 3043, "7/23")
     assert nation["meets_target"] is True
-    assert users["direct_payment_share"] == ratio(1739, "4/23")
-    assert users["by_reason"]["sensory"]["share"] == ratio(5000, "1/2")
-    assert nation["carers"]["with_budget"] == 1
+    assert pick(users, DP) == ratio(DP, 1739, "4/23")
+    assert pick(users["by_reason"]["sensory"], UPTAKE) == ratio(UPTAKE, 5000, "1/2")
+    assert nation["carers"]["people_with_budget"] == 1
 
 
 def test_national_spend_counts_only_councils_that_stated_gross_spend(
@@ -372,12 +400,12 @@ def test_national_spend_counts_only_councils_that_stated_gross_spend(
 
     assert nation["councils_reporting_spend"] == 2
     assert nation["spend"] == {
-        "gross_pence": 57_470_00,  # Westminster 47,470 + Hartlepool 10,000
-        "through_budgets_pence": 5_747_00,  # 4,747 + 1,000; Birmingham's 520 left out
-        "share": ratio(1000, "574700/5747000"),
+        "gross_asc_spend_pence": 57_470_00,  # Westminster 47,470 + Hartlepool 10,000
+        "net_budget_spend_pence": 5_747_00,  # 4,747 + 1,000; Birmingham's 520 left out
+        **ratio(SPENT, 1000, "574700/5747000"),
     }
-    assert nation["users"]["spend_pence"] == 5_447_00
-    assert nation["pooled_funds"]["contributed_pence"] == 50_000_00
+    assert nation["users"]["net_budget_spend_pence"] == 5_447_00
+    assert nation["pooled_funds"]["partner_contributions_pence"] == 50_000_00
     assert "funds" not in nation["pooled_funds"]
 
 
@@ -388,7 +416,7 @@ def test_national_progress_with_no_councils_is_empty(app: CareLedger, db: ViewDb
 
     assert (nation["councils"], nation["councils_meeting_target"]) == (0, 0)
     assert (nation["uptake_min"], nation["uptake_max"]) == (None, None)
-    assert nation["users"]["share"] == ratio(None, "0/0")
+    assert pick(nation["users"], UPTAKE) == ratio(UPTAKE, None, "0/0")
 
 
 # --- the stored rows, rebuilds and paging ----------------------------------------------------
@@ -410,12 +438,16 @@ def test_budget_status_rows_hold_what_the_events_say(app: CareLedger, db: ViewDb
         "2010-04-05",
         None,
     )
-    assert (w1["allocated_pence"], w1["spent_pence"], w1["carer_budget"]) == (
+    assert (w1["allocated_pence"], w1["net_budget_spend_pence"], w1["carer_budget"]) == (
         10_000_00,
         2_407_00,
         0,
     )
-    assert (w4["status"], w4["ended_on"], w4["spent_pence"]) == ("ended", "2011-01-31", 520_00)
+    assert (w4["status"], w4["ended_on"], w4["net_budget_spend_pence"]) == (
+        "ended",
+        "2011-01-31",
+        520_00,
+    )
     assert rows[s.budgets["carer"]]["carer_budget"] == 1
     assert len(rows) == 7  # w1..w6 and the carer
 
@@ -434,10 +466,10 @@ def test_a_policy_change_and_a_restated_population_replace_the_earlier_rows(
     progress = council_progress(db, BIRMINGHAM, YEAR_END)
 
     assert (council["surplus_weeks"], council["invoice_tolerance_bp"]) == (4, 250)
-    assert progress["users"]["eligible"] == 7
-    assert progress["users"]["by_reason"]["physical"]["share"] == ratio(None, "1/0")
+    assert progress["users"]["eligible_people"] == 7
+    assert pick(progress["users"]["by_reason"]["physical"], UPTAKE) == ratio(UPTAKE, None, "1/0")
     spend = council_progress(db, HARTLEPOOL, YEAR_END)["spend"]
-    assert spend["share"] == ratio(500, "100000/2000000")
+    assert pick(spend, SPENT) == ratio(SPENT, 500, "100000/2000000")
 
 
 def table_rows(db: ViewDb) -> dict[str, list[tuple[str, ...]]]:
@@ -490,7 +522,9 @@ def test_a_view_caught_up_in_steps_equals_one_built_at_the_end(app: CareLedger, 
     Runner(app, scratch, [ProgressView()]).catch_up()
 
     assert table_rows(scratch) == table_rows(db)
-    assert council_progress(db, WESTMINSTER, YEAR_END)["users"]["spend_pence"] == 2_507_00
+    assert (
+        council_progress(db, WESTMINSTER, YEAR_END)["users"]["net_budget_spend_pence"] == 2_507_00
+    )
     scratch.close()
 
 

@@ -34,7 +34,7 @@ def measures(**figures: tuple[int, int]) -> dict[str, int]:
 # Hand-computed from invoice_scenario: £13 an hour; A 40h, B 50h, C 20h, D 40h, E 10h, F 40h.
 APRIL = measures(  # A (£520) approved, paid, £60 credited; C (£260) flagged, approved
     invoiced=(2, 780_00), flagged=(1, 260_00), approved=(2, 780_00), paid=(1, 520_00),
-    credited=(1, 60_00),
+    credit_notes=(1, 60_00),
 )  # fmt: skip
 MAY = measures(  # B (£650) flagged, disputed, rejected; D (£520) awaiting approval
     invoiced=(2, 1_170_00), flagged=(1, 650_00), disputed=(1, 650_00), rejected=(1, 650_00)

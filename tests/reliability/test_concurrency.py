@@ -443,22 +443,22 @@ def check_money(log: Log, service: LedgerService, budget_id: str) -> int:
     balance = None
     for event in app.events.get(uuid.UUID(budget_id)):
         balance = apply(balance, event)
-        assert balance.drawn <= balance.allocated + balance.contingency, event
-        assert balance.invoices_paid <= balance.invoices_approved, event
+        assert balance.available_pence >= -balance.contingency_pence, event
+        assert balance.invoices_paid_pence <= balance.invoices_approved_pence, event
     final = balance_of(app, budget_id)
     assert balance == final
     charged = sum(c.pence for c in log.accepted("approve"))
     cash_paid = sum(c.pence for c in log.accepted("cash"))
     settled = sum(c.pence for c in log.accepted("pay"))
-    assert (final.invoices_approved, final.cash_paid) == (charged, cash_paid)
-    assert final.invoices_paid == settled
-    assert final.drawn == charged + cash_paid == app.budget(budget_id).drawn_pence
-    assert final.allocated == TOTAL and final.drawn <= CAPACITY
+    assert (final.invoices_approved_pence, final.cash_paid_pence) == (charged, cash_paid)
+    assert final.invoices_paid_pence == settled
+    assert final.net_drawn_pence == charged + cash_paid == app.budget(budget_id).drawn_pence
+    assert final.allocated_pence == TOTAL and final.net_drawn_pence <= CAPACITY
     # Funds only ever fell, so what was refused then is still more than is left now.
     short = [c for c, a in log.refused() if a.problem == "insufficient-funds"]
     assert short, "the storm never reached the budget's limit"
-    assert all(c.pence > CAPACITY - final.drawn for c in short)
-    return final.drawn
+    assert all(c.pence > CAPACITY - final.net_drawn_pence for c in short)
+    return final.net_drawn_pence
 
 
 def check_repeats(base: str, setup: Setup, log: Log, service: LedgerService) -> int:

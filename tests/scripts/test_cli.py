@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.glossary import GLOSSARY
 from ledger.application import CareLedger
 from scripts.cli import app
 from tests.integration.test_backends import run_scenario
@@ -109,10 +110,15 @@ def test_balance_for_a_business_date_and_as_known_at_an_instant(loaded_url: str)
     )
 
     assert now.exit_code == 0, now.output
-    assert json.loads(now.stdout)["available"] == 10_000_00 - 2_000_00 - 520_00 + 13_00
-    assert (json.loads(early.stdout)["cash_paid"], json.loads(early.stdout)["available"]) == (
-        0,
-        10_000_00,
+    figures = json.loads(now.stdout)
+    assert figures["available_pence"] == 10_000_00 - 2_000_00 - 520_00 + 13_00
+    assert figures["net_drawn_pence"] == 2_000_00 + 520_00 - 13_00
+    assert (figures["contributions_received_pence"], figures["contributions_reversed_pence"]) == (
+        151_00,
+        1_00,
     )
+    assert set(figures) - {"open_invoices"} <= set(GLOSSARY)  # one name, one meaning
+    then = json.loads(early.stdout)
+    assert (then["cash_paid_pence"], then["available_pence"]) == (0, 10_000_00)
     assert before_it_existed.exit_code == 1
     assert "no such budget at that position" in before_it_existed.output

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.glossary import GLOSSARY
 from ledger.application import CareLedger
 from scripts.cli import app
 from tests.conftest import REQUIRE_POSTGRES
@@ -94,7 +95,9 @@ def test_every_view_exports_as_csv_with_a_header(loaded_url: str, tmp_path: Path
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 1 and rows[0]["council"] == COUNCIL
-    assert rows[0]["available"] == str(10_000_00 - 2_000_00 - 520_00 + 13_00)
+    assert rows[0]["available_pence"] == str(10_000_00 - 2_000_00 - 520_00 + 13_00)
+    assert rows[0]["net_drawn_pence"] == str(2_000_00 + 520_00 - 13_00)
+    assert set(rows[0]) - {"open_invoices"} <= set(GLOSSARY)  # the API's names
     assert refused.exit_code == 2
 
 
