@@ -17,12 +17,12 @@ from eventsourcing.domain import Aggregate, CanMutateProtocol
 from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
 
 from ledger.app_core import LedgerCore, Outcome
+from ledger.batch_reads import BatchReads
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.errors import DuplicateInvoiceError, InvalidCommandError, LedgerError
 from ledger.ids import invoice_id, raw_invoice_id
 from ledger.invoice import Invoice, check_invoice_lines
-from ledger.pg_recorder import LargeSaveRecorder
 from ledger.provenance import Provenance
 from ledger.provider import Provider
 from ledger.values import DeploymentKind, InvoiceFlag, InvoiceLine, Period, PlanLine
@@ -164,9 +164,8 @@ class InvoiceCommands(LedgerCore):
 
     def _existing(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         """Which of ``aggregate_ids`` are already in the store: one query on PostgreSQL."""
-        if isinstance(self.recorder, LargeSaveRecorder):
-            found: set[UUID] = self.recorder.existing(aggregate_ids)
-            return found
+        if isinstance(self.recorder, BatchReads):
+            return self.recorder.existing(aggregate_ids)
         return {i for i in aggregate_ids if self.recorder.select_events(i, limit=1)}
 
     def _run_posting(
@@ -407,7 +406,7 @@ def load_aggregates(
     aggregates = dict(known or {})
     after = [aggregates[i].version if i in aggregates else 0 for i in aggregate_ids]
     stored: Sequence[StoredEvent]
-    if isinstance(recorder, LargeSaveRecorder):
+    if isinstance(recorder, BatchReads):
         stored = recorder.select_events_of(aggregate_ids, after)
     else:
         pairs = zip(aggregate_ids, after, strict=True)
