@@ -10,19 +10,18 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, CanMutateProtocol
-from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
+from eventsourcing.domain import Aggregate
 
 from ledger.app_core import LedgerCore, Outcome
+from ledger.batch_reads import BatchReads, load_aggregates
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.errors import DuplicateInvoiceError, InvalidCommandError, LedgerError
 from ledger.ids import invoice_id, raw_invoice_id
 from ledger.invoice import Invoice, check_invoice_lines
-from ledger.pg_recorder import LargeSaveRecorder
 from ledger.provenance import Provenance
 from ledger.provider import Provider
 from ledger.values import DeploymentKind, InvoiceFlag, InvoiceLine, Period, PlanLine
@@ -164,9 +163,8 @@ class InvoiceCommands(LedgerCore):
 
     def _existing(self, aggregate_ids: Sequence[UUID]) -> set[UUID]:
         """Which of ``aggregate_ids`` are already in the store: one query on PostgreSQL."""
-        if isinstance(self.recorder, LargeSaveRecorder):
-            found: set[UUID] = self.recorder.existing(aggregate_ids)
-            return found
+        if isinstance(self.recorder, BatchReads):
+            return self.recorder.existing(aggregate_ids)
         return {i for i in aggregate_ids if self.recorder.select_events(i, limit=1)}
 
     def _run_posting(
@@ -392,33 +390,6 @@ def _invoice_outcome(invoice: Invoice) -> Outcome:
         "flags": list(invoice.flags),
         "amount_pence": invoice.amount_pence,
     }
-
-
-def load_aggregates(
-    recorder: ApplicationRecorder,
-    mapper: Mapper[UUID],
-    aggregate_ids: Sequence[UUID],
-    known: dict[UUID, Aggregate] | None = None,
-) -> dict[UUID, Aggregate]:
-    """The aggregates among ``aggregate_ids`` that exist, up to date with the store: those in
-    ``known`` advanced by their newer events, the rest rebuilt from all their events, exactly as
-    ``repository.get`` rebuilds them (this application takes no snapshots), but read in one
-    query on PostgreSQL rather than one per aggregate. Each event checks it follows the last."""
-    aggregates = dict(known or {})
-    after = [aggregates[i].version if i in aggregates else 0 for i in aggregate_ids]
-    stored: Sequence[StoredEvent]
-    if isinstance(recorder, LargeSaveRecorder):
-        stored = recorder.select_events_of(aggregate_ids, after)
-    else:
-        pairs = zip(aggregate_ids, after, strict=True)
-        stored = [e for i, gt in pairs for e in recorder.select_events(i, gt=gt)]
-    for record in stored:
-        uid = cast("UUID", record.originator_id)
-        event = cast("CanMutateProtocol[Aggregate]", mapper.to_domain_event(record))
-        mutated = event.mutate(aggregates.pop(uid, None))
-        if mutated is not None:
-            aggregates[uid] = mutated
-    return aggregates
 
 
 def _canonical_budget_id(draft: InvoiceDraft) -> InvoiceDraft:

@@ -67,7 +67,7 @@ def persistence_env(url: str) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_STATEMENT_TIMEOUT": "0",
             # Large saves (big invoice batches) must not use psycopg's pipeline mode.
-            "APPLICATION_RECORDER_TOPIC": "ledger.pg_recorder:LargeSaveRecorder",
+            "APPLICATION_RECORDER_TOPIC": "projections.stores.pg_recorder:LargeSaveRecorder",
         }
         for key, values in parse_qs(parts.query).items():
             if key not in _PG_QUERY_SETTINGS:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from ledger.persistence import StoreUnavailableError, persistence_env
-from ledger.pg_schema import schema_lock
+from projections.stores.pg_schema import schema_lock
 
 if TYPE_CHECKING:
     from ledger.app_core import LedgerCore

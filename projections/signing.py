@@ -18,7 +18,9 @@ import base64
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,32 +127,40 @@ class KeyFile:
     def _read(self) -> Signer:
         if self.path.stat().st_mode & 0o077:
             raise SigningKeyError(f"{self.path} is open to other users: chmod 600 it")
-        parts = self.path.read_text(encoding="ascii").strip().split("+", 4)
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-            raise SigningKeyError(f"{self.path} is not a signed-note private key")
-        raw = base64.b64decode(parts[4], validate=True)
-        if raw[:1] != ED25519 or len(raw) != 33:
-            raise SigningKeyError(f"{self.path} does not hold an Ed25519 key")
-        signer = Signer(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]))
+        try:
+            parts = self.path.read_text(encoding="ascii").strip().split("+", 4)
+            if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+                raise ValueError("not PRIVATE+KEY+<name>+<id>+<key>")
+            raw = base64.b64decode(parts[4], validate=True)
+            if raw[:1] != ED25519 or len(raw) != 33:
+                raise SigningKeyError(f"{self.path} does not hold an Ed25519 key")
+            signer = Signer(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]))
+        except ValueError:  # not ASCII, not the format, not base64: never echo the key's bytes
+            raise SigningKeyError(f"{self.path} is not a signed-note private key") from None
         if key_id(signer.name, signer.public).hex() != parts[3]:
             raise SigningKeyError(f"{self.path}: the key id does not match the key")
         return signer
 
     def _write(self, signer: Signer, *, new: bool) -> None:
-        """Written 0600 from the start; a new key never replaces one made meanwhile."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        target = self.path if new else self.path.with_name(self.path.name + ".new")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        """Written 0600 to a temporary file beside the key, then put in place whole: a new key
+        is linked in, never replacing one made meanwhile (a reader never sees half a key);
+        a rotated one replaces the old atomically."""
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.")  # mode 0600
         try:
-            fd = os.open(target, flags, 0o600)
-        except FileExistsError:
-            if new:
-                return  # another process made it first: use theirs
-            raise
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(signer.encoded())
-        if not new:
-            os.replace(target, self.path)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(signer.encoded())
+                f.flush()
+                os.fsync(f.fileno())
+            if not new:
+                os.replace(temp, self.path)
+            else:
+                with suppress(FileExistsError):  # another process made it first: use theirs
+                    os.link(temp, self.path)
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(temp)
 
 
 def _checked_name(name: str) -> str:

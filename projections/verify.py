@@ -27,7 +27,7 @@ from ledger.application import CareLedger
 from projections.asat import build_as_at
 from projections.chain import GENESIS, next_hash
 from projections.db import ViewDb
-from projections.merkle import EMPTY_ROOT, StoredTree, leaf_bytes, leaf_hash, node_hash
+from projections.merkle import EMPTY_ROOT, StoredTree, fold, leaf_bytes, leaf_hash, node_hash
 from projections.runner import Runner, View
 
 PAGE = 1000
@@ -141,9 +141,7 @@ def check_merkle(app: CareLedger, db: ViewDb) -> Check:
 
 
 def _compare_root(db: ViewDb, size: int, edge: list[tuple[int, bytes]]) -> Check:
-    root = EMPTY_ROOT if not edge else edge[-1][1]
-    for _, left in reversed(edge[:-1]):
-        root = node_hash(left, root)
+    root = fold([digest for _, digest in edge]) if edge else EMPTY_ROOT
     with db.transaction(write=False) as cur:
         tree = StoredTree(cur)
         ok = tree.size() == size and tree.root(size) == root

@@ -29,9 +29,9 @@ from api.auth import TokenStore
 from api.settings import Settings
 from ledger.errors import InvalidCommandError, LedgerError
 from ledger.persistence import StoreUnavailableError, persistence_env
-from ledger.pg_schema import SchemaLockTimeoutError, schema_lock
 from projections.service import LedgerService
 from projections.store_check import StoreError, check_store
+from projections.stores.pg_schema import SchemaLockTimeoutError, schema_lock
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True)

@@ -277,9 +277,16 @@ def check_bundle(keys: list[str], folder: str, kept: str | None) -> None:
     checkpoint = str(base / "checkpoint")
     check_checkpoint(keys, checkpoint)
     for entry in sorted(base.glob("entry-*.json")):
-        check_entry(keys, checkpoint, str(entry), str(entry).replace("entry-", "proof-"))
+        proof = entry.with_name("proof-" + entry.name.removeprefix("entry-"))
+        check_entry(keys, checkpoint, str(entry), str(proof))
     if kept is not None:
         check_consistency(keys, kept, checkpoint, str(base / "consistency.json"))
+
+
+def one_line(error: BaseException, limit: int = 200) -> str:
+    """An error as one short line: input may be long, or hold line breaks, of its own."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,10 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             check_bundle(keys, args.folder, args.kept)
     except CheckFailedError as failure:
-        print(f"FAILED: {failure}", file=sys.stderr)
+        print(f"FAILED: {one_line(failure)}", file=sys.stderr)
         return 1
-    except (OSError, ValueError, UnicodeDecodeError) as error:
-        print(f"unreadable input: {error}", file=sys.stderr)
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested deep
+        print(f"unreadable input: {one_line(error)}", file=sys.stderr)
         return 2
     return 0
 

@@ -20,7 +20,7 @@ from api.models import BusinessDate, Instant, Reason, Strict, Written
 from api.pagination import CursorParam, Limit, Page, page_of
 from api.params import check_range
 from api.problems import responses
-from api.responses import AuditRow, CheckpointCheck, CheckpointOut, Verification
+from api.responses_audit import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import CouncilCode, council_scope
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import EntryNotFoundError

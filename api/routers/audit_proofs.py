@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from api.auth import Principal
 from api.deps import Allow, Service
 from api.problems import responses
-from api.responses import ConsistencyProof, InclusionProof, LogEntry, PublicKey
+from api.responses_audit import ConsistencyProof, InclusionProof, LogEntry, PublicKey
 from ledger.errors import EntryNotFoundError
 from ledger.provenance import Role
 from projections import tlog

@@ -9,9 +9,9 @@ import pytest
 
 from ledger.application import CareLedger
 from ledger.errors import DuplicateInvoiceError
-from ledger.pg_recorder import LargeSaveRecorder
 from ledger.provenance import Provenance
 from ledger.provider import Provider
+from projections.stores.pg_recorder import LargeSaveRecorder
 from tests.support import PROVIDER, World, count_events
 
 pytestmark = pytest.mark.postgres

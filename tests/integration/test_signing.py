@@ -6,6 +6,7 @@ use, refused when others may read it; rotation keeps the name and lists the reti
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,56 @@ def test_the_key_is_made_once_mode_0600_in_its_own_folder(tmp_path: Path) -> Non
     assert keys.signer().verifier_key == first.verifier_key
     assert first.verifier_key.startswith("ledger.example/log+")
     assert first.checkpoint(3, bytes(32)).startswith("ledger.example/log\n3\nAAAA")
+
+
+def first_uses_at_once(keys: KeyFile, count: int) -> tuple[list[str], list[str]]:
+    """``count`` threads asking for the key at the same moment: the verifier keys they got,
+    and the errors they met."""
+    start, found, failed = threading.Barrier(count), [], []
+
+    def first_use() -> None:
+        start.wait()
+        try:
+            found.append(keys.signer().verifier_key)
+        except SigningKeyError as error:
+            failed.append(str(error))
+
+    threads = [threading.Thread(target=first_use) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return found, failed
+
+
+def test_requests_making_the_key_at_once_all_sign_with_the_one_key_made(tmp_path: Path) -> None:
+    """The first checkpoints of a new server come at once (threads of a worker, workers): none
+    reads a key file still being written, and all use the one key that won."""
+    for round_ in range(20):
+        folder = tmp_path / str(round_)
+        keys = KeyFile(folder / "signing.key", origin="ledger.example/log")
+
+        found, failed = first_uses_at_once(keys, 8)
+
+        assert failed == [] and len(found) == 8 and len(set(found)) == 1, (round_, failed[:1])
+        assert [p.name for p in folder.iterdir()] == ["signing.key"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"PRIVATE+KEY+n+00000000+!!!!\n", b"PRIVATE+KEY+n+00000000+AQ==\n", b"\xff\xfe\n", b""],
+    ids=["not-base64", "short", "not-ascii", "empty"],
+)
+def test_a_damaged_key_file_is_a_signing_key_error_naming_only_the_file(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "signing.key"
+    path.write_bytes(content)
+    path.chmod(0o600)
+
+    with pytest.raises(SigningKeyError, match=r"signing\.key (is not|does not)") as raised:
+        KeyFile(path).signer()
+    assert str(raised.value).startswith(f"{path} ") and raised.value.__cause__ is None
 
 
 def test_a_key_file_others_may_read_is_refused(tmp_path: Path) -> None:

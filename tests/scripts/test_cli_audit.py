@@ -113,3 +113,35 @@ def test_a_bundle_for_a_leaf_the_log_lacks_is_refused_in_one_line(
 
     assert result.exit_code == 1
     assert "the log has no leaf 100000" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["keys", "show"], ["keys", "rotate"], ["export", "bundle", "--output", "bundle"]],
+    ids=["keys-show", "keys-rotate", "export-bundle"],
+)
+def test_keys_and_bundles_refuse_a_store_that_is_not_there_and_create_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """A typo'd store path is refused by name, as by every command but serve and demo: no
+    empty store is created, no signing key made beside it, no bundle of an empty log written."""
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "careledgr.db"
+
+    result = runner.invoke(app, [*command, "--database-url", f"sqlite:///{typo}"])
+
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: no CareLedger store at {typo}: run `careledger demo` or `careledger serve`"
+        " to create one"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_keys_show_names_an_unreachable_database_in_one_line() -> None:
+    result = runner.invoke(app, ["keys", "show", "--database-url", "postgresql://u@127.0.0.1:1/x"])
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: connection refused at 127.0.0.1:1: is PostgreSQL running there?"
+    ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cryptography
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from projections.merkle import leaf_hash
@@ -162,6 +163,37 @@ def test_base64_spelled_another_way_is_refused() -> None:
     assert base64.b64decode(loose) == base64.b64decode(text)
     assert refused(lambda: tv.b64(loose, 32))
     assert tv.b64(text, 32) == bytes(range(32))
+
+
+def test_unreadable_input_is_one_short_line_and_exit_2_never_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON nested past Python's recursion limit, bytes that are not UTF-8, a key argument too
+    long to be a file name: each is one line naming the problem, exit 2."""
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' + "[" * 100_000 + "]" * 100_000 + "}")
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe")
+    kept = tmp_path / "checkpoint"
+    kept.write_text(note(45))
+    inclusion = ["inclusion", "--checkpoint", str(kept), "--entry", str(deep), "--proof", str(deep)]
+    for argv in (
+        ["--key", KEYS[0], "checkpoint", str(deep)],
+        ["--key", KEYS[0], "checkpoint", str(binary)],
+        ["--key", KEYS[0], *inclusion],
+        ["--key", "k" * 5000 + "+x", "checkpoint", str(kept)],
+    ):
+        assert tv.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("unreadable input: "), err[:80]
+        assert err.count("\n") == 1 and len(err) <= 220, err[:80]
+
+
+def test_a_bundle_in_a_folder_whose_path_holds_entry_finds_its_own_proofs(tmp_path: Path) -> None:
+    folder = tmp_path / "entry-2026-12" / "bundle-entry-3"
+    folder.parent.mkdir()
+    write_bundle(folder, 45, [3, 44])
+    assert tv.main(["--key", KEYS[0], "bundle", str(folder)]) == 0
 
 
 def test_the_verifier_runs_alone_with_only_cryptography_on_its_path(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@
   way it is one ``INSERT … SELECT FROM unnest(…) RETURNING notification_id`` after the same
   ``LOCK TABLE … IN EXCLUSIVE MODE`` and ``NOTIFY``, in one transaction, so the order of
   notification ids, atomicity and the unique (originator_id, version) check are unchanged.
-* ``create_table`` runs under the database's schema lock (``ledger.pg_schema``), so workers
-  starting together on an empty store do not collide in the catalogue.
+* ``create_table`` runs under the database's schema lock (``projections.stores.pg_schema``), so
+  workers starting together on an empty store do not collide in the catalogue.
 * ``select_events_of`` and ``existing`` read many aggregates in one query, so a batch touching
   thousands of budgets does not pay a round trip (and a connection check) per budget.
 """
@@ -28,7 +28,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger.pg_schema import schema_lock
+from projections.stores.pg_schema import schema_lock
 
 PIPELINE_LIMIT = 5_000
 _ID_TYPES = {"uuid": SQL("uuid"), "text": SQL("text")}
