@@ -12,27 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from api.settings import get_settings
 from ledger.errors import LedgerError
 from projections import tlog
-from projections.service import LedgerService
 from projections.signing import SigningKeyError
 from scripts import tlog_verify
+from scripts.cli_common import DatabaseUrl, Typer, open_service
 
-DatabaseUrl = Annotated[
-    str | None, typer.Option("--database-url", help="Overrides CARELEDGER_DATABASE_URL.")
-]
-keys = typer.Typer(help="The checkpoint signing key: show its verifier key, rotate it.")
-
-
-@contextmanager
-def _service(database_url: str | None, *, catch_up: bool = False) -> Iterator[LedgerService]:
-    """The ledger; ``catch_up`` brings the views (the tree among them) to the head first."""
-    service = LedgerService(database_url or get_settings().database_url, inline=catch_up)
-    try:
-        yield service
-    finally:
-        service.close()
+keys = Typer(help="The checkpoint signing key: show its verifier key, rotate it.")
 
 
 @contextmanager
@@ -54,7 +40,7 @@ def keys_show(
 ) -> None:
     """Print the verifier key (signed-note format) that checks the signed checkpoints; the key
     is made on first use. Never prints the private key."""
-    with _service(database_url) as service, _refusals():
+    with open_service(database_url) as service, _refusals():
         key_file = tlog.key_file(service)
         typer.echo(key_file.signer().verifier_key)
         if show_all:
@@ -66,7 +52,7 @@ def keys_show(
 def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Make a new signing key under the same name; the old verifier key is kept in the retired
     list (`keys show --all`), so checkpoints it signed stay checkable."""
-    with _service(database_url) as service, _refusals():
+    with open_service(database_url) as service, _refusals():
         key_file = tlog.key_file(service)
         old = key_file.signer().verifier_key
         typer.echo(key_file.rotate().verifier_key)
@@ -87,10 +73,11 @@ def export_bundle(
     and the consistency proof from a kept checkpoint, for `python -m tlog_verify bundle`."""
     indices = _indices(entries)
     kept = _kept_size(since) if since is not None else None
-    output.mkdir(parents=True, exist_ok=True)
-    if any(output.iterdir()):
-        raise typer.BadParameter(f"{output} is not empty", param_hint="--output")
-    with _service(database_url, catch_up=True) as service, _refusals():
+    # the store is checked (and the tree caught up) before the folder is made
+    with open_service(database_url, inline=True) as service, _refusals():
+        output.mkdir(parents=True, exist_ok=True)
+        if any(output.iterdir()):
+            raise typer.BadParameter(f"{output} is not empty", param_hint="--output")
         point = tlog.signed_checkpoint(service)
         size = point["tree_size"]
         key = tlog.public_key(service)
