@@ -207,9 +207,12 @@ def balance(
             effective_on=effective_on.date() if effective_on else None,
             db=service.db,
         )
-        head = service.runner.head()
-    values = figures_of(figures)
-    values["as_at_position"] = stop if stop is not None else head
+    # the same fields, with the same meaning, as GET /v1/budgets/{id}/balance (null: now)
+    values = {
+        **figures_of(figures),
+        "as_at_position": stop,
+        "effective_on": effective_on.date() if effective_on else None,
+    }
     if json_out:
         typer.echo(json.dumps(values, indent=2, default=str))
         return

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.figure_models import BudgetBalanceOut
 from api.glossary import GLOSSARY
 from ledger.application import CareLedger
 from scripts.cli import app
@@ -118,7 +119,10 @@ def test_balance_for_a_business_date_and_as_known_at_an_instant(loaded_url: str)
         1_00,
     )
     assert set(figures) - {"open_invoices"} <= set(GLOSSARY)  # one name, one meaning
+    assert set(figures) == set(BudgetBalanceOut.model_fields)  # the API's fields, no more
+    assert (figures["as_at_position"], figures["effective_on"]) == (None, None)  # as the API
     then = json.loads(early.stdout)
     assert (then["cash_paid_pence"], then["available_pence"]) == (0, 10_000_00)
+    assert then["effective_on"] == "2010-04-05"
     assert before_it_existed.exit_code == 1
     assert "no such budget at that position" in before_it_existed.output
