@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service, etag
 from api.models import (
+    AsIdentity,
     BusinessDate,
     InvoiceIn,
     InvoiceNumber,
@@ -278,7 +279,7 @@ def _scoped_filters(
     return forced_provider or provider, forced_council or council
 
 
-Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=64), AsIdentity]
 
 
 @router.get("", responses=READ, response_model=InvoicePage)

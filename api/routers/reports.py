@@ -29,7 +29,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from api.auth import Principal
 from api.deps import Allow, Service
 from api.figure_models import CouncilProgress, NationalProgress, SpendByProvider, TrialBalance
-from api.models import BusinessDate, Instant
+from api.models import AsIdentity, BusinessDate, Instant
 from api.pagination import CursorParam, Limit
 from api.params import check_range
 from api.problems import ProblemError, responses
@@ -57,6 +57,7 @@ PRINTABLE = r"^[!-~][ -~]*$"
 CouncilCode = Annotated[
     str | None,
     Query(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code."),
+    AsIdentity,
 ]
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 MonthFrom = Annotated[
@@ -135,7 +136,9 @@ def get_spend_by_provider(
 
 
 CodePath = Annotated[
-    str, Path(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code.")
+    str,
+    Path(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code."),
+    AsIdentity,
 ]
 
 
