@@ -75,7 +75,7 @@ def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[An
     return "".join(f" AND {c}" for c in clauses), params
 
 
-@router.get("", responses=READ, response_model=Page[AuditRow])
+@router.get("", responses=responses(403, 404), response_model=Page[AuditRow])
 def get_audit_trail(
     who: Reader,
     service: Service,
@@ -108,7 +108,7 @@ def get_audit_trail(
         "budget": budget,
         "actor": actor,
         "provider": provider,
-        "council": council_scope(who, council),
+        "council": council_scope(who, council, service),
         "from": _stamp(recorded_from),
         "to": _stamp(recorded_to),
     }

@@ -28,7 +28,7 @@ from api.models import (
 from api.pagination import CursorParam, Limit, page_of
 from api.problems import ProblemError, responses
 from api.responses import InvoiceDetail, InvoicePage
-from api.scope import invoice_for
+from api.scope import invoice_for, registered
 from ledger.app_invoices import MAX_BATCH, InvoiceDraft
 from ledger.invoice import Invoice
 from ledger.provenance import Role
@@ -295,6 +295,7 @@ def list_invoices_route(
     """Invoices in posting order, filtered by provider, council and status; a care firm sees
     only its own, a council officer only its council's. Page on with `cursor` = `next_cursor`."""
     provider, council = _scoped_filters(who, provider, council)
+    registered(service, council=council, provider=provider)
     state = status.value if status else None
     start = CURSORS.decode(cursor)
 

@@ -275,3 +275,29 @@ def test_a_look_alike_provider_or_fund_is_the_one_registered(api: Api) -> None:
     assert refused == before
     assert status.status_code == 200, status.json()
     assert status.json()["id"] == PROVIDER  # the registered firm's status changed
+
+
+FILTERED_ROUTES = [
+    ("auditor", "/v1/spend-by-provider"),
+    ("auditor", "/v1/exceptions"),
+    ("auditor", "/v1/ledger/trial-balance"),
+    ("auditor", "/v1/export/journal"),
+    ("regulator", "/v1/audit"),
+    ("auditor", "/v1/invoices"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), FILTERED_ROUTES)
+def test_a_filter_naming_no_registered_council_is_404_not_an_empty_answer(
+    api: Api, who: str, path: str
+) -> None:
+    unknown = api.get(who, path, council="E99999999")
+
+    assert problem(unknown) == (404, "council-not-found")
+    assert unknown.json()["council"] == "E99999999"
+
+
+def test_an_invoice_filter_naming_no_registered_firm_is_404(api: Api) -> None:
+    unknown = api.get("auditor", "/v1/invoices", provider="1-000000000")
+
+    assert problem(unknown) == (404, "provider-not-found")
