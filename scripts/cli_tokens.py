@@ -9,6 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from ledger.ids import council_id, provider_id
+from ledger.provenance import plain_identity
+from projections.service import LedgerService
 from scripts.cli_common import (
     FOUND_A_PROBLEM,
     CliError,
@@ -42,7 +45,10 @@ def tokens_create(
     """Create a token. It is shown once: only its hash is kept."""
     from api.auth import TokenStore
 
+    council = plain_identity(council) if council is not None else None
+    provider = plain_identity(provider) if provider is not None else None
     with open_service(database_url) as service:
+        _registered(service, council, provider)
         token, who = TokenStore(service.db).create(
             role,
             label,
@@ -56,6 +62,15 @@ def tokens_create(
     else:
         typer.echo(token)
         console.print(f"token id {who.token_id} ({who.role.value}); keep the token safe")
+
+
+def _registered(service: LedgerService, council: str | None, provider: str | None) -> None:
+    """A token for a council or care firm the ledger never registered would see nothing: refuse
+    it by name (a typo, or the code of another store)."""
+    if council is not None and not service.app.exists(council_id(council)):
+        raise CliError(f"no council {council} is registered in this store", FOUND_A_PROBLEM)
+    if provider is not None and not service.app.exists(provider_id(provider)):
+        raise CliError(f"no care firm {provider} is registered in this store", FOUND_A_PROBLEM)
 
 
 @tokens.command("list")
