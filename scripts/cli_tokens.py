@@ -9,9 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from ledger.ids import council_id, provider_id
 from ledger.provenance import plain_identity
-from projections.service import LedgerService
 from scripts.cli_common import (
     FOUND_A_PROBLEM,
     CliError,
@@ -20,6 +18,7 @@ from scripts.cli_common import (
     Typer,
     console,
     open_service,
+    require_registered,
 )
 
 tokens = Typer(help="Access tokens: create, list, revoke. Stored only as hashes.")
@@ -48,7 +47,7 @@ def tokens_create(
     council = plain_identity(council) if council is not None else None
     provider = plain_identity(provider) if provider is not None else None
     with open_service(database_url) as service:
-        _registered(service, council, provider)
+        require_registered(service, council=council, provider=provider)
         token, who = TokenStore(service.db).create(
             role,
             label,
@@ -62,15 +61,6 @@ def tokens_create(
     else:
         typer.echo(token)
         console.print(f"token id {who.token_id} ({who.role.value}); keep the token safe")
-
-
-def _registered(service: LedgerService, council: str | None, provider: str | None) -> None:
-    """A token for a council or care firm the ledger never registered would see nothing: refuse
-    it by name (a typo, or the code of another store)."""
-    if council is not None and not service.app.exists(council_id(council)):
-        raise CliError(f"no council {council} is registered in this store", FOUND_A_PROBLEM)
-    if provider is not None and not service.app.exists(provider_id(provider)):
-        raise CliError(f"no care firm {provider} is registered in this store", FOUND_A_PROBLEM)
 
 
 @tokens.command("list")
