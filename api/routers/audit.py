@@ -40,8 +40,20 @@ READ = responses(403)
 END = 2**62
 CURSORS = CursorKind("audit", ((Int(),),))  # the last row's log position
 
-RefQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
-ProviderQuery = Annotated[RefQuery, AsIdentity]
+ProviderQuery = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, pattern=r"^[!-~]+$", description="A care firm's reference."),
+    AsIdentity,
+]
+ActorQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[!-~]+$",
+        description="Who recorded the entry (actor_id: a token id, representative id, …).",
+    ),
+]
 BudgetQuery = Annotated[
     UUID | None, Query(description="A personal budget's id (any spelling of the UUID).")
 ]
@@ -86,7 +98,7 @@ def get_audit_trail(
     who: Reader,
     service: Service,
     budget: BudgetQuery = None,
-    actor: RefQuery = None,
+    actor: ActorQuery = None,
     event_type: Annotated[
         str | None,
         Query(

@@ -280,16 +280,27 @@ def _scoped_filters(
     return forced_provider or provider, forced_council or council
 
 
-Filter = Annotated[str | None, Query(min_length=1, max_length=64), AsIdentity]
+ProviderFilter = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="A care firm's reference."),
+    AsIdentity,
+]
+CouncilFilter = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="A council's ONS code."),
+    AsIdentity,
+]
 
 
 @router.get("", responses=READ, response_model=InvoicePage)
 def list_invoices_route(
     who: Reader,
     service: Service,
-    provider: Filter = None,
-    council: Filter = None,
-    status: Annotated[InvoiceStatus | None, Query()] = None,
+    provider: ProviderFilter = None,
+    council: CouncilFilter = None,
+    status: Annotated[
+        InvoiceStatus | None, Query(description="Only invoices in this status.")
+    ] = None,
     cursor: CursorParam = None,
     limit: Limit = 100,
 ) -> Any:

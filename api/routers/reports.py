@@ -177,7 +177,15 @@ def get_exceptions(
     who: ExceptionReader,
     service: Service,
     council: CouncilCode = None,
-    kind: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z-]+$")] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z-]+$",
+            description="Only exceptions of this kind, e.g. over-plan, duplicate-invoice-attempt.",
+        ),
+    ] = None,
     on: On = None,
     cursor: CursorParam = None,
     limit: Limit = 100,
@@ -288,7 +296,10 @@ def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[str]:
 def export_journal(
     who: Auditor,
     service: Service,
-    fmt: Annotated[Literal["hledger", "beancount"], Query(alias="format")] = "hledger",
+    fmt: Annotated[
+        Literal["hledger", "beancount"],
+        Query(alias="format", description="The journal's format: hledger or beancount."),
+    ] = "hledger",
     council: CouncilCode = None,
     as_at: AsAt = None,
 ) -> StreamingResponse:
