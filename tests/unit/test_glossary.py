@@ -1,5 +1,5 @@
 """The README's glossary is the glossary the API describes its figures with, and every field of
-every response model has a meaning there (DESIGN.md §4 "One meaning per figure")."""
+every figure model (api.figure_models) has a meaning there (DESIGN.md §4 "One meaning per figure")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from api import responses
+from api import figure_models
 from api.glossary import GLOSSARY, SECTIONS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -32,7 +32,7 @@ def test_the_readme_defines_every_figure_once_as_the_api_does() -> None:
 def test_every_response_model_field_is_in_the_glossary() -> None:
     models = [
         m
-        for m in vars(responses).values()
+        for m in vars(figure_models).values()
         if isinstance(m, type) and issubclass(m, BaseModel) and m is not BaseModel
     ]
     fields = {info.alias or name for m in models for name, info in m.model_fields.items()}
