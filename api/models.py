@@ -20,6 +20,7 @@ from pydantic import (
 from ledger.errors import InvalidCommandError
 from ledger.invoice_numbers import MAX_NUMBER_LENGTH, check_invoice_number
 from ledger.money import MAX_AMOUNT_PENCE
+from ledger.provenance import plain_identity
 from ledger.values import (
     Allocation,
     Deployment,
@@ -32,6 +33,16 @@ from ledger.values import (
 Pence = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_PENCE, description="Integer pence, > 0.")]
 PenceOrZero = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_PENCE, description="Integer pence.")]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~][ -~]*$")]
+
+
+def plain(value: object) -> object:
+    """An identity (council code, care firm or pooled fund reference) in its one form, as the
+    ledger keeps it: ``" e06000001 "`` is ``E06000001`` (``ledger.provenance.plain_identity``)."""
+    return plain_identity(value) if isinstance(value, str) else value
+
+
+AsIdentity = BeforeValidator(plain)
+IdentityRef = Annotated[Ref, AsIdentity]
 
 
 def _invoice_number(value: str) -> str:

@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.glossary import GLOSSARY
 from api.pagination import Page
 
 Pence = int
@@ -90,7 +91,7 @@ class InvoiceLineOut(Out):
     service: str
     units_hundredths: int = Field(description="Hours or visits, in hundredths.")
     rate_pence: Pence
-    amount_pence: Pence
+    amount_pence: Pence = Field(description=GLOSSARY["amount_pence"])
 
 
 class InvoiceEvent(Out):
@@ -101,7 +102,7 @@ class InvoiceEvent(Out):
     effective_on: str
     actor_role: str
     reason: str | None
-    amount_pence: int | None
+    amount_pence: int | None = Field(description=GLOSSARY["amount_pence"])
 
 
 class InvoiceDetail(InvoiceAmounts):
@@ -143,7 +144,7 @@ class AllocationOut(Out):
     total_pence: Pence
     client_contribution_pence: Pence
     council_contribution_pence: Pence
-    contingency_pence: Pence
+    contingency_pence: Pence = Field(description=GLOSSARY["contingency_pence"])
     streams: list[StreamOut]
 
 
@@ -179,5 +180,5 @@ class BudgetOut(Out):
     allocation: AllocationOut
     deployment: DeploymentOut | None
     representatives: dict[str, RepresentativeOut] = Field(description="By representative id.")
-    available_pence: Pence
-    held_pence: Pence
+    available_pence: Pence = Field(description=GLOSSARY["available_pence"])
+    held_pence: Pence = Field(description=GLOSSARY["held_pence"])

@@ -9,7 +9,13 @@ from datetime import date
 from api.auth import Principal
 from api.problems import ProblemError
 from ledger.budget import PersonalBudget
-from ledger.errors import BudgetNotFoundError, InvoiceNotFoundError
+from ledger.errors import (
+    BudgetNotFoundError,
+    CouncilNotFoundError,
+    InvoiceNotFoundError,
+    ProviderNotFoundError,
+)
+from ledger.ids import council_id, provider_id
 from ledger.invoice import Invoice
 from ledger.provenance import Role
 from projections.service import LedgerService
@@ -24,6 +30,17 @@ def own_council(principal: Principal, council: str) -> None:
             "Another council's books",
             f"your token is for council {principal.council}",
         )
+
+
+def registered(
+    service: LedgerService, *, council: str | None = None, provider: str | None = None
+) -> None:
+    """A filter naming a council or care firm the ledger never registered is 404, never an
+    empty answer that reads as "nothing there" (a trial balance "balanced" with no accounts)."""
+    if council is not None and not service.app.exists(council_id(council)):
+        raise CouncilNotFoundError("no council with that code", council=council)
+    if provider is not None and not service.app.exists(provider_id(provider)):
+        raise ProviderNotFoundError("no provider with that reference", provider=provider)
 
 
 def _hidden_budget(budget_id: str) -> BudgetNotFoundError:

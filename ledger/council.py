@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.errors import InvalidCommandError
 from ledger.ids import council_id
-from ledger.provenance import Provenance, check_ref
+from ledger.provenance import Provenance, check_identity, check_ref
 from ledger.values import SupportReason, parse_enum
 
 DEFAULT_SURPLUS_WEEKS = 8
@@ -117,7 +117,7 @@ class Council(Aggregate):
         invoice_tolerance_bp: int = DEFAULT_INVOICE_TOLERANCE_BP,
         max_contingency_bp: int = DEFAULT_MAX_CONTINGENCY_BP,
     ) -> Council:
-        check_ref("council code", code, max_length=16)
+        check_identity("council code", code, max_length=16)
         check_ref("council name", name, max_length=120)
         _check_policy(surplus_weeks, invoice_tolerance_bp, max_contingency_bp)
         return cls(

@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger.errors import InvalidCommandError, PoolOverdrawnError
 from ledger.ids import pooled_fund_id
 from ledger.money import check_pence
-from ledger.provenance import Provenance, check_ref
+from ledger.provenance import Provenance, check_identity, check_ref
 from ledger.values import Allocation
 
 MAX_PARTNERS = 10
@@ -66,7 +66,7 @@ class PooledFund(Aggregate):
         effective_on: date,
         prov: Provenance,
     ) -> PooledFund:
-        check_ref("fund_ref", fund_ref)
+        check_identity("fund_ref", fund_ref)
         if not 1 <= len(partners) <= MAX_PARTNERS or len(set(partners)) != len(partners):
             raise InvalidCommandError(
                 f"a pooled fund has 1..{MAX_PARTNERS} distinct partners", field="partners"

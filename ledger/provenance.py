@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -68,4 +69,27 @@ def check_ref(field: str, value: str, max_length: int = MAX_REF_LENGTH) -> str:
         )
     if not all(c.isascii() and c.isprintable() for c in value):
         raise InvalidCommandError(f"{field} must be printable ASCII", field=field)
+    return value
+
+
+def plain_identity(value: str) -> str:
+    """The one form of an identity (council code, care firm or pooled fund reference): no
+    spaces anywhere, upper case. ``e06000001``, ``E06000001 `` and ``E06 000001`` are all
+    ``E06000001``; so is its full-width form (NFKC, which also makes every Unicode space a plain
+    one). Control characters (a tab, a newline) are kept, for ``check_ref`` to refuse. The API
+    puts what it is sent in this form on the way in."""
+    return unicodedata.normalize("NFKC", value).replace(" ", "").upper()
+
+
+def check_identity(field: str, value: str, max_length: int = MAX_REF_LENGTH) -> str:
+    """Refuse an identity not in its plain form, so no look-alike of one (by space or case) is
+    ever registered beside it."""
+    check_ref(field, value, max_length)
+    plain = plain_identity(value)
+    if value != plain:
+        raise InvalidCommandError(
+            f"{field} {value!r} is not in its plain form (no spaces, upper case): send {plain!r}",
+            field=field,
+            plain=plain,
+        )
     return value

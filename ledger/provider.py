@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.errors import InvalidTransitionError
 from ledger.ids import provider_id
-from ledger.provenance import Provenance, check_ref
+from ledger.provenance import Provenance, check_identity, check_ref
 from ledger.values import Period, ProviderStatus, parse_enum
 
 
@@ -42,7 +42,7 @@ class Provider(Aggregate):
     def register(
         cls, provider_ref: str, name: str, effective_on: date, prov: Provenance
     ) -> Provider:
-        check_ref("provider_ref", provider_ref)
+        check_identity("provider_ref", provider_ref)
         check_ref("provider name", name, max_length=120)
         return cls(provider_ref=provider_ref, name=name, effective_on=effective_on, prov=prov)
 

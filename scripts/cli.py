@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledger.money import format_pounds
+from ledger.provenance import plain_identity
 from projections.asat import position_at
 from projections.balance import balance_of, figures_of
 from projections.service import LedgerService
@@ -31,6 +32,7 @@ from scripts.cli_common import (
     Typer,
     console,
     open_service,
+    require_registered,
 )
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
@@ -207,9 +209,12 @@ def balance(
             effective_on=effective_on.date() if effective_on else None,
             db=service.db,
         )
-        head = service.runner.head()
-    values = figures_of(figures)
-    values["as_at_position"] = stop if stop is not None else head
+    # the same fields, with the same meaning, as GET /v1/budgets/{id}/balance (null: now)
+    values = {
+        **figures_of(figures),
+        "as_at_position": stop,
+        "effective_on": effective_on.date() if effective_on else None,
+    }
     if json_out:
         typer.echo(json.dumps(values, indent=2, default=str))
         return
@@ -245,7 +250,9 @@ def export_journal(
 
     if format_ not in FORMATS:
         raise CliError(f"--format must be one of: {', '.join(FORMATS)}")
+    council = plain_identity(council) if council is not None else None
     with open_service(database_url) as service:
+        require_registered(service, council=council)
         service.runner.catch_up()
         stop = position_at(service.db, as_at) if as_at else None
         _write_lines(journal_lines(service.db, format_, council, stop), output)

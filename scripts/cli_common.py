@@ -28,6 +28,7 @@ from rich.console import Console
 from api.auth import TokenStore
 from api.settings import Settings
 from ledger.errors import InvalidCommandError, LedgerError
+from ledger.ids import council_id, provider_id
 from ledger.persistence import StoreUnavailableError, persistence_env
 from projections.service import LedgerService
 from projections.store_check import StoreError, check_store
@@ -104,6 +105,18 @@ def _create_all(url: str) -> None:
         TokenStore(service.db)
     finally:
         service.close()
+
+
+def require_registered(
+    service: LedgerService, *, council: str | None = None, provider: str | None = None
+) -> None:
+    """A council or care firm the store never registered (a typo, another store's code) is one
+    line and exit 1, never an empty answer or a token that can see nothing. Pass the code in
+    its plain form (``ledger.provenance.plain_identity``)."""
+    if council is not None and not service.app.exists(council_id(council)):
+        raise CliError(f"no council {council} is registered in this store", FOUND_A_PROBLEM)
+    if provider is not None and not service.app.exists(provider_id(provider)):
+        raise CliError(f"no care firm {provider} is registered in this store", FOUND_A_PROBLEM)
 
 
 def fail(message: str, code: int = USAGE) -> NoReturn:

@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from api.settings import Settings, get_settings
+from projections.service import LedgerService
 from projections.store_check import check_store
 from scripts.cli_common import (
     CliError,
@@ -66,10 +67,7 @@ def _prepare_demo(url: str, base: str) -> None:
             summary = _load(service, 2011, 152, None, 52)
             console.print(f"loaded {summary.events} events in {summary.seconds:.0f} s")
         service.runner.catch_up()
-        council = service.db.query("SELECT MIN(code) AS c FROM v_councils")[0]["c"]
-        provider = service.db.query(
-            "SELECT MIN(provider) AS p FROM v_refs WHERE kind = 'provider'"
-        )[0]["p"]
+        council, provider = demo_scope(service)
         store = TokenStore(service.db)
         ready = [
             ("admin", {}),
@@ -87,3 +85,18 @@ def _prepare_demo(url: str, base: str) -> None:
     typer.echo(
         f"Try: curl -H 'Authorization: Bearer <auditor token>' {base}/v1/national/progress\n"
     )
+
+
+def demo_scope(service: LedgerService) -> tuple[str, str]:
+    """The council and the care firm ``make run`` makes tokens for: the first council, and the
+    firm that invoiced it most, so the care firm's token has invoices to show."""
+    council = service.db.query("SELECT MIN(code) AS c FROM v_councils")[0]["c"]
+    busiest = service.db.query(
+        "SELECT provider, COUNT(*) AS n FROM v_invoices WHERE council = ?"
+        " GROUP BY provider ORDER BY n DESC, provider LIMIT 1",
+        (council,),
+    )
+    if busiest:
+        return council, busiest[0]["provider"]
+    any_firm = "SELECT MIN(provider) AS p FROM v_refs WHERE kind = 'provider'"
+    return council, service.db.query(any_firm)[0]["p"]

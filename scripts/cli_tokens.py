@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from ledger.provenance import plain_identity
 from scripts.cli_common import (
     FOUND_A_PROBLEM,
     CliError,
@@ -17,6 +18,7 @@ from scripts.cli_common import (
     Typer,
     console,
     open_service,
+    require_registered,
 )
 
 tokens = Typer(help="Access tokens: create, list, revoke. Stored only as hashes.")
@@ -42,7 +44,10 @@ def tokens_create(
     """Create a token. It is shown once: only its hash is kept."""
     from api.auth import TokenStore
 
+    council = plain_identity(council) if council is not None else None
+    provider = plain_identity(provider) if provider is not None else None
     with open_service(database_url) as service:
+        require_registered(service, council=council, provider=provider)
         token, who = TokenStore(service.db).create(
             role,
             label,

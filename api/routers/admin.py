@@ -11,7 +11,16 @@ from pydantic import Field, StrictInt, StringConstraints
 
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
-from api.models import BusinessDate, Pence, Ref, Strict, SupportReasonName, Written
+from api.models import (
+    AsIdentity,
+    BusinessDate,
+    IdentityRef,
+    Pence,
+    Ref,
+    Strict,
+    SupportReasonName,
+    Written,
+)
 from api.problems import responses
 from api.scope import own_council
 from ledger.council import (
@@ -33,6 +42,7 @@ WRITE = responses(400, 403, 404, 409)
 PRINTABLE = r"^[!-~][ -~]*$"  # printable ASCII, not starting with a space
 CouncilCode = Annotated[
     str,
+    AsIdentity,
     StringConstraints(min_length=1, max_length=16, pattern=PRINTABLE),
     Field(description="The council's ONS code, e.g. E09000033.", examples=["E09000033"]),
 ]
@@ -40,14 +50,17 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=PR
 CodePath = Annotated[
     str,
     Path(min_length=1, max_length=16, pattern=PRINTABLE, description="The council's ONS code."),
+    AsIdentity,
 ]
 ProviderPath = Annotated[
     str,
     Path(min_length=1, max_length=64, pattern=PRINTABLE, description="The provider's reference."),
+    AsIdentity,
 ]
 FundPath = Annotated[
     str,
     Path(min_length=1, max_length=64, pattern=PRINTABLE, description="The pooled fund's ref."),
+    AsIdentity,
 ]
 Weeks = Annotated[StrictInt, Field(ge=1, le=52, description="Surplus threshold in weeks.")]
 BasisPoints = Annotated[StrictInt, Field(ge=0, le=5000, description="Basis points (1% = 100).")]
@@ -96,7 +109,7 @@ class Policy(Strict):
 
 
 class RegisterProvider(Strict):
-    provider_ref: Annotated[Ref, Field(description="The care regulator's registration id.")]
+    provider_ref: Annotated[IdentityRef, Field(description="The care regulator's registration id.")]
     name: Name
     effective_on: BusinessDate
 
@@ -107,7 +120,7 @@ class ProviderStatus(Strict):
 
 
 class EstablishPooledFund(Strict):
-    fund_ref: Ref
+    fund_ref: IdentityRef
     partners: Annotated[
         list[Ref],
         Field(min_length=1, max_length=MAX_PARTNERS, description="Distinct partner refs."),

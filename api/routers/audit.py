@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import Field, StrictInt, StringConstraints
 
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
-from api.models import BusinessDate, Instant, Reason, Strict, Written
+from api.models import AsIdentity, BusinessDate, Instant, Reason, Strict, Written
 from api.pagination import CursorParam, Limit, Page, page_of
 from api.params import check_range
 from api.problems import responses
 from api.responses_audit import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import CouncilCode, council_scope
+from api.scope import registered
 from ledger.audit_note import MAX_NOTE_LENGTH
-from ledger.errors import EntryNotFoundError
+from ledger.errors import BudgetNotFoundError, EntryNotFoundError
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
@@ -38,7 +40,23 @@ READ = responses(403)
 END = 2**62
 CURSORS = CursorKind("audit", ((Int(),),))  # the last row's log position
 
-RefQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
+ProviderQuery = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, pattern=r"^[!-~]+$", description="A care firm's reference."),
+    AsIdentity,
+]
+ActorQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[!-~]+$",
+        description="Who recorded the entry (actor_id: a token id, representative id, …).",
+    ),
+]
+BudgetQuery = Annotated[
+    UUID | None, Query(description="A personal budget's id (any spelling of the UUID).")
+]
 RecordedFrom = Annotated[
     Instant | None, Query(alias="from", description="Recorded at or after (ISO 8601).")
 ]
@@ -75,12 +93,12 @@ def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[An
     return "".join(f" AND {c}" for c in clauses), params
 
 
-@router.get("", responses=READ, response_model=Page[AuditRow])
+@router.get("", responses=responses(403, 404), response_model=Page[AuditRow])
 def get_audit_trail(
     who: Reader,
     service: Service,
-    budget: RefQuery = None,
-    actor: RefQuery = None,
+    budget: BudgetQuery = None,
+    actor: ActorQuery = None,
     event_type: Annotated[
         str | None,
         Query(
@@ -91,7 +109,7 @@ def get_audit_trail(
             description="An event type, e.g. 'Invoice.Paid' or just 'Paid'.",
         ),
     ] = None,
-    provider: RefQuery = None,
+    provider: ProviderQuery = None,
     council: CouncilCode = None,
     recorded_from: RecordedFrom = None,
     recorded_to: RecordedTo = None,
@@ -104,11 +122,14 @@ def get_audit_trail(
     inclusive; `to` before `from` is 422); page on with `cursor` = `next_cursor`. Auditors'
     notes carry their text."""
     check_range(recorded_from, recorded_to)
+    registered(service, provider=provider)
+    if budget is not None and not service.app.exists(budget):
+        raise BudgetNotFoundError("no PersonalBudget with that id", budget_id=str(budget))
     values = {
-        "budget": budget,
+        "budget": str(budget) if budget is not None else None,
         "actor": actor,
         "provider": provider,
-        "council": council_scope(who, council),
+        "council": council_scope(who, council, service),
         "from": _stamp(recorded_from),
         "to": _stamp(recorded_to),
     }

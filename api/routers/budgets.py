@@ -14,6 +14,7 @@ from api.models import (
     AllocationIn,
     BusinessDate,
     DeploymentIn,
+    IdentityRef,
     Pence,
     PenceOrZero,
     PeriodIn,
@@ -52,7 +53,7 @@ class OpenBudget(Strict):
         },
     )
 
-    council: Ref
+    council: IdentityRef
     person_ref: Ref
     primary_support_reason: SupportReasonName
     carer_budget: StrictBool = False

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
 from api.deps import Allow, Service, etag
+from api.models import AsIdentity
 from api.pagination import CursorParam, Limit, page_of
 from api.problems import ProblemError, responses
 from api.responses import InvoiceDetail, InvoicePage
 from api.routers.invoices import InvoiceId
-from api.scope import invoice_for
+from api.scope import invoice_for, registered
 from ledger.invoice import Invoice
 from ledger.provenance import Role
 from ledger.values import InvoiceStatus
@@ -44,22 +45,34 @@ def _scoped_filters(
     return forced_provider or provider, forced_council or council
 
 
-Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
+ProviderFilter = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="A care firm's reference."),
+    AsIdentity,
+]
+CouncilFilter = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, description="A council's ONS code."),
+    AsIdentity,
+]
 
 
 @router.get("", responses=READ, response_model=InvoicePage)
 def list_invoices_route(
     who: Reader,
     service: Service,
-    provider: Filter = None,
-    council: Filter = None,
-    status: Annotated[InvoiceStatus | None, Query()] = None,
+    provider: ProviderFilter = None,
+    council: CouncilFilter = None,
+    status: Annotated[
+        InvoiceStatus | None, Query(description="Only invoices in this status.")
+    ] = None,
     cursor: CursorParam = None,
     limit: Limit = 100,
 ) -> Any:
     """Invoices in posting order, filtered by provider, council and status; a care firm sees
     only its own, a council officer only its council's. Page on with `cursor` = `next_cursor`."""
     provider, council = _scoped_filters(who, provider, council)
+    registered(service, council=council, provider=provider)
     state = status.value if status else None
     start = CURSORS.decode(cursor)
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service, etag
+from api.glossary import GLOSSARY
 from api.models import (
     BusinessDate,
     InvoiceIn,
@@ -72,7 +73,7 @@ class InvoiceWritten(Written):
 
     status: InvoiceStatus
     flags: list[str]
-    amount_pence: int
+    amount_pence: int = Field(description=GLOSSARY["amount_pence"])
 
 
 class BatchItem(BaseModel):

@@ -29,11 +29,12 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from api.auth import Principal
 from api.deps import Allow, Service
 from api.figure_models import CouncilProgress, NationalProgress, SpendByProvider, TrialBalance
-from api.models import BusinessDate, Instant
+from api.models import AsIdentity, BusinessDate, Instant
 from api.pagination import CursorParam, Limit
 from api.params import check_range
 from api.problems import ProblemError, responses
 from api.responses import ExceptionPage
+from api.scope import registered
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
 from projections.db import ViewDb
@@ -52,11 +53,13 @@ ProgressReader = Annotated[Principal, Depends(Allow(R.COUNCIL, R.PROVIDER, R.AUD
 ExceptionReader = Annotated[Principal, Depends(Allow(R.COUNCIL, R.AUDITOR))]
 Auditor = Annotated[Principal, Depends(Allow(R.AUDITOR))]
 READ = responses(403)
+FILTERED = responses(403, 404)  # a council filter naming no registered council is 404
 
 PRINTABLE = r"^[!-~][ -~]*$"
 CouncilCode = Annotated[
     str | None,
     Query(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code."),
+    AsIdentity,
 ]
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 MonthFrom = Annotated[
@@ -74,14 +77,16 @@ On = Annotated[
 ]
 
 
-def council_scope(who: Principal, council: str | None) -> str | None:
+def council_scope(who: Principal, council: str | None, service: LedgerService) -> str | None:
     """The council filter this caller may use: a council officer, or an auditor whose token is
-    scoped, sees only that council (asking for another is 403); others may ask for any."""
+    scoped, sees only that council (asking for another is 403); others may ask for any
+    registered council (another code is 404)."""
     forced = who.council if who.role in (Role.COUNCIL, Role.AUDITOR) else None
     if forced is not None and council not in (None, forced):
         raise ProblemError(
             403, "out-of-scope", "Another council's books", f"your token is for council {forced}"
         )
+    registered(service, council=council)
     return forced or council
 
 
@@ -110,7 +115,7 @@ def view_as_at(
 
 @router.get(
     "/v1/spend-by-provider",
-    responses=responses(403),
+    responses=FILTERED,
     response_model=SpendByProvider,
     response_model_exclude_unset=True,  # "month" only by month
 )
@@ -126,7 +131,7 @@ def get_spend_by_provider(
     """Invoices per council and care firm over service months `from`..`to` (inclusive): counts
     and pence invoiced, flagged, approved, disputed, rejected, paid and credit notes. `to` before
     `from` is 422."""
-    council = council_scope(who, council)
+    council = council_scope(who, council, service)
     check_range(month_from, month_to)
     with view_as_at(service, SpendByProviderView(), as_at) as (db, stop):
         rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
@@ -135,7 +140,9 @@ def get_spend_by_provider(
 
 
 CodePath = Annotated[
-    str, Path(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code.")
+    str,
+    Path(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code."),
+    AsIdentity,
 ]
 
 
@@ -165,12 +172,20 @@ def get_national_progress(
     return {**figures, "as_at_position": stop}
 
 
-@router.get("/v1/exceptions", responses=READ, response_model=ExceptionPage)
+@router.get("/v1/exceptions", responses=FILTERED, response_model=ExceptionPage)
 def get_exceptions(
     who: ExceptionReader,
     service: Service,
     council: CouncilCode = None,
-    kind: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z-]+$")] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z-]+$",
+            description="Only exceptions of this kind, e.g. over-plan, duplicate-invoice-attempt.",
+        ),
+    ] = None,
     on: On = None,
     cursor: CursorParam = None,
     limit: Limit = 100,
@@ -191,7 +206,7 @@ def get_exceptions(
     duplicate invoices, corrections, payments after ending, overdue reviews, surpluses. Each
     carries its business date (`effective_on`) and when the ledger learned of it
     (`recorded_at`); both can bound the answer."""
-    council = council_scope(who, council)
+    council = council_scope(who, council, service)
     check_range(effective_from, effective_to, "effective_from", "effective_to")
     check_range(recorded_from, recorded_to, "recorded_from", "recorded_to")
     return exceptions(
@@ -219,7 +234,7 @@ TRIAL_BALANCE_SQL = (
 END = 2**62
 
 
-@router.get("/v1/ledger/trial-balance", responses=READ, response_model=TrialBalance)
+@router.get("/v1/ledger/trial-balance", responses=FILTERED, response_model=TrialBalance)
 def get_trial_balance(
     who: Auditor,
     service: Service,
@@ -231,7 +246,7 @@ def get_trial_balance(
 ) -> Any:
     """Debits, credits and balance per council and account from the postings, as known at an
     instant; the total balance is zero at every point of history."""
-    council = council_scope(who, council)
+    council = council_scope(who, council, service)
     stop = stop_at(service, as_at)
     day = effective_on.isoformat() if effective_on else None
     rows = service.db.query(
@@ -275,13 +290,16 @@ def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[str]:
             "description": "The journal as plain text.",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
-        **READ,
+        **FILTERED,
     },
 )
 def export_journal(
     who: Auditor,
     service: Service,
-    fmt: Annotated[Literal["hledger", "beancount"], Query(alias="format")] = "hledger",
+    fmt: Annotated[
+        Literal["hledger", "beancount"],
+        Query(alias="format", description="The journal's format: hledger or beancount."),
+    ] = "hledger",
     council: CouncilCode = None,
     as_at: AsAt = None,
 ) -> StreamingResponse:
@@ -289,7 +307,7 @@ def export_journal(
     dated by its effective date, tagged with its entry id and actor; streamed. Account names:
     see `projections/export.py` (beancount puts Funding under Equity, Budgets and Pool under
     Assets)."""
-    council = council_scope(who, council)
+    council = council_scope(who, council, service)
     stop = stop_at(service, as_at)
     lines = journal_lines(service.db, fmt, council, stop)
     suffix = "beancount" if fmt == "beancount" else "journal"

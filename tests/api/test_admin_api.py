@@ -236,3 +236,68 @@ def test_malformed_json_and_control_characters_in_the_path_are_refused(api: Api)
     assert problem(malformed) == (400, "malformed-json")
     assert problem(control) == (422, "invalid-request")
     assert api.event_count() == before
+
+
+# --- one identity, however it is spelt --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling", [COUNCIL.lower(), f" {COUNCIL} ", COUNCIL[:3] + " " + COUNCIL[3:]]
+)
+def test_a_look_alike_council_code_is_the_council_itself(api: Api, spelling: str) -> None:
+    before = api.event_count()
+
+    again = api.post("admin", "/v1/councils", {**REGISTER, "code": spelling})
+    full_width = api.post("admin", "/v1/councils", {**REGISTER, "code": "\uff25" + COUNCIL[1:]})
+    progress = api.get("auditor", f"/v1/councils/{spelling}/progress")
+    trial = api.get("auditor", "/v1/ledger/trial-balance", council=spelling)
+    exact = api.get("auditor", "/v1/ledger/trial-balance", council=COUNCIL)
+    invoices = api.get("auditor", "/v1/invoices", council=spelling)
+    audit = api.get("regulator", "/v1/audit", council=spelling)
+
+    assert problem(again) == problem(full_width) == (409, "already-exists")
+    assert api.event_count() == before
+    assert progress.status_code == 200 and progress.json()["council"] == COUNCIL
+    assert trial.json() == exact.json() and trial.json()["accounts"]
+    assert invoices.json() == api.get("auditor", "/v1/invoices", council=COUNCIL).json()
+    assert audit.json()["items"]
+
+
+def test_a_look_alike_provider_or_fund_is_the_one_registered(api: Api) -> None:
+    before = api.event_count()
+
+    provider = api.post("admin", "/v1/providers", {**PROVIDER_IN, "provider_ref": f"{PROVIDER} "})
+    fund = api.post("admin", POOLS, {**FUND, "fund_ref": POOL.lower()})
+    refused = api.event_count()
+    status = api.post("admin", f"/v1/providers/{PROVIDER.lower()}%20/status", STATUS)
+
+    assert problem(provider) == problem(fund) == (409, "already-exists")
+    assert refused == before
+    assert status.status_code == 200, status.json()
+    assert status.json()["id"] == PROVIDER  # the registered firm's status changed
+
+
+FILTERED_ROUTES = [
+    ("auditor", "/v1/spend-by-provider"),
+    ("auditor", "/v1/exceptions"),
+    ("auditor", "/v1/ledger/trial-balance"),
+    ("auditor", "/v1/export/journal"),
+    ("regulator", "/v1/audit"),
+    ("auditor", "/v1/invoices"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), FILTERED_ROUTES)
+def test_a_filter_naming_no_registered_council_is_404_not_an_empty_answer(
+    api: Api, who: str, path: str
+) -> None:
+    unknown = api.get(who, path, council="E99999999")
+
+    assert problem(unknown) == (404, "council-not-found")
+    assert unknown.json()["council"] == "E99999999"
+
+
+def test_an_invoice_filter_naming_no_registered_firm_is_404(api: Api) -> None:
+    unknown = api.get("auditor", "/v1/invoices", provider="1-000000000")
+
+    assert problem(unknown) == (404, "provider-not-found")

@@ -49,6 +49,7 @@ def test_the_trail_filters_by_budget_actor_type_provider_and_council(api: Api) -
     s = build(api)
 
     by_budget = trail(api, budget=s.budget_id)
+    by_budget_upper = trail(api, budget=s.budget_id.upper())
     by_actor = trail(api, actor=PROVIDER)
     paid = trail(api, type="Invoice.Paid")
     paid_short = trail(api, type="Paid")
@@ -56,6 +57,7 @@ def test_the_trail_filters_by_budget_actor_type_provider_and_council(api: Api) -
     elsewhere = trail(api, "regulator", council=OTHER_COUNCIL)
 
     assert by_budget and {r["budget_id"] for r in by_budget} == {s.budget_id}
+    assert by_budget_upper == by_budget  # one budget, however its UUID is spelt
     assert {r["invoice_id"] for r in by_budget} == {None, s.april_invoice, s.may_invoice}
     assert {r["actor_id"] for r in by_actor} == {PROVIDER}
     assert {r["event_type"] for r in by_actor} == {
@@ -317,3 +319,22 @@ def test_a_note_instant_separates_what_was_known(api: Api) -> None:
 
     assert trail(api, type="NoteAdded", to=instant.isoformat()) == []
     assert len(trail(api, type="NoteAdded", **{"from": instant.isoformat()})) == 1
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"budget": "0b7c6a52-3f1e-5d44-9a51-2f0e7c11aa01"}, (404, "budget-not-found")),
+        ({"budget": "budget-1"}, (422, "invalid-request")),
+        ({"provider": "1-000000000"}, (404, "provider-not-found")),
+    ],
+)
+def test_a_trail_filter_naming_nothing_in_the_ledger_is_refused_not_an_empty_page(
+    api: Api, filters: dict[str, str], expected: tuple[int, str]
+) -> None:
+    response = api.get("regulator", "/v1/audit", **filters)
+
+    assert (response.status_code, response.json()["type"]) == (
+        expected[0],
+        f"/problems/{expected[1]}",
+    )

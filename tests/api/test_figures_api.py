@@ -111,3 +111,18 @@ def test_openapi_describes_every_figure_with_its_glossary_meaning(api: Api) -> N
         descriptions = described(schema, component)
         assert descriptions == {name: GLOSSARY[name] for name in descriptions}, component
     assert "weeks_of_funding_held_x100" in described(schema, "BudgetBalanceOut")
+
+
+def test_a_budgets_and_an_invoices_figures_carry_their_glossary_meaning(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
+    figures = {
+        "BudgetOut": ("available_pence", "held_pence"),
+        "AllocationOut": ("contingency_pence",),
+        "InvoiceLineOut": ("amount_pence",),
+        "InvoiceEvent": ("amount_pence",),
+        "InvoiceWritten": ("amount_pence",),
+    }
+
+    for component, names in figures.items():
+        descriptions = described(schema, component)
+        assert {n: descriptions[n] for n in names} == {n: GLOSSARY[n] for n in names}, component

@@ -198,3 +198,17 @@ def test_a_missing_or_malformed_idempotency_key_is_400_and_writes_nothing(
     assert response.status_code == 400, response.text
     assert response.json()["type"] == f"/problems/{kind}"
     assert api.event_count() == before
+
+
+def test_every_query_parameter_says_what_it_is(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+
+    undescribed = [
+        (method.upper(), path, p["name"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        for p in operation.get("parameters", [])
+        if p["in"] == "query" and not (p.get("description") or p["schema"].get("description"))
+    ]
+
+    assert undescribed == []

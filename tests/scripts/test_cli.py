@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from api.auth import TokenStore
+from api.figure_models import BudgetBalanceOut
 from api.glossary import GLOSSARY
 from ledger.application import CareLedger
+from projections.service import LedgerService
 from scripts.cli import app
 from tests.integration.test_backends import run_scenario
-from tests.support import World
+from tests.support import COUNCIL, World
 
 runner = CliRunner()
 
@@ -118,7 +122,34 @@ def test_balance_for_a_business_date_and_as_known_at_an_instant(loaded_url: str)
         1_00,
     )
     assert set(figures) - {"open_invoices"} <= set(GLOSSARY)  # one name, one meaning
+    assert set(figures) == set(BudgetBalanceOut.model_fields)  # the API's fields, no more
+    assert (figures["as_at_position"], figures["effective_on"]) == (None, None)  # as the API
     then = json.loads(early.stdout)
     assert (then["cash_paid_pence"], then["available_pence"]) == (0, 10_000_00)
+    assert then["effective_on"] == "2010-04-05"
     assert before_it_existed.exit_code == 1
     assert "no such budget at that position" in before_it_existed.output
+
+
+def test_a_token_is_made_for_a_registered_council_or_firm_in_its_plain_form(
+    loaded_url: str,
+) -> None:
+    def create(*scope: str) -> Any:
+        return runner.invoke(
+            app, ["tokens", "create", *scope, "--json", "--database-url", loaded_url]
+        )
+
+    look_alike = create("--role", "council", "--council", f" {COUNCIL.lower()}")
+    unknown = create("--role", "council", "--council", "E99999999")
+    no_firm = create("--role", "provider", "--provider", "1-000000000")
+    service = LedgerService(loaded_url)
+    try:
+        councils = [r["council"] for r in TokenStore(service.db).list()]
+    finally:
+        service.close()
+
+    assert look_alike.exit_code == 0, look_alike.output
+    assert councils == [COUNCIL]  # kept as the council's own code; the unknown one not made
+    assert unknown.exit_code == no_firm.exit_code == 1
+    assert unknown.stderr.strip() == "error: no council E99999999 is registered in this store"
+    assert no_firm.stderr.strip() == "error: no care firm 1-000000000 is registered in this store"

@@ -35,6 +35,9 @@ STORE_COMMANDS = {
     "tokens create": ["tokens", "create", "--role", "auditor"],
     "tokens list": ["tokens", "list"],
     "tokens revoke": ["tokens", "revoke", "tok_000000000000"],
+    "keys show": ["keys", "show"],
+    "keys rotate": ["keys", "rotate"],
+    "export bundle": ["export", "bundle", "--output", "bundle-out"],
 }
 
 
@@ -62,14 +65,17 @@ def loaded_url(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("command", list(STORE_COMMANDS))
 def test_a_command_refuses_a_missing_store_by_name_and_creates_nothing(
-    command: str, tmp_path: Path
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     typo = tmp_path / "carelegder.db"
 
     result = run(*STORE_COMMANDS[command], "--database-url", f"sqlite:///{typo}")
 
     assert one_line(result) == f"error: no CareLedger store at {typo}: {HINT}"
     assert not typo.exists()
+    assert not Path("bundle-out").exists()  # nor a bundle folder, nor a key beside the typo
+    assert not (tmp_path / "careledger-signing.key").exists()
 
 
 def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
@@ -99,16 +105,23 @@ def test_an_unknown_url_scheme_is_named() -> None:
     )
 
 
-def test_postgresql_refusing_connections_is_named_at_once() -> None:
+@pytest.mark.parametrize("command", list(STORE_COMMANDS))
+def test_postgresql_refusing_connections_is_named_at_once(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     port = free_port()  # nothing listens there
     started = time.monotonic()
 
-    result = run("verify", "--database-url", f"postgresql://postgres@127.0.0.1:{port}/care")
+    result = run(
+        *STORE_COMMANDS[command], "--database-url", f"postgresql://postgres@127.0.0.1:{port}/care"
+    )
 
     assert one_line(result) == (
         f"error: connection refused at 127.0.0.1:{port}: is PostgreSQL running there?"
     )
     assert time.monotonic() - started < 5
+    assert not Path("bundle-out").exists()
 
 
 @pytest.mark.postgres

@@ -15,6 +15,7 @@ from ledger.application import CareLedger
 from projections.service import LedgerService
 from projections.verify import verify
 from scripts.cli import app
+from scripts.cli_serve import demo_scope
 from scripts.demo import load_demo
 from scripts.demo_summary import DemoSummary
 from tests.support import count_events
@@ -148,3 +149,22 @@ def test_the_command_loads_into_postgresql(postgres_url: str) -> None:
         assert (summary["councils"], summary["events"]) == (12, count_events(ledger))
     finally:
         ledger.close()
+
+
+def test_make_run_gives_the_care_firm_token_to_a_firm_with_invoices(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'careledger.db'}"
+    assert runner.invoke(app, ["demo", "--councils", "3", "--people", "12", "--weeks", "8",
+                               "--database-url", url]).exit_code == 0  # fmt: skip
+    service = LedgerService(url)
+    try:
+        council, provider = demo_scope(service)
+        theirs = service.db.query(
+            "SELECT COUNT(*) AS n FROM v_invoices WHERE council = ? AND provider = ?",
+            (council, provider),
+        )
+        first = service.db.query("SELECT MIN(code) AS c FROM v_councils")[0]["c"]
+    finally:
+        service.close()
+
+    assert council == first
+    assert theirs[0]["n"] > 0  # the printed firm has invoices in the printed council

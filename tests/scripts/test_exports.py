@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from api.glossary import GLOSSARY
 from ledger.application import CareLedger
@@ -197,3 +197,20 @@ def test_hledger_bs_and_is_per_council_agree_with_the_trial_balance(
         assert income["Net"] == revenues - expenses
         # assets - liabilities = equity + net income (the memorandum equity is nil)
         assert bse["Net"] == assets - liabilities == bse["Equity"] + income["Net"]
+
+
+def test_one_councils_journal_by_any_spelling_and_never_an_empty_one_for_a_typo(
+    loaded_url: str,
+) -> None:
+    def journal(council: str) -> Result:
+        args = ["export", "journal", "--council", council, "--database-url", loaded_url]
+        return runner.invoke(app, args)
+
+    exact, spelt = journal(COUNCIL), journal(f" {COUNCIL.lower()}")
+    typo = journal("E99999999")
+
+    assert exact.exit_code == spelt.exit_code == 0, spelt.output
+    assert spelt.stdout == exact.stdout and f"Assets:Bank:{COUNCIL}" in exact.stdout
+    assert typo.exit_code == 1
+    assert typo.stderr.strip() == "error: no council E99999999 is registered in this store"
+    assert typo.stdout == ""

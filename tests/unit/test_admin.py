@@ -3,6 +3,7 @@ registration history, Section 75 pooled funds (rule 11)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -306,3 +307,44 @@ def test_draws_down_exactly_what_the_partners_contributed_and_no_more(world: Wor
         0,
         {first: 50_000_00},
     )
+
+
+# --- identities in one form ------------------------------------------------------------------
+
+REGISTER: dict[str, tuple[str, Callable[[World, str], object]]] = {
+    "council code": (
+        COUNCIL,
+        lambda w, code: w.app.register_council(code, "Look-alike", date(2010, 4, 1), w.admin()),
+    ),
+    "provider_ref": (
+        "1-ACME00001",  # refused for its form, registered or not
+        lambda w, ref: w.app.register_provider(ref, "Look-alike Ltd", date(2010, 4, 1), w.admin()),
+    ),
+    "fund_ref": (
+        POOL,
+        lambda w, ref: w.app.establish_pooled_fund(
+            COUNCIL, ref, ("NHS-RV3",), date(2010, 4, 1), w.admin()
+        ),
+    ),
+}
+LOOK_ALIKES: dict[str, Callable[[str], str]] = {
+    "trailing space": lambda v: v + " ",
+    "leading space": lambda v: " " + v,
+    "one letter lower": lambda v: re.sub("[A-Z]", lambda m: m.group().lower(), v, count=1),
+    "inner space": lambda v: v[:3] + " " + v[3:],
+    "lower case": str.lower,
+}
+
+
+@pytest.mark.parametrize("field", list(REGISTER))
+@pytest.mark.parametrize("spelling", list(LOOK_ALIKES))
+def test_refuses_an_identity_that_is_a_look_alike_of_its_plain_form(
+    world: World, field: str, spelling: str
+) -> None:
+    plain, register = REGISTER[field]
+
+    refused(world, InvalidCommandError, lambda: register(world, LOOK_ALIKES[spelling](plain)))
+
+    with pytest.raises(InvalidCommandError) as refusal:
+        register(world, LOOK_ALIKES[spelling](plain))
+    assert refusal.value.facts == {"field": field, "plain": plain}

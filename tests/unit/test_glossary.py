@@ -1,5 +1,6 @@
 """The README's glossary is the glossary the API describes its figures with, and every field of
-every response model has a meaning there (DESIGN.md §4 "One meaning per figure")."""
+every figure model (api.figure_models) has a meaning there (DESIGN.md §4 "One meaning per
+figure")."""
 
 from __future__ import annotations
 
