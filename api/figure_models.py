@@ -5,22 +5,10 @@ the README and the JSON agree. Money is integer pence; shares are ``_bp`` + ``_r
 from __future__ import annotations
 
 from datetime import date
-from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from api.glossary import GLOSSARY
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def described(model: type[M]) -> type[M]:
-    """Give each of ``model``'s fields its glossary meaning as its description; a field the
-    glossary lacks is a programming error, found when the module is imported."""
-    for name, info in model.model_fields.items():
-        info.description = GLOSSARY[info.alias or name]
-    model.model_rebuild(force=True)
-    return model
+from api.glossary import described
 
 
 class Figures(BaseModel):
@@ -237,7 +225,7 @@ class SpendRow(Figures):
 @described
 class SpendByProvider(Figures):
     council: str | None
-    month_from: str | None = Field(alias="from")
-    month_to: str | None = Field(alias="to")
+    month_from: str | None
+    month_to: str | None
     as_at_position: int | None
     items: list[SpendRow]

@@ -1,7 +1,10 @@
 """The glossary: every public figure's name and its one meaning (DESIGN.md §4 "One meaning per
-figure"). The README's "Glossary" section is this text, section by section, and the response
-models (``api.responses``) take their OpenAPI descriptions from it, so the API, the CLI's
-``--json``, CSV exports and the OpenAPI document use one name for one meaning.
+figure"). The README's "Glossary" section is this text, section by section, and every response
+model (``api.figure_models``, ``api.responses``, ``api.responses_audit``, ``api.pagination``)
+takes its fields' OpenAPI descriptions from it through ``described``, so the API, the CLI's
+``--json``, CSV exports and the OpenAPI document use one name for one meaning. A name used by
+several models means the same there: where its values depend on the object (``kind``,
+``status``, ``amount_pence``), the definition lists them.
 
 Conventions: money is integer pence (``_pence``) and gross — each adjustment (correction, credit
 note, surplus recovery) has its own field and every net figure is named ``net_…``; a share is two
@@ -11,29 +14,66 @@ fields, ``…_bp`` (integer basis points, rounded down; null when there is nothi
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
+
+from pydantic import BaseModel
 
 COMMON: Final = {
-    "council": "The council's ONS code (e.g. E09000033).",
+    "council": "The council's ONS code (e.g. E09000033; null on an exception or audit row that"
+    " concerns no council).",
     "as_at_position": "The log position the figures were read at (null: now). Figures as at an"
     " instant count only what the ledger had recorded by then.",
-    "effective_on": "A business date: for an entry, the date it takes effect; for a report, the"
-    " date its figures are for (null: every entry recorded).",
-    "position": "The entry's position in the event log (its recorded order).",
-    "version": "The aggregate's version after its last event counted here.",
-    "status": "Lifecycle state: a budget is opened, active, suspended or ended; an invoice is"
-    " posted, flagged, disputed, approved, rejected or paid.",
+    "position": "A position in the event log (1, 2, …, in recorded order; positions may have"
+    " gaps): the entry's or event's own; on an exception, the event that raised it (null for"
+    " one worked out for the date asked or a refused duplicate); on an invoice listed, its"
+    " posting's.",
+    "version": "The aggregate's (budget's, invoice's) version after its last event counted here;"
+    " on a history entry or audit row, after that event.",
+    "status": "The state of what the object describes: a budget is opened, active, suspended or"
+    " ended; an invoice is posted, flagged, disputed, approved, rejected or paid (on a history"
+    " entry, after that event); the service on /health is ok (the store answers and holds"
+    " events) or empty (it answers and holds none yet).",
+    "id": "The id of the invoice or budget.",
+    "budget_id": "The personal budget's id.",
+    "invoice_id": "The invoice's id (null: the row concerns no invoice).",
+    "provider": "The care firm's registration id (null: the row concerns no care firm).",
+    "name": "The name of what the object describes: on progress, the council's name; on a"
+    " check, the check's (hash-chain, merkle-tree, trial-balance, …).",
+    "kind": "What sort of thing the object is, from its own list: an exception is an invoice"
+    " flag (provider-not-registered, outside-budget-life, over-plan, overlapping-period,"
+    " not-commissioned), flag-overridden, dispute, correction, surplus-identified,"
+    " payment-after-ending, review-overdue, surplus-above-threshold or"
+    " duplicate-invoice-attempt; a deployment is direct-payment, council-managed,"
+    " individual-service-fund or mixed; a representative is nominated, authorised or carer.",
+    "amount_pence": "The pence of the object it is in: an invoice's total billed (its lines'"
+    " sum), an invoice line's, a funding stream's, an invoice history entry's (null: the event"
+    " moves no money); on an exception, the pence at issue, which its kind gives: the flagged,"
+    " overridden or refused duplicate invoice's amount, the payment made after ending, the"
+    " amount corrected, the surplus identified, or the cash held above the surplus threshold"
+    " (null: dispute, review-overdue); in the v_postings CSV, a journal posting's, signed"
+    " (debit positive).",
+    "effective_on": "A business date: for an entry, the date it takes effect; for an exception,"
+    " the date it concerns; for a report, the date its figures are for (null: every entry"
+    " recorded).",
+    "recorded_at": "When the ledger recorded it (UTC instant, ISO 8601); on an exception, when"
+    " the ledger learned of it (null for a surplus, worked out from the balance as it stands).",
+    "detail": "A short explanation, never personal data: on an exception, what happened; on a"
+    " check, what it found.",
+    "reason": "The reason the actor gave for the command (null: none given).",
+    "actor_role": "The role the actor acted in (council, provider, representative, auditor,"
+    " regulator, admin or system).",
 }
 
 BALANCE: Final = {
-    "budget_id": "The personal budget's id.",
     "support_reason": "The person's primary support reason (ASCOF category).",
-    "deployment": "How the budget is deployed: direct-payment, council-managed,"
-    " individual-service-fund or mixed (null until chosen).",
+    "deployment": "How the budget is deployed (null until chosen): direct-payment,"
+    " council-managed, individual-service-fund or mixed. On a balance (and its CSV), the kind"
+    " alone; on a budget, an object: the kind, its care firm and its cash part.",
     "direct_payment_annual_pence": "For a mixed deployment, the part of the annual allocation"
     " paid in cash as a direct payment (0 for other deployments).",
     "allocated_pence": "The budget's current allocation (approved, as last revised).",
-    "contingency_pence": "The contingency allowed above the available balance.",
+    "contingency_pence": "The contingency allowed above the available balance (part of the"
+    " allocation).",
     "cash_paid_pence": "Direct-payment cash paid into the person's account, gross: corrections"
     " are in cash_reversed_pence.",
     "cash_reversed_pence": "Cash payments reversed by corrections.",
@@ -42,11 +82,15 @@ BALANCE: Final = {
     "direct_payment_spend_reversed_pence": "Reported direct-payment spend reversed by corrections.",
     "invoices_awaiting_approval_pence": "Invoices posted against the budget and not yet approved"
     " (charged) or withdrawn.",
+    "open_invoices": "The invoices awaiting approval, invoice id → pence (their sum is"
+    " invoices_awaiting_approval_pence). In `balance --json` and the v_budget_balances CSV only"
+    " (there as JSON text).",
     "invoices_approved_pence": "Invoices approved and charged to the budget, gross: credit notes"
     " are in credit_notes_pence.",
     "invoices_paid_pence": "Approved invoices paid to care firms, gross of credit notes"
     " (invoices_approved_pence - invoices_paid_pence is owed).",
-    "credit_notes_pence": "Credit notes issued by care firms against approved invoices.",
+    "credit_notes_pence": "Credit notes issued by care firms against approved invoices (on an"
+    " invoice, against it).",
     "contribution_weekly_assessed_pence": "The person's assessed weekly client contribution"
     " (null until assessed).",
     "contributions_received_pence": "Client contributions received, gross: corrections are in"
@@ -77,17 +121,13 @@ BALANCE: Final = {
 }
 
 STATEMENT: Final = {
-    "items": "The page's entries, oldest first.",
-    "next_cursor": "The cursor to pass as `cursor` for the next page (null: no more).",
-    "has_more": "Whether another page follows.",
     "event_type": "The kind of event the entry records (e.g. CashPaymentIssued).",
     "entry_id": "The entry's id: aggregate id / version.",
-    "actor_id": "Who recorded the entry.",
+    "actor_id": "Who recorded the entry (the acting principal's id).",
     "available_change_pence": "The entry's signed change to available_pence (negative: drawn).",
 }
 
 PROGRESS: Final = {
-    "name": "The council's name.",
     "on": "The business date the measures are for.",
     "financial_year": "The financial year (April-March) containing `on`, e.g. 2010-11.",
     "target_bp": "The uptake target: with_budget_share_of_eligible_bp of 3000 (30%).",
@@ -136,22 +176,23 @@ PROGRESS: Final = {
 }
 
 SPEND: Final = {
-    "provider": "The care firm's reference.",
     "month": "The service month (YYYY-MM) the invoices' periods start in (by_month only).",
-    "from": "The first service month asked for (YYYY-MM; null: from the start).",
-    "to": "The last service month asked for (YYYY-MM; null: to the end).",
+    "month_from": "The first service month asked for (`from`, YYYY-MM; null: from the start).",
+    "month_to": "The last service month asked for (`to`, YYYY-MM; null: to the end).",
     "invoiced_count": "Invoices posted.",
     "invoiced_pence": "Pence invoiced, as posted.",
     "flagged_count": "Invoices ever flagged for review.",
     "flagged_pence": "Pence on invoices ever flagged.",
     "approved_count": "Invoices ever approved.",
-    "approved_pence": "Pence approved, gross of credit notes.",
+    "approved_pence": "Pence approved (charged to the budget), gross of credit notes: an"
+    " invoice's own, or a spend row's invoices' total.",
     "disputed_count": "Invoices ever disputed.",
     "disputed_pence": "Pence on invoices ever disputed.",
     "rejected_count": "Invoices rejected.",
     "rejected_pence": "Pence on invoices rejected.",
     "paid_count": "Invoices paid.",
-    "paid_pence": "Pence paid, gross of credit notes.",
+    "paid_pence": "Pence paid to the care firm, gross of credit notes: an invoice's own, or a"
+    " spend row's invoices' total.",
     "credit_notes_count": "Credit notes issued.",
 }
 
@@ -166,15 +207,103 @@ TRIAL_BALANCE: Final = {
 }
 
 INVOICES: Final = {
-    "id": "The id of the invoice (or budget).",
     "invoice_number": "The care firm's invoice number, as sent.",
     "period": "The service period: start and end dates, inclusive.",
     "flags": "Why the invoice was flagged for review (rule names; empty if none).",
-    "amount_pence": "The amount of the invoice, line, credit note or history entry, as sent.",
+    "start": "The service period's first day (ISO date, inclusive).",
+    "end": "The service period's last day (ISO date, inclusive).",
     "lines": "The invoice's lines.",
-    "credit_notes": "Each credit note's number and pence.",
+    "service": "The service a line is for (a support-plan or invoice line), as the plan names it.",
+    "units_hundredths": "An invoice line's hours or visits, in hundredths (150 = 1.5).",
+    "rate_pence": "The price of one hour or visit, in pence.",
+    "credit_notes": "The pence credited, by credit note number.",
     "remittance_ref": "The council's payment reference (null until paid).",
-    "history": "The invoice's events, oldest first.",
+    "history": "The invoice's events, one entry per event, oldest first.",
+}
+
+EXCEPTIONS: Final = {
+    "seq": "An exception's number among those its event raised (null: none stored).",
+    "skipped": "Exception kinds not computed because a view they read is missing.",
+}
+
+BUDGET: Final = {
+    "person_ref": "The council's reference for the person (never a name).",
+    "primary_support_reason": "The person's primary support reason (ASCOF category), as"
+    " support_reason on the balance.",
+    "carer_budget": "Whether the budget is a carer's own budget (ASCOF 1b/2b).",
+    "opened_on": "The date the budget was opened (null before).",
+    "end_reason": "Why the budget ended (null while it runs).",
+    "indicative_weekly_pence": "The indicative weekly budget set at assessment (null: none).",
+    "support_plan": "The support plan's lines.",
+    "units_per_week_hundredths": "A plan line's hours or visits a week, in hundredths.",
+    "provider_id": "The care firm's registration id, as provider elsewhere (null: none named).",
+    "allocation": "The budget's allocation: its total, who pays it, its contingency and its"
+    " funding streams.",
+    "total_pence": "The allocation's total for the year, as last revised.",
+    "client_contribution_pence": "The part of the allocation the person pays (client"
+    " contribution).",
+    "council_contribution_pence": "The part of the allocation the council pays.",
+    "streams": "Where the council's part comes from, stream by stream.",
+    "source": "A funding stream's source: council-fund or pooled-fund.",
+    "pooled_fund_id": "The pooled fund a stream draws on (null: council fund).",
+    "representatives": "The person's representatives, by representative id.",
+    "basis": "A representative's authority: none, attorney (lasting power of attorney), deputy"
+    " (Court of Protection), council-approved or person-nominated.",
+    "appointed_on": "The date a representative was appointed.",
+    "revoked_on": "The date a representative's appointment was revoked (null: still appointed).",
+}
+
+AUDIT: Final = {
+    "aggregate_id": "The id of the record (budget, invoice, council, audit note, …) the event"
+    " belongs to.",
+    "aggregate_kind": "The sort of record the event belongs to: budget, invoice, council,"
+    " audit-note, ….",
+    "on_behalf_of": "Whom the actor acted for (null: for themselves).",
+    "command_id": "The Idempotency-Key of the command that wrote the event.",
+    "hash": "The SHA-256 chain hash of the log up to and including this event (hex).",
+    "known_by": "The latest recorded_at up to this position (UTC, never goes back): the log held"
+    " this event by then, so figures as at an instant count the positions known by it.",
+    "audit_note": "An audit note's code, text and subject (on an audit note's row only).",
+    "code": "An audit note's short finding code.",
+    "note": "An audit note's text.",
+    "subject_entry_id": "The entry an audit note is about (null: none).",
+}
+
+VERIFICATION: Final = {
+    "ok": "Whether it passed: a check, or every check of a verification.",
+    "checks": "Each check's result.",
+    "first_bad_position": "The log position where a check first failed (null: it passed).",
+    "checkpoint": "The checkpoint that was checked.",
+    "size": "How many events the log held at a checkpoint.",
+    "head_hash": "The chain hash of the checkpoint's last event (hex).",
+    "taken_at": "When the checkpoint was taken (UTC instant, ISO 8601).",
+    "tree_size": "Leaves in the Merkle tree a checkpoint or proof is for (DESIGN.md §9).",
+    "root_hash": "That tree's root hash (base64).",
+    "signed_note": "The C2SP tlog-checkpoint (origin, tree size, root) as a signed note,"
+    " Ed25519-signed by the ledger's key; verify it with GET /v1/audit/public-key.",
+}
+
+VERIFIABLE_LOG: Final = {
+    "verifier_key": "The signed-note verifier key: <name>+<hex key id>+<base64(0x01 ‖ Ed25519"
+    " key)>.",
+    "retired": "Verifier keys rotated out; each still verifies what it signed before.",
+    "leaf_index": "A leaf's index in the Merkle tree, from 0 in log order.",
+    "leaf": "The exact leaf bytes (base64); leaf hash = SHA-256(0x00 ‖ leaf).",
+    "provenance": "The event's provenance as the audit trail holds it.",
+    "hashes": "A proof's hashes (base64): an inclusion path, leaf first (RFC 9162 §2.1.3), or a"
+    " consistency proof (§2.1.4).",
+    "from": "The kept (smaller) tree's size a consistency proof starts from.",
+    "to": "The later tree's size a consistency proof reaches.",
+}
+
+HEALTH: Final = {
+    "events": "How many events the log holds.",
+}
+
+PAGINATION: Final = {
+    "items": "The page's items, in the list's fixed order (oldest first).",
+    "next_cursor": "Send it back as `cursor` for the following page; null on the last page.",
+    "has_more": "Whether another page follows (`next_cursor` is set).",
 }
 
 SECTIONS: Final = {
@@ -185,6 +314,24 @@ SECTIONS: Final = {
     "Spend by provider": SPEND,
     "Trial balance": TRIAL_BALANCE,
     "Invoices": INVOICES,
+    "Exceptions": EXCEPTIONS,
+    "A budget": BUDGET,
+    "Audit trail": AUDIT,
+    "Verification and checkpoints": VERIFICATION,
+    "The verifiable log": VERIFIABLE_LOG,
+    "Health": HEALTH,
+    "Pagination": PAGINATION,
 }
 
 GLOSSARY: Final = {name: text for section in SECTIONS.values() for name, text in section.items()}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def described(model: type[M]) -> type[M]:
+    """Give each of ``model``'s fields its glossary meaning as its description; a field the
+    glossary lacks is a programming error, found when the module is imported."""
+    for name, info in model.model_fields.items():
+        info.description = GLOSSARY[info.alias or name]
+    model.model_rebuild(force=True)
+    return model

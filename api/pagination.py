@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from api.glossary import described
 from projections.cursor import ALPHABET, MAX_CURSOR_LENGTH
 
 MAX_PAGE = 1000
@@ -28,14 +29,13 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Items per page, 1.
 Item = TypeVar("Item")
 
 
+@described
 class Page(BaseModel, Generic[Item]):
-    """One page of a list, in the list's fixed order."""
+    """One page of a list, in the list's fixed order; its fields' meanings are the glossary's."""
 
     items: list[Item]
-    next_cursor: str | None = Field(
-        description="Send it back as `cursor` for the following page; null on the last page."
-    )
-    has_more: bool = Field(description="Whether another page follows (`next_cursor` is set).")
+    next_cursor: str | None
+    has_more: bool
 
 
 def page_of(items: list[Item], more: bool, cursor: str | None) -> dict[str, object]:

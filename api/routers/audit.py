@@ -120,7 +120,7 @@ def get_audit_trail(
     command), when it was recorded and effective, what it concerns, and its chain hash. Filter
     by budget, actor, event type, provider, council and recorded instants (`from`, `to`, both
     inclusive; `to` before `from` is 422); page on with `cursor` = `next_cursor`. Auditors'
-    notes carry their text."""
+    notes carry their text in `audit_note`."""
     check_range(recorded_from, recorded_to)
     registered(service, provider=provider)
     if budget is not None and not service.app.exists(budget):
@@ -148,7 +148,7 @@ def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
     row = {**r, "position": int(r["position"]), "version": int(r["version"])}
     if r["aggregate_kind"] == "audit-note":
         note = service.app.audit_note(r["aggregate_id"])
-        row["note"] = {
+        row["audit_note"] = {
             "code": note.code,
             "note": note.note,
             "subject_entry_id": note.subject_entry_id,

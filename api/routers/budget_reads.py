@@ -54,7 +54,7 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         "indicative_weekly_pence": b.indicative_weekly_pence,
         "support_plan": [vars(line) for line in b.plan or ()],
         "allocation": _allocation(b.allocation),
-        "deployment": vars(b.deployment) if b.deployment else None,
+        "deployment": _deployment(b.deployment),
         "representatives": {
             rid: {
                 "kind": r.kind,
@@ -66,6 +66,18 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         },
         "available_pence": b.available_pence,
         "held_pence": b.held_pence,
+    }
+
+
+def _deployment(d: Any) -> dict[str, Any] | None:
+    """The deployment under the glossary's names: its cash part is direct_payment_annual_pence,
+    as on the balance."""
+    if d is None:
+        return None
+    return {
+        "kind": d.kind,
+        "provider_id": d.provider_id,
+        "direct_payment_annual_pence": d.direct_payment_pence,
     }
 
 

@@ -135,8 +135,8 @@ def get_spend_by_provider(
     check_range(month_from, month_to)
     with view_as_at(service, SpendByProviderView(), as_at) as (db, stop):
         rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
-    return {"council": council, "from": month_from, "to": month_to, "as_at_position": stop,
-            "items": rows}  # fmt: skip
+    return {"council": council, "month_from": month_from, "month_to": month_to,
+            "as_at_position": stop, "items": rows}  # fmt: skip
 
 
 CodePath = Annotated[

@@ -228,7 +228,7 @@ def test_an_auditors_note_joins_the_trail_under_its_subjects_council_and_budget(
         s.budget_id,
         PROVIDER,
     )
-    assert row["note"] == {
+    assert row["audit_note"] == {
         "code": "ctrl-check",
         "note": note_body()["note"],
         "subject_entry_id": subject,
