@@ -7,6 +7,7 @@ record in one atomic ``save``, and retries from a fresh load when a concurrent w
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
@@ -39,8 +40,9 @@ from ledger.errors import (
 from ledger.ids import council_id, pooled_fund_id, provider_id
 from ledger.invoice import Invoice
 from ledger.persistence import DEFAULT_DATABASE_URL, persistence_env
+from ledger.personal import IN_THE_CLEAR, PersonalData
 from ledger.pooled_fund import PooledFund
-from ledger.provenance import Provenance
+from ledger.provenance import Provenance, Role
 from ledger.provider import Provider
 from ledger.transcodings import register_transcodings
 
@@ -55,8 +57,16 @@ MAX_ATTEMPTS = 5
 class LedgerCore(Application[UUID]):
     name = "CareLedger"
 
-    def __init__(self, database_url: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+        personal: PersonalData = IN_THE_CLEAR,
+    ) -> None:
         self.refusal_listeners: list[RefusalListener] = []
+        # Seals personal fields and makes pseudonyms (``ledger.personal``); the key store that
+        # implements it is given by the wiring (``projections.service``), or set later.
+        self.personal: PersonalData = personal
         url = database_url or os.environ.get("CARELEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
         self.database_url = url
         super().__init__(env={**persistence_env(url), **(env or {})})
@@ -71,6 +81,7 @@ class LedgerCore(Application[UUID]):
         self, command: str, args: dict[str, Any], prov: Provenance, action: Action
     ) -> Outcome:
         """Run ``action`` (load, check rules, change aggregates) once per command id."""
+        prov = self.stored_provenance(prov)
         # The reason (legal basis, override) is part of what was asked: a retry must repeat it.
         fp = fingerprint(command, {**args, "reason": prov.reason})
         for _ in range(MAX_ATTEMPTS):
@@ -97,6 +108,21 @@ class LedgerCore(Application[UUID]):
             f"{command} lost {MAX_ATTEMPTS} races with concurrent writers; retry",
             command=command,
             attempts=MAX_ATTEMPTS,
+        )
+
+    def stored_provenance(self, prov: Provenance) -> Provenance:
+        """The provenance as events store it: a representative (a private person) is named by
+        their pseudonym, never their id, in the events and command records they cause."""
+        if prov.actor_role != Role.REPRESENTATIVE:
+            return prov
+        pseudonym = self.personal.pseudonym("representative", prov.actor_id)
+        if pseudonym == prov.actor_id:
+            return prov
+        scope = prov.idempotency_scope
+        return dataclasses.replace(
+            prov,
+            actor_id=pseudonym,
+            idempotency_scope=scope and "representative:" + self.personal.pseudonym("scope", scope),
         )
 
     def notify_refusal(

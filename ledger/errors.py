@@ -249,3 +249,10 @@ class ProviderNotRegisteredError(RuleViolation):
 class InvoiceFlaggedError(RuleViolation):
     code = "invoice-flagged"
     title = "The invoice is flagged and needs an explicit override to approve"
+
+
+class PersonErasedError(ConflictError):
+    """The person's data key was destroyed: nothing more is recorded under their reference."""
+
+    code = "person-erased"
+    title = "The person's personal data has been erased"

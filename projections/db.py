@@ -110,6 +110,10 @@ class ViewDb(ABC):
         time.sleep(timeout)
 
     @abstractmethod
+    def compact(self, table: str) -> None:
+        """Physically remove deleted or overwritten rows of ``table`` (erased keys)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
 
@@ -117,8 +121,9 @@ class ViewDb(ABC):
 class SqliteViewDb(ViewDb):
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, secure_delete: bool = False) -> None:
         self.path = path
+        self.secure_delete = secure_delete  # deleted content zeroed (the personal-data keys)
         self._local = threading.local()
         self._memory = path == ":memory:"
         self._shared: sqlite3.Connection | None = None
@@ -140,7 +145,15 @@ class SqliteViewDb(ViewDb):
         conn.row_factory = sqlite3.Row
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
+        if self.secure_delete:
+            conn.execute("PRAGMA secure_delete=ON")
         return conn
+
+    def compact(self, table: str) -> None:
+        """Leave no old copy of ``table``'s rows behind: copy the WAL into the file (whose freed
+        content secure_delete zeroed) and truncate the WAL."""
+        if not self._memory:
+            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
@@ -251,6 +264,15 @@ class PostgresViewDb(ViewDb):
         except psycopg.Error:
             self._listener = None  # the database went away: poll, and listen again later
             time.sleep(timeout)
+
+    def compact(self, table: str) -> None:
+        """Leave no dead copy of ``table``'s rows: VACUUM FULL rewrites it into a new file."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            name = sql.Identifier(self.schema, table) if self.schema else sql.Identifier(table)
+            conn.execute(sql.SQL("VACUUM FULL {}").format(name))
 
     def close(self) -> None:
         if self._listener is not None:

@@ -15,6 +15,7 @@ from eventsourcing.persistence import Recording
 
 from ledger.application import CareLedger
 from projections.db import ViewDb, bound_store_waits, open_view_db
+from projections.personal import KeyStore
 from projections.refusals import RefusalLog
 from projections.runner import Runner, View
 from projections.views.audit import AuditView
@@ -71,6 +72,9 @@ class LedgerService:
         self.app: CareLedger = InlineLedger(database_url) if inline else CareLedger(database_url)
         bound_store_waits(self.app)  # a dead or locked database fails fast, never hangs
         self.db: ViewDb = open_view_db(self.app.database_url)
+        # Personal fields are sealed under each person's key from the first command on.
+        self.keys = KeyStore.open(self.app.database_url, self.db)
+        self.app.personal = self.keys
         self.runner = Runner(self.app, self.db, list(views) if views is not None else all_views())
         self.app.refusal_listeners.append(RefusalLog(self.db))
         if isinstance(self.app, InlineLedger):
@@ -78,5 +82,6 @@ class LedgerService:
             self.runner.catch_up()
 
     def close(self) -> None:
+        self.keys.close()
         self.db.close()
         self.app.close()

@@ -24,6 +24,7 @@ from api.responses import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import CouncilCode, council_scope
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import EntryNotFoundError
+from ledger.personal import context
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
@@ -129,7 +130,7 @@ def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
         note = service.app.audit_note(r["aggregate_id"])
         row["note"] = {
             "code": note.code,
-            "note": note.note,
+            "note": service.app.personal.reveal(note.note, context(note.id, "note")),
             "subject_entry_id": note.subject_entry_id,
         }
     return row
