@@ -25,6 +25,7 @@ from api.routers import (
     budget_reads,
     budgets,
     invoices,
+    people,
     reports,
     representatives,
 )
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         audit,
         audit_proofs,
+        people,
     ):
         app.include_router(module.router)
     return app

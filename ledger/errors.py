@@ -256,3 +256,17 @@ class PersonErasedError(ConflictError):
 
     code = "person-erased"
     title = "The person's personal data has been erased"
+
+
+class PersonNotFoundError(NotFoundError):
+    """No personal data is held under that reference (nothing was ever sealed for it)."""
+
+    code = "person-not-found"
+    title = "No personal data is held for that person"
+
+
+class ErasureUnavailableError(ConflictError):
+    """The ledger runs without a key store, so nothing it stored can be erased."""
+
+    code = "erasure-unavailable"
+    title = "This ledger cannot erase personal data"

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ledger.errors import ErasureUnavailableError
+
 PREFIX = "pii1:"
 ERASED = "erased"
 
@@ -39,6 +41,14 @@ class PersonalData(Protocol):
         key is gone (or the value does not open under it); never raises for a missing key."""
         ...
 
+    def state(self, subject: str) -> str:
+        """``active``, ``erased``, or ``unknown`` (nothing was ever sealed under the subject)."""
+        ...
+
+    def destroy(self, subject: str) -> bool:
+        """Destroy the subject's key for good (True if there was one): erasure."""
+        ...
+
 
 class InTheClear:
     """No key store: values are stored as given and pseudonyms are the references themselves."""
@@ -51,6 +61,12 @@ class InTheClear:
 
     def reveal(self, value: str, context: str) -> str:
         return ERASED if is_sealed(value) else value
+
+    def state(self, subject: str) -> str:
+        return "unknown"
+
+    def destroy(self, subject: str) -> bool:
+        raise ErasureUnavailableError("this ledger has no key store: nothing stored can be erased")
 
 
 IN_THE_CLEAR = InTheClear()

@@ -121,9 +121,8 @@ class ViewDb(ABC):
 class SqliteViewDb(ViewDb):
     dialect = "sqlite"
 
-    def __init__(self, path: str, *, secure_delete: bool = False) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.secure_delete = secure_delete  # deleted content zeroed (the personal-data keys)
         self._local = threading.local()
         self._memory = path == ":memory:"
         self._shared: sqlite3.Connection | None = None
@@ -145,8 +144,8 @@ class SqliteViewDb(ViewDb):
         conn.row_factory = sqlite3.Row
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
-        if self.secure_delete:
-            conn.execute("PRAGMA secure_delete=ON")
+        # Deleted content is zeroed, not left in free space: erased keys and tokens stay gone.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     def compact(self, table: str) -> None:

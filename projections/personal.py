@@ -108,7 +108,7 @@ class KeyStore:
             return cls(views, os.urandom(SECRET_BYTES), owns_db=False)
         secret = load_secret(secret_path(database_url, env))
         if store["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-            return cls(SqliteViewDb(store["SQLITE_DBNAME"], secure_delete=True), secret)
+            return cls(SqliteViewDb(store["SQLITE_DBNAME"]), secret)
         return cls(open_view_db(database_url), secret)
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from projections.views.exceptions import ExceptionsView
 from projections.views.invoices import InvoicesView
 from projections.views.journal import JournalView
 from projections.views.merkle import MerkleView
+from projections.views.people import PeopleView
 from projections.views.progress import ProgressView
 from projections.views.spend import SpendByProviderView
 
@@ -41,6 +42,7 @@ def all_views() -> list[View]:
         SpendByProviderView(),
         ProgressView(),
         ExceptionsView(),
+        PeopleView(),
     ]
 
 

@@ -52,6 +52,7 @@ def serve(
         port=bind_port,
         workers=workers,
         log_config=None,
+        access_log=False,  # the app logs each request by route, never a path's personal data
     )
 
 
