@@ -40,7 +40,7 @@ from ledger.errors import (
 from ledger.ids import council_id, pooled_fund_id, provider_id
 from ledger.invoice import Invoice
 from ledger.persistence import DEFAULT_DATABASE_URL, persistence_env
-from ledger.personal import IN_THE_CLEAR, PersonalData
+from ledger.personal import IN_THE_CLEAR, PersonalData, reason_context
 from ledger.pooled_fund import PooledFund
 from ledger.provenance import Provenance, Role
 from ledger.provider import Provider
@@ -83,7 +83,9 @@ class LedgerCore(Application[UUID]):
         """Run ``action`` (load, check rules, change aggregates) once per command id."""
         prov = self.stored_provenance(prov)
         # The reason (legal basis, override) is part of what was asked: a retry must repeat it.
-        fp = fingerprint(command, {**args, "reason": prov.reason})
+        # Keyed, so the stored fingerprint cannot confirm a guessed reason.
+        reason = None if prov.reason is None else self.personal.pseudonym("reason", prov.reason)
+        fp = fingerprint(command, {**args, "reason": reason})
         for _ in range(MAX_ATTEMPTS):
             prior = self.prior_outcome(command, fp, prov)
             if prior is not None:
@@ -98,7 +100,8 @@ class LedgerCore(Application[UUID]):
                     return prior
                 self.notify_refusal(command, error, prov)
                 raise
-            record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=prov)
+            stored = self.seal_reasons(changed, prov)
+            record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=stored)
             try:
                 self.save(*changed, record)
             except IntegrityError:
@@ -108,6 +111,30 @@ class LedgerCore(Application[UUID]):
             f"{command} lost {MAX_ATTEMPTS} races with concurrent writers; retry",
             command=command,
             attempts=MAX_ATTEMPTS,
+        )
+
+    def seal_reasons(self, changed: Sequence[Aggregate], prov: Provenance) -> Provenance:
+        """A reason given for a command that changes a personal budget is personal data: every
+        event the command causes (and its command record) stores it sealed under the person's
+        key, bound to them and the field (``reason_context``). Returns the provenance the
+        command record stores."""
+        budgets = [a for a in changed if isinstance(a, PersonalBudget)]
+        if prov.reason is None or not budgets:
+            return prov
+        people = {str(b.id): b.person for b in budgets}
+        for aggregate in changed:
+            person = people.get(str(getattr(aggregate, "budget_id", None)), budgets[0].person)
+            person = people.get(str(aggregate.id), person)
+            sealed = self.personal.seal(person, reason_context(person), prov.reason)
+            pending = aggregate.pending_events
+            for i, e in enumerate(pending):
+                given: Provenance | None = getattr(e, "prov", None)
+                if given is not None and given.reason == prov.reason:
+                    stored = given.with_stored_reason(sealed)
+                    pending[i] = dataclasses.replace(e, prov=stored)  # type: ignore[type-var]
+        person = budgets[0].person
+        return prov.with_stored_reason(
+            self.personal.seal(person, reason_context(person), prov.reason)
         )
 
     def stored_provenance(self, prov: Provenance) -> Provenance:

@@ -19,6 +19,7 @@ without the ``pii1:`` prefix is its own join key and its own plaintext.
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from ledger.errors import ErasureUnavailableError
@@ -101,3 +102,21 @@ def join_key(value: str) -> str:
 def context(record: object, field: str) -> str:
     """The associated data a field is sealed with: which record, which field."""
     return f"{record}/{field}"
+
+
+def reason_context(person: str) -> str:
+    """A command's reason is bound to the person and the field, not to one record: one command
+    stores it in several events (and its command record), each read on its own."""
+    return context(person, "reason")
+
+
+SEALED = re.compile(r"pii1:[0-9A-Za-z_-]+:[0-9A-Za-z_-]+:[0-9A-Za-z_-]+")
+
+
+def reveal_reasons(personal: PersonalData, text: str | None) -> str | None:
+    """``text`` (a reason, or a line quoting one) with each sealed reason opened or erased."""
+    if text is None or PREFIX not in text:
+        return text
+    return SEALED.sub(
+        lambda m: personal.reveal(m.group(0), reason_context(key_subject(m.group(0)))), text
+    )

@@ -24,7 +24,7 @@ from api.responses import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import CouncilCode, council_scope
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import EntryNotFoundError
-from ledger.personal import context
+from ledger.personal import context, reveal_reasons
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
@@ -126,6 +126,7 @@ def get_audit_trail(
 
 def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
     row = {**r, "position": int(r["position"]), "version": int(r["version"])}
+    row["reason"] = reveal_reasons(service.app.personal, r["reason"])
     if r["aggregate_kind"] == "audit-note":
         note = service.app.audit_note(r["aggregate_id"])
         row["note"] = {

@@ -33,6 +33,7 @@ from api.pagination import CursorParam, Limit
 from api.params import check_range
 from api.problems import ProblemError, responses
 from api.responses import ExceptionPage, SpendReport
+from ledger.personal import reveal_reasons
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
 from projections.db import ViewDb
@@ -185,7 +186,7 @@ def get_exceptions(
     council = council_scope(who, council)
     check_range(effective_from, effective_to, "effective_from", "effective_to")
     check_range(recorded_from, recorded_to, "recorded_from", "recorded_to")
-    return exceptions(
+    found = exceptions(
         service.db,
         council,
         kind,
@@ -197,6 +198,9 @@ def get_exceptions(
         recorded_from=recorded_from,
         recorded_to=recorded_to,
     )
+    for item in found["items"]:  # a correction's or override's reason, stored sealed
+        item["detail"] = reveal_reasons(service.app.personal, item["detail"])
+    return found
 
 
 TRIAL_BALANCE_SQL = (

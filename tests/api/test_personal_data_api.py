@@ -14,6 +14,8 @@ from tests.support import COUNCIL, World
 PERSON = "P-000123"
 REP = "REP-SEALED-77"
 NOTE = "Officer approved the plan without a second signature on file"
+REASON = "paid-twice-by-cheque-77"
+PERIOD = {"start": "2010-04-05", "end": "2010-05-02"}
 
 
 def stored_bytes(api: Api) -> bytes:
@@ -34,7 +36,22 @@ def with_personal_data(api: Api) -> str:
     note = {"subject_entry_id": f"{budget_id}/1", "code": "ctrl-weak", "note": NOTE,
             "effective_on": "2010-05-01"}  # fmt: skip
     assert api.post("auditor", "/v1/audit/notes", note).status_code == 201
+    cash = {"amount_pence": 100_00, "period": PERIOD, "effective_on": "2010-04-05"}
+    paid = api.post("council", f"/v1/budgets/{budget_id}/cash-payments", cash).json()
+    correction = {"entry_id": f"{budget_id}/{paid['version']}", "amount_pence": 100_00,
+                  "effective_on": "2010-04-06", "reason": REASON}  # fmt: skip
+    assert api.post("council", "/v1/corrections", correction).status_code == 200
     return budget_id
+
+
+def trail_reasons(api: Api) -> list[str]:
+    rows = api.get("auditor", "/v1/audit", type="Corrected", limit=100).json()["items"]
+    return [r["reason"] for r in rows]
+
+
+def exception_details(api: Api) -> list[str]:
+    found = api.get("auditor", "/v1/exceptions", kind="correction", on="2011-01-01").json()
+    return [e["detail"] for e in found["items"]]
 
 
 def trail_note(api: Api) -> Any:
@@ -47,7 +64,7 @@ def test_personal_fields_are_stored_only_sealed(api: Api) -> None:
 
     stored = stored_bytes(api)
 
-    for plain in (PERSON, REP, NOTE, "REP-SEALED"):
+    for plain in (PERSON, REP, NOTE, "REP-SEALED", REASON):
         assert plain.encode() not in stored
     assert b"pii1:" in stored
 
@@ -60,6 +77,8 @@ def test_reads_open_the_sealed_fields_for_those_allowed_to_see_them(api: Api) ->
     assert shown["person_ref"] == PERSON
     assert list(shown["representatives"]) == [REP]
     assert trail_note(api) == NOTE
+    assert trail_reasons(api) == [REASON]
+    assert exception_details(api) == [f"CashPaymentIssued v7: {REASON}"]
     assert api.get("rep", f"/v1/budgets/{budget_id}").status_code == 200  # rule 8 by pseudonym
 
 
