@@ -19,7 +19,12 @@ class ErasureCommands(LedgerCore):
         The record is saved first: a key destroyed without its record would be an erasure
         nobody could account for. A retry with the same command id destroys the key again
         (idempotent) and answers with the first outcome."""
-        person = self.personal.pseudonym("person", person_ref)
+        return self.erase_pseudonym(
+            self.personal.pseudonym("person", person_ref), effective_on, prov
+        )
+
+    def erase_pseudonym(self, person: str, effective_on: date, prov: Provenance) -> Outcome:
+        """``erase_person`` for a person known only by pseudonym (retention finds them so)."""
 
         def action() -> tuple[list[PersonErasure], Outcome]:
             state = self.personal.state(person)

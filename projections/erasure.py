@@ -24,8 +24,16 @@ def erase_person(
 ) -> Outcome:
     """Erase a person (see ``CareLedger.erase_person``) and the access tokens of their
     representatives; the outcome adds how many tokens were deleted."""
+    person = service.app.personal.pseudonym("person", person_ref)
+    return erase_pseudonym(service, person, effective_on, prov)
+
+
+def erase_pseudonym(
+    service: LedgerService, person: str, effective_on: date, prov: Provenance
+) -> Outcome:
+    """``erase_person`` for a person known by pseudonym."""
     service.runner.catch_up()  # the person's budgets are all in v_people before the erasure
-    outcome = service.app.erase_person(person_ref, effective_on, prov)
+    outcome = service.app.erase_pseudonym(person, effective_on, prov)
     service.runner.catch_up()
     deleted = 0
     if service.db.columns("careledger_tokens"):

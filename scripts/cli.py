@@ -33,7 +33,7 @@ from scripts.cli_common import (
     console,
     open_service,
 )
-from scripts.cli_people import erase
+from scripts.cli_people import erase, retention
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
@@ -54,6 +54,7 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 
 app.command()(serve)
 app.command()(erase)
+app.command()(retention)
 app.add_typer(tokens, name="tokens")
 
 

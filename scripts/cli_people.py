@@ -1,19 +1,22 @@
-"""``careledger erase``: destroy a person's data key (UK GDPR Art. 17) and say what it did.
+"""``careledger erase`` and ``careledger retention``: destroy people's data keys (UK GDPR
+Art. 17; the end of the retention period) and say what was done.
 
-The reference is never echoed: the output names the person by pseudonym only.
+A reference is never echoed: the output names people by pseudonym only.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 import typer
 
 from ledger.provenance import Provenance, Role
-from projections.erasure import erase_person
+from projections.erasure import erase_person, erase_pseudonym
+from projections.retention import DEFAULT_YEARS, due_people
+from projections.service import LedgerService
 from scripts.cli_common import DatabaseUrl, JsonOut, console, open_service
 
 Reason = Annotated[
@@ -51,3 +54,43 @@ def erase(
     else:
         typer.echo(f"erased person {outcome['person']} (record {outcome['erasure_id']})")
         console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
+
+
+def retention(
+    apply: Annotated[bool, typer.Option("--apply", help="Erase everyone listed.")] = False,
+    years: Annotated[
+        int, typer.Option(min=1, max=100, help="Years kept after the financial year ended.")
+    ] = DEFAULT_YEARS,
+    on: EffectiveOn = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the people whose records have passed retention (default: six years after the end
+    of the financial year in which their last budget ended); with --apply, erase them."""
+    today = on.date() if on else date.today()
+    with open_service(database_url) as service:
+        service.runner.catch_up()
+        due = due_people(service.db, today, years)
+        erased = [_erase_due(service, d.person, today, actor) for d in due] if apply else []
+    rows: list[dict[str, Any]] = [
+        {"person": d.person, "councils": list(d.councils), "budgets": d.budgets,
+         "last_ended_on": d.last_ended_on.isoformat(),
+         "retained_until": d.retained_until.isoformat(), "erased": d.person in erased}
+        for d in due
+    ]  # fmt: skip
+    if json_out:
+        typer.echo(json.dumps({"on": today.isoformat(), "years": years, "people": rows}))
+        return
+    for r in rows:
+        typer.echo(f"{r['person']}  {','.join(r['councils'])}  {r['budgets']} budget(s)"
+                   f"  ended {r['last_ended_on']}  kept until {r['retained_until']}"
+                   + ("  erased" if r["erased"] else ""))  # fmt: skip
+    verb = "erased" if apply else "due for erasure (run with --apply to erase)"
+    console.print(f"{len(erased) if apply else len(rows)} person(s) {verb}")
+
+
+def _erase_due(service: LedgerService, person: str, today: date, actor: str) -> str:
+    """One retention erasure; its command id is the person's, so a rerun repeats nothing."""
+    prov = Provenance(actor, Role.ADMIN.value, f"retention-{person}", reason="retention")
+    return str(erase_pseudonym(service, person, today, prov)["person"])

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.personal import ERASED, context
+from projections.retention import retained_until
 from projections.service import LedgerService
 from scripts.cli import app
-from tests.support import COUNCIL, World
+from tests.support import COUNCIL, START, World
 
 runner = CliRunner()
 PERSON = "P-CLI-4242"
@@ -70,3 +71,52 @@ def test_erasing_twice_or_an_unknown_person_exits_1_and_a_bad_reason_exits_2(sto
     assert unknown[0] == 1 and "no personal data" in unknown[2]
     assert bad[0] == 2 and "reason" in bad[2]
     assert missing[0] == 2
+
+
+def test_retention_runs_from_the_end_of_the_financial_year_the_budget_ended() -> None:
+    assert retained_until(date(2011, 3, 31)) == date(2017, 3, 31)  # the last day of 2010/11
+    assert retained_until(date(2011, 4, 1)) == date(2018, 3, 31)  # the first day of 2011/12
+    assert retained_until(date(2011, 4, 1), years=7) == date(2019, 3, 31)
+
+
+@pytest.fixture
+def ended(sqlite_url: str) -> tuple[str, str, str]:
+    """Two people: one whose only budget ended on 2011-06-30, one whose budget is still open;
+    returns the store and their pseudonyms."""
+    service = LedgerService(sqlite_url)
+    try:
+        world = World(service.app).setup()
+        opened = service.app.open_budget(COUNCIL, "P-GONE", "physical", START, world.prov())
+        service.app.end_budget(opened["budget_id"], "death", date(2011, 6, 30), world.prov())
+        service.app.open_budget(COUNCIL, "P-STAYS", "physical", START, world.prov())
+        gone, stays = (service.keys.pseudonym("person", p) for p in ("P-GONE", "P-STAYS"))
+    finally:
+        service.close()
+    return sqlite_url, gone, stays
+
+
+def test_retention_lists_only_people_past_it_and_apply_erases_them_once(
+    ended: tuple[str, str, str],
+) -> None:
+    url, gone, stays = ended
+
+    early = cli("retention", "--on", "2018-03-31", "--json", "--database-url", url)
+    listed = cli("retention", "--on", "2018-04-01", "--json", "--database-url", url)
+    applied = cli("retention", "--on", "2018-04-01", "--apply", "--json", "--database-url", url)
+    after = cli("retention", "--on", "2030-01-01", "--json", "--database-url", url)
+    verified = cli("verify", "--database-url", url)
+
+    assert json.loads(early[1])["people"] == []
+    people = json.loads(listed[1])["people"]
+    assert [(p["person"], p["retained_until"], p["erased"]) for p in people] == [
+        (gone, "2018-03-31", False)
+    ]
+    assert [p["erased"] for p in json.loads(applied[1])["people"]] == [True]
+    assert json.loads(after[1])["people"] == []  # erased once; the open budget is kept
+    assert stays not in listed[1] + after[1]
+    assert verified[0] == 0
+    service = LedgerService(url)
+    try:
+        assert (service.keys.state(gone), service.keys.state(stays)) == ("erased", "active")
+    finally:
+        service.close()
