@@ -120,3 +120,11 @@ def reveal_reasons(personal: PersonalData, text: str | None) -> str | None:
     return SEALED.sub(
         lambda m: personal.reveal(m.group(0), reason_context(key_subject(m.group(0)))), text
     )
+
+
+def person_shown(personal: PersonalData, stored: str, where: str) -> str:
+    """A person's reference for a reader: opened, or erased. A reference stored in the clear
+    (before sealing) stays in the log, but once the person is erased no read shows it."""
+    if not is_sealed(stored) and personal.state(personal.pseudonym("person", stored)) == "erased":
+        return ERASED
+    return personal.reveal(stored, where)

@@ -179,6 +179,16 @@ class KeyStore:
             )
         return bytes(row["data_key"])
 
+    def ensure(self, subject: str) -> bool:
+        """A key for ``subject`` unless they have one or were erased (True if one was made)."""
+        with self.db.transaction() as cur:
+            made = cur.execute(
+                "INSERT INTO careledger_person_keys (pseudonym, data_key, created_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO NOTHING",
+                (subject, AESGCM.generate_key(bit_length=256), now()),
+            ).raw.rowcount
+        return bool(made and made > 0)
+
     def destroy(self, subject: str) -> bool:
         """Destroy the key (True if there was one to destroy). A person never keyed gets an
         erased row, so nothing is ever sealed for them again."""

@@ -14,6 +14,7 @@ import structlog
 from eventsourcing.persistence import Recording
 
 from ledger.application import CareLedger
+from ledger.personal import IN_THE_CLEAR, PersonalData
 from projections.db import ViewDb, bound_store_waits, open_view_db
 from projections.personal import KeyStore
 from projections.refusals import RefusalLog
@@ -31,8 +32,9 @@ from projections.views.spend import SpendByProviderView
 log = structlog.get_logger()
 
 
-def all_views() -> list[View]:
-    """Every view, in the order the runner applies them (refs always comes first)."""
+def all_views(personal: PersonalData = IN_THE_CLEAR) -> list[View]:
+    """Every view, in the order the runner applies them (refs always comes first). ``personal``
+    pseudonymises references stored in the clear before sealing (``PeopleView``)."""
     return [
         JournalView(),
         AuditView(),
@@ -42,7 +44,7 @@ def all_views() -> list[View]:
         SpendByProviderView(),
         ProgressView(),
         ExceptionsView(),
-        PeopleView(),
+        PeopleView(personal),
     ]
 
 
@@ -77,7 +79,9 @@ class LedgerService:
         # Personal fields are sealed under each person's key from the first command on.
         self.keys = KeyStore.open(self.app.database_url, self.db)
         self.app.personal = self.keys
-        self.runner = Runner(self.app, self.db, list(views) if views is not None else all_views())
+        self.runner = Runner(
+            self.app, self.db, list(views) if views is not None else all_views(self.keys)
+        )
         self.app.refusal_listeners.append(RefusalLog(self.db))
         if isinstance(self.app, InlineLedger):
             self.app.runner = self.runner

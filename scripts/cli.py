@@ -33,7 +33,7 @@ from scripts.cli_common import (
     console,
     open_service,
 )
-from scripts.cli_people import erase, retention
+from scripts.cli_people import erase, migrate_personal_data, retention
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
@@ -55,6 +55,7 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 app.command()(serve)
 app.command()(erase)
 app.command()(retention)
+app.command(name="migrate-personal-data")(migrate_personal_data)
 app.add_typer(tokens, name="tokens")
 
 

@@ -94,3 +94,30 @@ def _erase_due(service: LedgerService, person: str, today: date, actor: str) -> 
     """One retention erasure; its command id is the person's, so a rerun repeats nothing."""
     prov = Provenance(actor, Role.ADMIN.value, f"retention-{person}", reason="retention")
     return str(erase_pseudonym(service, person, today, prov)["person"])
+
+
+def migrate_personal_data(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Make a data key for each person found.")
+    ] = False,
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Report the events written before sealing that still hold personal data in plain text
+    (they cannot be rewritten: the chain and the proofs cover their bytes); with --apply, make
+    each such person a data key so what is recorded for them from now on is sealed and they
+    can be erased (the old plain bytes stay in the log, and the report says so)."""
+    from projections.migrate import scan
+
+    with open_service(database_url) as service:
+        report = scan(service.app, service.keys, apply=apply).as_dict()
+    if json_out:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(
+        f"{report['events']} events scanned; {report['plain_events']} hold personal data in"
+        f" plain text, for {report['people']} person(s): {report['plain_fields']}"
+    )
+    if apply:
+        typer.echo(f"{report['keys_made']} data key(s) made")
+    console.print(report["note"])

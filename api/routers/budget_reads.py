@@ -15,7 +15,7 @@ from api.problems import responses
 from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
-from ledger.personal import context
+from ledger.personal import context, person_shown
 from ledger.provenance import Role
 from projections.asat import position_at
 from projections.balance import balance_of
@@ -44,7 +44,7 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         "id": str(b.id),
         "version": b.version,
         "council": b.council,
-        "person_ref": personal.reveal(b.person_ref, context(b.id, "person_ref")),
+        "person_ref": person_shown(personal, b.person_ref, context(b.id, "person_ref")),
         "primary_support_reason": b.support_reason.value,
         "carer_budget": b.carer_budget,
         "status": b.status.value,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ledger.budget import PersonalBudget
 from ledger.erasure import PersonErasure
-from ledger.personal import key_subject
+from ledger.personal import IN_THE_CLEAR, PersonalData, is_sealed, key_subject
 from projections.db import SqlCursor
 from projections.refs import RefsView
 
@@ -26,9 +26,23 @@ DDL = (
 
 
 class PeopleView:
+    """``personal`` names a person opened in the clear (an event from before sealing) by the
+    same pseudonym a sealed opening gets, so no plain reference is copied here."""
+
     name = "people"
     tables: tuple[str, ...] = ("v_people",)
     indexes: tuple[str, ...] = ("CREATE INDEX IF NOT EXISTS v_people_person ON v_people (person)",)
+
+    def __init__(self, personal: PersonalData = IN_THE_CLEAR) -> None:
+        self.personal = personal
+
+    def fresh(self) -> PeopleView:
+        return PeopleView(self.personal)
+
+    def person(self, stored: str) -> str:
+        return (
+            key_subject(stored) if is_sealed(stored) else self.personal.pseudonym("person", stored)
+        )
 
     def create(self, cur: SqlCursor) -> None:
         cur.execute(DDL)
@@ -40,7 +54,7 @@ class PeopleView:
                 cur.execute(
                     "INSERT INTO v_people (budget_id, person, council, opened_on)"
                     " VALUES (?, ?, ?, ?)",
-                    (item.aggregate_id, key_subject(e.person_ref), e.council,
+                    (item.aggregate_id, self.person(e.person_ref), e.council,
                      e.effective_on.isoformat()),
                 )  # fmt: skip
             elif isinstance(e, PersonalBudget.Ended):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ledger.persistence import persistence_env
-from ledger.personal import ERASED
+from ledger.personal import ERASED, IN_THE_CLEAR
+from projections.migrate import scan
 from tests.api.conftest import Api, budget_body
 from tests.api.test_personal_data_api import (
     NOTE,
@@ -26,6 +28,7 @@ from tests.api.test_personal_data_api import (
     trail_reasons,
     with_personal_data,
 )
+from tests.support import COUNCIL, World
 
 ERASE = {"reason": "art17-request", "effective_on": "2011-01-10"}
 
@@ -161,3 +164,28 @@ def test_after_erasure_the_personal_data_and_key_are_nowhere_in_the_database(
         assert secret.decode(errors="replace") not in logs.out + logs.err
     assert b"pii1:" in stored_bytes(api)  # the sealed values stay: the proofs cover them
     assert api.get("auditor", "/v1/audit/verify").json()["ok"] is True
+
+
+def test_a_person_opened_before_sealing_is_reported_keyed_and_then_erasable(api: Api) -> None:
+    app = api.service.app
+    sealing, app.personal = app.personal, IN_THE_CLEAR  # a ledger from before this change
+    opened = app.open_budget(COUNCIL, "P-LEGACY-1", "physical", date(2010, 4, 5), World(app).prov())
+    app.personal = sealing
+    not_yet = erase(api, person="P-LEGACY-1")
+
+    found = scan(app, api.service.keys)
+    keyed = scan(app, api.service.keys, apply=True)
+    erased = erase(api, person="P-LEGACY-1")
+    shown = api.get("council", f"/v1/budgets/{opened['budget_id']}").json()
+
+    assert (not_yet.status_code, found.keyed) == (404, 0)
+    assert (found.plain_events, dict(found.fields), len(found.people)) == (
+        1,
+        {"person_ref": 1},
+        1,
+    )
+    assert found.as_dict()["rewritable"] is False
+    assert (keyed.keyed, erased.status_code, shown["person_ref"]) == (1, 200, ERASED)
+    assert b"P-LEGACY-1" in stored_bytes(api)  # honestly: the log keeps what it was given
+    verified = api.get("auditor", "/v1/audit/verify").json()
+    assert verified["ok"] is True, [c for c in verified["checks"] if not c["ok"]]

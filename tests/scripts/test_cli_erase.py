@@ -120,3 +120,14 @@ def test_retention_lists_only_people_past_it_and_apply_erases_them_once(
         assert (service.keys.state(gone), service.keys.state(stays)) == ("erased", "active")
     finally:
         service.close()
+
+
+def test_migrate_personal_data_finds_nothing_plain_in_a_store_sealed_from_the_start(
+    store: str,
+) -> None:
+    code, out, _ = cli("migrate-personal-data", "--apply", "--json", "--database-url", store)
+
+    report = json.loads(out)
+    assert code == 0
+    assert (report["plain_events"], report["people"], report["keys_made"]) == (0, 0, 0)
+    assert report["events"] > 0 and report["rewritable"] is False
