@@ -54,7 +54,7 @@ EntryId = Annotated[
 
 FILTERS = (
     ("budget_id = ?", "budget"),
-    ("actor_id = ?", "actor"),
+    ("actor_id IN (?, ?)", "actor"),  # as given, or a representative's pseudonym
     ("provider = ?", "provider"),
     ("council = ?", "council"),
     ("recorded_at >= ?", "from"),
@@ -69,6 +69,7 @@ def _stamp(instant: datetime | None) -> str | None:
 def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[Any]]:
     clauses = [sql for sql, name in FILTERS if values[name] is not None]
     params = [values[name] for _, name in FILTERS if values[name] is not None]
+    params = [p for value in params for p in (value if isinstance(value, tuple) else (value,))]
     if event_type is not None:
         # 'Invoice.Paid', or just 'Paid' for that event of any record
         clauses.append("(event_type = ? OR event_type LIKE ?)")
@@ -107,7 +108,10 @@ def get_audit_trail(
     check_range(recorded_from, recorded_to)
     values = {
         "budget": budget,
-        "actor": actor,
+        # A representative's acts are stored under their pseudonym: found by their id too.
+        "actor": None
+        if actor is None
+        else (actor, service.app.personal.pseudonym("representative", actor)),
         "provider": provider,
         "council": council_scope(who, council),
         "from": _stamp(recorded_from),

@@ -128,3 +128,15 @@ def test_a_new_budget_for_the_same_person_shares_their_pseudonym(api: Api) -> No
 
     assert app.budget(first).person == app.budget(second).person
     assert app.budget(first).person_ref != app.budget(second).person_ref  # fresh nonce each time
+
+
+def test_the_trail_filtered_by_a_representatives_id_finds_their_acts(api: Api) -> None:
+    budget_id = with_personal_data(api)
+
+    rows = api.get("auditor", "/v1/audit", actor=REP).json()["items"]
+
+    assert [r["event_type"] for r in rows] == [
+        "PersonalBudget.DecisionRecorded",
+        "CommandRecord.Accepted",  # the decision's idempotency record
+    ]
+    assert rows[0]["budget_id"] == budget_id
