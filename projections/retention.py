@@ -8,7 +8,7 @@ are not needed (nor known) to erase them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,14 +37,18 @@ class Due:
     retained_until: date
 
 
-def due_people(db: ViewDb, today: date, years: int = DEFAULT_YEARS) -> list[Due]:
+def due_people(
+    db: ViewDb, today: date, years: int = DEFAULT_YEARS, policy: Mapping[str, int] | None = None
+) -> list[Due]:
     """People not yet erased whose every budget ended and whose retention ran out before
-    ``today``, oldest first."""
+    ``today``, oldest first. ``policy`` gives a council's own period in years (others take
+    ``years``); a budget is kept for its council's period."""
     rows = db.query(
         "SELECT person, council, ended_on FROM v_people WHERE erased_on IS NULL"
         " ORDER BY person, budget_id"
     )
-    return sorted(_due(_by_person(rows), today, years), key=lambda d: (d.retained_until, d.person))
+    found = _due(_by_person(rows), today, years, policy or {})
+    return sorted(found, key=lambda d: (d.retained_until, d.person))
 
 
 def _by_person(rows: Iterable[dict[str, str | None]]) -> dict[str, list[dict[str, str | None]]]:
@@ -54,14 +58,23 @@ def _by_person(rows: Iterable[dict[str, str | None]]) -> dict[str, list[dict[str
     return people
 
 
-def _due(people: dict[str, list[dict[str, str | None]]], today: date, years: int) -> list[Due]:
+def _due(
+    people: dict[str, list[dict[str, str | None]]],
+    today: date,
+    years: int,
+    policy: Mapping[str, int],
+) -> list[Due]:
     found = []
     for person, budgets in people.items():
-        ends = [b["ended_on"] for b in budgets]
-        if any(end is None for end in ends):
+        if any(b["ended_on"] is None for b in budgets):
             continue  # a budget still open: kept
-        last = max(date.fromisoformat(str(end)) for end in ends)
-        until = retained_until(last, years)
+        last = max(date.fromisoformat(str(b["ended_on"])) for b in budgets)
+        until = max(
+            retained_until(
+                date.fromisoformat(str(b["ended_on"])), policy.get(str(b["council"]), years)
+            )
+            for b in budgets
+        )
         if until < today:
             councils = tuple(sorted({str(b["council"]) for b in budgets}))
             found.append(Due(person, councils, len(budgets), last, until))

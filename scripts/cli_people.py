@@ -17,7 +17,7 @@ from ledger.provenance import Provenance, Role
 from projections.erasure import erase_person, erase_pseudonym
 from projections.retention import DEFAULT_YEARS, due_people
 from projections.service import LedgerService
-from scripts.cli_common import DatabaseUrl, JsonOut, console, open_service
+from scripts.cli_common import CliError, DatabaseUrl, JsonOut, console, open_service
 
 Reason = Annotated[
     str, typer.Option(help="Why, as a short code or legal basis: art17-request, retention, …")
@@ -61,6 +61,10 @@ def retention(
     years: Annotated[
         int, typer.Option(min=1, max=100, help="Years kept after the financial year ended.")
     ] = DEFAULT_YEARS,
+    council_years: Annotated[
+        list[str] | None,
+        typer.Option(help="A council's own period, CODE=YEARS; repeat for several."),
+    ] = None,
     on: EffectiveOn = None,
     actor: Actor = "cli-admin",
     json_out: JsonOut = False,
@@ -69,9 +73,10 @@ def retention(
     """List the people whose records have passed retention (default: six years after the end
     of the financial year in which their last budget ended); with --apply, erase them."""
     today = on.date() if on else date.today()
+    policy = _policy(council_years or [])
     with open_service(database_url) as service:
         service.runner.catch_up()
-        due = due_people(service.db, today, years)
+        due = due_people(service.db, today, years, policy)
         erased = [_erase_due(service, d.person, today, actor) for d in due] if apply else []
     rows: list[dict[str, Any]] = [
         {"person": d.person, "councils": list(d.councils), "budgets": d.budgets,
@@ -88,6 +93,16 @@ def retention(
                    + ("  erased" if r["erased"] else ""))  # fmt: skip
     verb = "erased" if apply else "due for erasure (run with --apply to erase)"
     console.print(f"{len(erased) if apply else len(rows)} person(s) {verb}")
+
+
+def _policy(given: list[str]) -> dict[str, int]:
+    policy = {}
+    for item in given:
+        code, _, years = item.partition("=")
+        if not code or not years.isdigit() or not 1 <= int(years) <= 100:
+            raise CliError(f"--council-years takes CODE=YEARS (1..100), not {item!r}")
+        policy[code] = int(years)
+    return policy
 
 
 def _erase_due(service: LedgerService, person: str, today: date, actor: str) -> str:

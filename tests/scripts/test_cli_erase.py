@@ -115,6 +115,9 @@ def test_retention_lists_only_people_past_it_and_apply_erases_them_once(
     assert json.loads(after[1])["people"] == []  # erased once; the open budget is kept
     assert stays not in listed[1] + after[1]
     assert verified[0] == 0
+    again = cli("retention", "--on", "2018-04-01", "--council-years", f"{COUNCIL}=7",
+                "--json", "--database-url", url)  # fmt: skip
+    assert json.loads(again[1])["people"] == []  # erased already
     service = LedgerService(url)
     try:
         assert (service.keys.state(gone), service.keys.state(stays)) == ("erased", "active")
@@ -131,3 +134,19 @@ def test_migrate_personal_data_finds_nothing_plain_in_a_store_sealed_from_the_st
     assert code == 0
     assert (report["plain_events"], report["people"], report["keys_made"]) == (0, 0, 0)
     assert report["events"] > 0 and report["rewritable"] is False
+
+
+def test_a_councils_own_retention_period_keeps_its_people_longer(
+    ended: tuple[str, str, str],
+) -> None:
+    url, _, _ = ended
+
+    longer = cli("retention", "--on", "2018-04-01", "--council-years", f"{COUNCIL}=7",
+                 "--json", "--database-url", url)  # fmt: skip
+    later = cli("retention", "--on", "2019-04-01", "--council-years", f"{COUNCIL}=7",
+                "--json", "--database-url", url)  # fmt: skip
+    bad = cli("retention", "--council-years", "seven", "--database-url", url)
+
+    assert json.loads(longer[1])["people"] == []
+    assert [p["retained_until"] for p in json.loads(later[1])["people"]] == ["2019-03-31"]
+    assert bad[0] == 2 and "CODE=YEARS" in bad[2]
