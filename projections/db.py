@@ -151,8 +151,17 @@ class SqliteViewDb(ViewDb):
     def compact(self, table: str) -> None:
         """Leave no old copy of ``table``'s rows behind: copy the WAL into the file (whose freed
         content secure_delete zeroed) and truncate the WAL."""
-        if not self._memory:
-            self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self._memory:
+            return
+        for _ in range(50):  # a reader holding an old snapshot blocks it: wait up to ~5 s
+            busy = self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.1)
+        raise StoreUnavailableError(
+            f"the WAL could not be truncated after erasing from {table}: readers kept it;"
+            " the erasure is recorded and the key destroyed; retry with the same Idempotency-Key"
+        )
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Annotated, Any
-from uuid import uuid4
 
 import typer
 
@@ -28,7 +27,7 @@ EffectiveOn = Annotated[
 ]
 CommandId = Annotated[
     str | None,
-    typer.Option(help="An idempotency key: repeat it to retry safely (default a fresh one)."),
+    typer.Option(help="An idempotency key (default: one of the person's own, so a rerun retries)."),
 ]
 Actor = Annotated[str, typer.Option(help="The administrator erasing (a pseudonymous id).")]
 
@@ -46,8 +45,10 @@ def erase(
     about them read as erased from now on; the money, the chain and the proofs are unchanged.
     Exit 1 when no data is held for them or it is already erased."""
     on = effective_on.date() if effective_on else date.today()
-    prov = Provenance(actor, Role.ADMIN.value, command_id or f"erase-{uuid4().hex}", reason=reason)
+    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
     with open_service(database_url) as service:
+        key = command_id or f"erase-{service.keys.pseudonym('person', person)}"
+        prov = Provenance(actor, Role.ADMIN.value, key, reason=reason)
         outcome = erase_person(service, person, on, prov)
     if json_out:
         typer.echo(json.dumps(outcome))
