@@ -26,6 +26,7 @@ from api.routers import (
     budgets,
     invoice_reads,
     invoices,
+    people,
     reports,
     representatives,
 )
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports,
         audit,
         audit_proofs,
+        people,
     ):
         app.include_router(module.router)
     return app

@@ -56,7 +56,7 @@ def budget_for(service: LedgerService, principal: Principal, budget_id: str) -> 
     if role is Role.REPRESENTATIVE:
         if principal.budget_id != str(budget.id):
             raise _hidden_budget(budget_id)
-        rep = budget.representatives.get(principal.representative_id or "")
+        rep = budget.find_representative(principal.representative_id or "", service.app.personal)
         if rep is None or not rep.acts_on(date.today()):
             raise ProblemError(
                 403,

@@ -90,6 +90,8 @@ class AuditCommands(LedgerCore):
                 council=subject.council,
                 budget_id=subject.budget_id,
                 provider=subject.provider,
+                person=self.budget(subject.budget_id).person if subject.budget_id else None,
+                personal=self.personal,
             )
             return [note_], {"note_id": str(note_.id), "version": note_.version}
 

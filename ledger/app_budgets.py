@@ -57,13 +57,13 @@ class BudgetCommands(LedgerCore):
         def action() -> tuple[list[PersonalBudget], Outcome]:
             self.council(council)
             budget = PersonalBudget.open(
-                council, person_ref, support_reason, effective_on, prov, carer_budget
+                council, person_ref, support_reason, effective_on, prov, carer_budget, self.personal
             )
             return [budget], {"budget_id": str(budget.id), "version": budget.version}
 
         args = {
             "council": council,
-            "person": person_ref,
+            "person": self.personal.pseudonym("person", person_ref),
             "psr": support_reason,
             "carer": carer_budget,
             "on": effective_on,
@@ -258,13 +258,16 @@ class BudgetCommands(LedgerCore):
         prov: Provenance,
         expected_version: int | None = None,
     ) -> Outcome:
-        args = {"rep": representative_id, "kind": kind, "basis": basis, "on": effective_on}
+        rep = self.personal.pseudonym("representative", representative_id)
+        args = {"rep": rep, "kind": kind, "basis": basis, "on": effective_on}
         return self.budget_command(
             "appoint_representative",
             budget_id,
             args,
             prov,
-            lambda b: b.appoint_representative(representative_id, kind, basis, effective_on, prov),
+            lambda b: b.appoint_representative(
+                representative_id, kind, basis, effective_on, prov, self.personal
+            ),
             expected_version,
         )
 
@@ -276,13 +279,14 @@ class BudgetCommands(LedgerCore):
         prov: Provenance,
         expected_version: int | None = None,
     ) -> Outcome:
-        args = {"rep": representative_id, "on": effective_on}
+        rep = self.personal.pseudonym("representative", representative_id)
+        args = {"rep": rep, "on": effective_on}
         return self.budget_command(
             "revoke_representative",
             budget_id,
             args,
             prov,
-            lambda b: b.revoke_representative(representative_id, effective_on, prov),
+            lambda b: b.revoke_representative(representative_id, effective_on, prov, self.personal),
             expected_version,
         )
 
@@ -305,11 +309,14 @@ class BudgetCommands(LedgerCore):
                     budget_id=str(budget.id),
                     representative_id=representative_id,
                 )
-            acting = dataclasses.replace(prov, on_behalf_of=budget.person_ref)
-            budget.record_decision(representative_id, decision, subject_ref, effective_on, acting)
+            stored = self.stored_provenance(prov)
+            acting = dataclasses.replace(stored, on_behalf_of=budget.person)
+            budget.record_decision(
+                representative_id, decision, subject_ref, effective_on, acting, self.personal
+            )
 
         args = {
-            "rep": representative_id,
+            "rep": self.personal.pseudonym("representative", representative_id),
             "decision": decision,
             "subject": subject_ref,
             "on": effective_on,

@@ -7,6 +7,7 @@ record in one atomic ``save``, and retries from a fresh load when a concurrent w
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
@@ -39,8 +40,9 @@ from ledger.errors import (
 from ledger.ids import council_id, pooled_fund_id, provider_id
 from ledger.invoice import Invoice
 from ledger.persistence import DEFAULT_DATABASE_URL, persistence_env
+from ledger.personal import IN_THE_CLEAR, PersonalData, reason_context
 from ledger.pooled_fund import PooledFund
-from ledger.provenance import Provenance
+from ledger.provenance import Provenance, Role
 from ledger.provider import Provider
 from ledger.transcodings import register_transcodings
 
@@ -55,8 +57,16 @@ MAX_ATTEMPTS = 5
 class LedgerCore(Application[UUID]):
     name = "CareLedger"
 
-    def __init__(self, database_url: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+        personal: PersonalData = IN_THE_CLEAR,
+    ) -> None:
         self.refusal_listeners: list[RefusalListener] = []
+        # Seals personal fields and makes pseudonyms (``ledger.personal``); the key store that
+        # implements it is given by the wiring (``projections.service``), or set later.
+        self.personal: PersonalData = personal
         url = database_url or os.environ.get("CARELEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
         self.database_url = url
         super().__init__(env={**persistence_env(url), **(env or {})})
@@ -71,8 +81,11 @@ class LedgerCore(Application[UUID]):
         self, command: str, args: dict[str, Any], prov: Provenance, action: Action
     ) -> Outcome:
         """Run ``action`` (load, check rules, change aggregates) once per command id."""
+        prov = self.stored_provenance(prov)
         # The reason (legal basis, override) is part of what was asked: a retry must repeat it.
-        fp = fingerprint(command, {**args, "reason": prov.reason})
+        # Keyed, so the stored fingerprint cannot confirm a guessed reason.
+        reason = None if prov.reason is None else self.personal.pseudonym("reason", prov.reason)
+        fp = fingerprint(command, {**args, "reason": reason})
         for _ in range(MAX_ATTEMPTS):
             prior = self.prior_outcome(command, fp, prov)
             if prior is not None:
@@ -87,7 +100,8 @@ class LedgerCore(Application[UUID]):
                     return prior
                 self.notify_refusal(command, error, prov)
                 raise
-            record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=prov)
+            stored = self.seal_reasons(changed, prov)
+            record = CommandRecord(command=command, fingerprint=fp, outcome=outcome, prov=stored)
             try:
                 self.save(*changed, record)
             except IntegrityError:
@@ -97,6 +111,45 @@ class LedgerCore(Application[UUID]):
             f"{command} lost {MAX_ATTEMPTS} races with concurrent writers; retry",
             command=command,
             attempts=MAX_ATTEMPTS,
+        )
+
+    def seal_reasons(self, changed: Sequence[Aggregate], prov: Provenance) -> Provenance:
+        """A reason given for a command that changes a personal budget is personal data: every
+        event the command causes (and its command record) stores it sealed under the person's
+        key, bound to them and the field (``reason_context``). Returns the provenance the
+        command record stores."""
+        budgets = [a for a in changed if isinstance(a, PersonalBudget)]
+        if prov.reason is None or not budgets:
+            return prov
+        people = {str(b.id): b.person for b in budgets}
+        for aggregate in changed:
+            person = people.get(str(getattr(aggregate, "budget_id", None)), budgets[0].person)
+            person = people.get(str(aggregate.id), person)
+            sealed = self.personal.seal(person, reason_context(person), prov.reason)
+            pending = aggregate.pending_events
+            for i, e in enumerate(pending):
+                given: Provenance | None = getattr(e, "prov", None)
+                if given is not None and given.reason == prov.reason:
+                    stored = given.with_stored_reason(sealed)
+                    pending[i] = dataclasses.replace(e, prov=stored)  # type: ignore[type-var]
+        person = budgets[0].person
+        return prov.with_stored_reason(
+            self.personal.seal(person, reason_context(person), prov.reason)
+        )
+
+    def stored_provenance(self, prov: Provenance) -> Provenance:
+        """The provenance as events store it: a representative (a private person) is named by
+        their pseudonym, never their id, in the events and command records they cause."""
+        if prov.actor_role != Role.REPRESENTATIVE:
+            return prov
+        pseudonym = self.personal.pseudonym("representative", prov.actor_id)
+        if pseudonym == prov.actor_id:
+            return prov
+        scope = prov.idempotency_scope
+        return dataclasses.replace(
+            prov,
+            actor_id=pseudonym,
+            idempotency_scope=scope and "representative:" + self.personal.pseudonym("scope", scope),
         )
 
     def notify_refusal(

@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger.errors import InvalidCommandError
 from ledger.ids import NAMESPACE
+from ledger.personal import IN_THE_CLEAR, PersonalData, context
 from ledger.provenance import Provenance, Role, check_ref
 
 MAX_NOTE_LENGTH = 500
@@ -75,15 +76,22 @@ class AuditNote(Aggregate):
         council: str | None = None,
         budget_id: str | None = None,
         provider: str | None = None,
+        person: str | None = None,
+        personal: PersonalData = IN_THE_CLEAR,
     ) -> AuditNote:
-        """A new note. Only an auditor writes one; ``code`` is a short finding code."""
+        """A new note. Only an auditor writes one; ``code`` is a short finding code. A note
+        about a personal budget is stored sealed under that ``person``'s key (their pseudonym)."""
         if prov.actor_role != Role.AUDITOR.value:
             raise InvalidCommandError("only auditors add audit notes", field="actor_role")
         check_ref("code", code)
+        text = check_note(note)
+        if person is not None:
+            where = context(audit_note_id(prov.actor_id, prov.command_id), "note")
+            text = personal.seal(person, where, text)
         return cls(
             subject_entry_id=subject_entry_id,
             code=code,
-            note=check_note(note),
+            note=text,
             council=council,
             budget_id=budget_id,
             provider=provider,

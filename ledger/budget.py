@@ -40,6 +40,7 @@ from ledger.errors import (
 )
 from ledger.ids import budget_id
 from ledger.money import check_pence
+from ledger.personal import IN_THE_CLEAR, PersonalData, context, join_key, key_subject
 from ledger.provenance import Provenance, check_ref
 from ledger.values import (
     NO_ALLOCATION,
@@ -68,6 +69,7 @@ class Representative:
     basis: str
     appointed_on: date
     revoked_on: date | None = None
+    stored_id: str = ""  # the representative's id as stored: sealed, or plain in older events
 
     def acts_on(self, day: date) -> bool:
         return self.appointed_on <= day and (self.revoked_on is None or day < self.revoked_on)
@@ -227,12 +229,16 @@ class PersonalBudget(Aggregate):
         effective_on: date,
         prov: Provenance,
         carer_budget: bool = False,
+        personal: PersonalData = IN_THE_CLEAR,
     ) -> PersonalBudget:
+        """``person_ref`` is stored sealed under the person's key (see ``ledger.personal``)."""
         check_ref("person_ref", person_ref)
         reason = parse_enum(SupportReason, "primary support reason", support_reason)
+        person = personal.pseudonym("person", person_ref)
+        where = context(budget_id(council, prov.command_scope, prov.command_id), "person_ref")
         return cls(
             council=council,
-            person_ref=person_ref,
+            person_ref=personal.seal(person, where, person_ref, join=person),
             support_reason=reason.value,
             carer_budget=bool(carer_budget),
             effective_on=effective_on,
@@ -250,7 +256,8 @@ class PersonalBudget(Aggregate):
         prov: Provenance,
     ) -> None:
         self.council = council
-        self.person_ref = person_ref
+        self.person_ref = person_ref  # as stored: sealed, or plain in events before sealing
+        self.person = key_subject(person_ref)  # the person's pseudonym: joins, on_behalf_of
         self.support_reason = SupportReason(support_reason)
         self.carer_budget = carer_budget
         self.opened_on = effective_on
@@ -450,7 +457,13 @@ class PersonalBudget(Aggregate):
     # --- representatives and their decisions (rule 8) ----------------------------------------
 
     def appoint_representative(
-        self, representative_id: str, kind: str, basis: str, effective_on: date, prov: Provenance
+        self,
+        representative_id: str,
+        kind: str,
+        basis: str,
+        effective_on: date,
+        prov: Provenance,
+        personal: PersonalData = IN_THE_CLEAR,
     ) -> None:
         self._check_not_ended()
         check_ref("representative_id", representative_id)
@@ -469,13 +482,13 @@ class PersonalBudget(Aggregate):
             raise InvalidCommandError(
                 "a nominated person is nominated by the person", field="basis"
             )
-        current = self.representatives.get(representative_id)
+        current = self.representatives.get(self._rep_key(personal, representative_id))
         if current is not None and current.revoked_on is None:
             raise InvalidTransitionError(
                 "that representative is already appointed", representative_id=representative_id
             )
         self._representative_appointed(
-            representative_id=representative_id,
+            representative_id=self._sealed_rep(personal, representative_id),
             kind=kind_.value,
             basis=basis_.value,
             effective_on=effective_on,
@@ -486,12 +499,37 @@ class PersonalBudget(Aggregate):
     def _representative_appointed(
         self, representative_id: str, kind: str, basis: str, effective_on: date, prov: Provenance
     ) -> None:
-        self.representatives[representative_id] = Representative(kind, basis, effective_on)
+        self.representatives[join_key(representative_id)] = Representative(
+            kind, basis, effective_on, stored_id=representative_id
+        )
+
+    def find_representative(
+        self, representative_id: str, personal: PersonalData = IN_THE_CLEAR
+    ) -> Representative | None:
+        return self.representatives.get(self._rep_key(personal, representative_id))
+
+    def _rep_key(self, personal: PersonalData, representative_id: str) -> str:
+        """Where a representative is held: by pseudonym, or (appointed in an event from before
+        sealing) by the plain id."""
+        join = personal.pseudonym("representative", representative_id)
+        if join not in self.representatives and representative_id in self.representatives:
+            return representative_id
+        return join
+
+    def _sealed_rep(self, personal: PersonalData, representative_id: str) -> str:
+        """A representative's id sealed under the person's key, joined by its pseudonym."""
+        join = self._rep_key(personal, representative_id)
+        where = context(self.id, "representative_id")
+        return personal.seal(self.person, where, representative_id, join=join)
 
     def revoke_representative(
-        self, representative_id: str, effective_on: date, prov: Provenance
+        self,
+        representative_id: str,
+        effective_on: date,
+        prov: Provenance,
+        personal: PersonalData = IN_THE_CLEAR,
     ) -> None:
-        rep = self.representatives.get(representative_id)
+        rep = self.representatives.get(self._rep_key(personal, representative_id))
         if rep is None:
             raise RepresentativeNotFoundError(
                 "no such representative on this budget", representative_id=representative_id
@@ -503,18 +541,22 @@ class PersonalBudget(Aggregate):
         if effective_on < rep.appointed_on:
             raise InvalidCommandError("revocation precedes the appointment", field="effective_on")
         self._representative_revoked(
-            representative_id=representative_id, effective_on=effective_on, prov=prov
+            representative_id=self._sealed_rep(personal, representative_id),
+            effective_on=effective_on,
+            prov=prov,
         )
 
     @event(RepresentativeRevoked)
     def _representative_revoked(
         self, representative_id: str, effective_on: date, prov: Provenance
     ) -> None:
-        self.representatives[representative_id].revoked_on = effective_on
+        self.representatives[join_key(representative_id)].revoked_on = effective_on
 
-    def check_representative(self, representative_id: str, day: date) -> Representative:
+    def check_representative(
+        self, representative_id: str, day: date, personal: PersonalData = IN_THE_CLEAR
+    ) -> Representative:
         """Rule 8: the representative acts only while appointed, only for this budget."""
-        rep = self.representatives.get(representative_id)
+        rep = self.representatives.get(self._rep_key(personal, representative_id))
         if rep is None or not rep.acts_on(day) or self.status is BudgetStatus.ENDED:
             raise RepresentativeNotAppointedError(
                 f"representative is not appointed for this budget on {day}",
@@ -530,13 +572,14 @@ class PersonalBudget(Aggregate):
         subject_ref: str | None,
         effective_on: date,
         prov: Provenance,
+        personal: PersonalData = IN_THE_CLEAR,
     ) -> None:
-        self.check_representative(representative_id, effective_on)
+        self.check_representative(representative_id, effective_on, personal)
         kind = parse_enum(DecisionKind, "decision", decision)
         if subject_ref is not None:
             check_ref("subject_ref", subject_ref, max_length=100)
         self._decision_recorded(
-            representative_id=representative_id,
+            representative_id=self._sealed_rep(personal, representative_id),
             decision=kind.value,
             subject_ref=subject_ref,
             effective_on=effective_on,

@@ -249,3 +249,24 @@ class ProviderNotRegisteredError(RuleViolation):
 class InvoiceFlaggedError(RuleViolation):
     code = "invoice-flagged"
     title = "The invoice is flagged and needs an explicit override to approve"
+
+
+class PersonErasedError(ConflictError):
+    """The person's data key was destroyed: nothing more is recorded under their reference."""
+
+    code = "person-erased"
+    title = "The person's personal data has been erased"
+
+
+class PersonNotFoundError(NotFoundError):
+    """No personal data is held under that reference (nothing was ever sealed for it)."""
+
+    code = "person-not-found"
+    title = "No personal data is held for that person"
+
+
+class ErasureUnavailableError(ConflictError):
+    """The ledger runs without a key store, so nothing it stored can be erased."""
+
+    code = "erasure-unavailable"
+    title = "This ledger cannot erase personal data"

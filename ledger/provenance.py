@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -54,6 +55,13 @@ class Provenance:
             check_ref("reason", self.reason)
         if self.idempotency_scope is not None:
             check_ref("idempotency_scope", self.idempotency_scope, MAX_SCOPE_LENGTH)
+
+    def with_stored_reason(self, reason: str) -> Provenance:
+        """This provenance with ``reason`` as stored: sealed (``ledger.personal``), so longer
+        than a code and not checked again, like every stored value read back."""
+        stored = copy.copy(self)
+        object.__setattr__(stored, "reason", reason)
+        return stored
 
     @property
     def command_scope(self) -> str:

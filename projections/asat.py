@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from ledger.application import CareLedger
 from projections.db import SqliteViewDb, ViewDb
@@ -42,5 +43,12 @@ def build_as_at(
     scratch database in a file (for whole-ledger replays, so memory stays flat).
     """
     scratch = SqliteViewDb(path)
-    Runner(app, scratch, [type(v)() for v in views]).catch_up(stop=stop)
+    Runner(app, scratch, [_fresh(v) for v in views]).catch_up(stop=stop)
     return scratch
+
+
+def _fresh(view: View) -> View:
+    """A new instance of ``view`` with no state, configured like it (``PeopleView``'s
+    pseudonyms)."""
+    fresh = getattr(view, "fresh", None)
+    return cast("View", fresh()) if callable(fresh) else type(view)()

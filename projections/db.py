@@ -110,6 +110,10 @@ class ViewDb(ABC):
         time.sleep(timeout)
 
     @abstractmethod
+    def compact(self, table: str) -> None:
+        """Physically remove deleted or overwritten rows of ``table`` (erased keys)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
 
@@ -140,7 +144,24 @@ class SqliteViewDb(ViewDb):
         conn.row_factory = sqlite3.Row
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
+        # Deleted content is zeroed, not left in free space: erased keys and tokens stay gone.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
+
+    def compact(self, table: str) -> None:
+        """Leave no old copy of ``table``'s rows behind: copy the WAL into the file (whose freed
+        content secure_delete zeroed) and truncate the WAL."""
+        if self._memory:
+            return
+        for _ in range(50):  # a reader holding an old snapshot blocks it: wait up to ~5 s
+            busy = self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.1)
+        raise StoreUnavailableError(
+            f"the WAL could not be truncated after erasing from {table}: readers kept it;"
+            " the erasure is recorded and the key destroyed; retry with the same Idempotency-Key"
+        )
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlCursor]:
@@ -251,6 +272,15 @@ class PostgresViewDb(ViewDb):
         except psycopg.Error:
             self._listener = None  # the database went away: poll, and listen again later
             time.sleep(timeout)
+
+    def compact(self, table: str) -> None:
+        """Leave no dead copy of ``table``'s rows: VACUUM FULL rewrites it into a new file."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            name = sql.Identifier(self.schema, table) if self.schema else sql.Identifier(table)
+            conn.execute(sql.SQL("VACUUM FULL {}").format(name))
 
     def close(self) -> None:
         if self._listener is not None:

@@ -24,8 +24,10 @@ from typing import Any
 
 from ledger.application import CareLedger
 from projections.db import open_view_db
+from projections.personal import KeyStore
 from projections.refs import CACHE_SIZE
 from projections.runner import REBUILD_PAGE_SIZE, Runner, View
+from projections.views.people import PeopleView
 
 # Each view's share of a rebuild's work, from a profile of a synthetic year (relative CPU per
 # event); a view not listed counts as a light one.
@@ -145,10 +147,12 @@ def _rebuild_group(
     # on the store's CREATE OR REPLACE FUNCTION ("tuple concurrently updated").
     app = CareLedger(database_url, env={"CREATE_TABLE": "no"})
     db = open_view_db(database_url)
+    keys = KeyStore.open(database_url, db)  # v_people's pseudonyms, as in the main process
     try:
-        views = [view_type() for view_type in view_types]
+        views = [t(keys) if t is PeopleView else t() for t in view_types]
         runner = Runner(app, db, views, follow_refs=follow_refs, create=False)
         counts.put(runner.catch_up(stop=stop, page_size=PAGE_SIZE))
     finally:
+        keys.close()
         db.close()
         app.close()

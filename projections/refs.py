@@ -19,6 +19,7 @@ from ledger.audit_note import AuditNote
 from ledger.budget import PersonalBudget
 from ledger.command_record import CommandRecord
 from ledger.council import Council
+from ledger.erasure import PersonErasure
 from ledger.invoice import Invoice
 from ledger.pooled_fund import PooledFund
 from ledger.provider import Provider
@@ -66,6 +67,8 @@ def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation
         return Ref(agg, "command")
     if isinstance(event, AuditNote.NoteAdded):
         return Ref(agg, "audit-note", event.council, event.budget_id, event.provider)
+    if isinstance(event, PersonErasure.Recorded):
+        return Ref(agg, "erasure")
     return None
 
 

@@ -14,7 +14,9 @@ import structlog
 from eventsourcing.persistence import Recording
 
 from ledger.application import CareLedger
+from ledger.personal import IN_THE_CLEAR, PersonalData
 from projections.db import ViewDb, bound_store_waits, open_view_db
+from projections.personal import KeyStore
 from projections.refusals import RefusalLog
 from projections.runner import Runner, View
 from projections.views.audit import AuditView
@@ -23,14 +25,16 @@ from projections.views.exceptions import ExceptionsView
 from projections.views.invoices import InvoicesView
 from projections.views.journal import JournalView
 from projections.views.merkle import MerkleView
+from projections.views.people import PeopleView
 from projections.views.progress import ProgressView
 from projections.views.spend import SpendByProviderView
 
 log = structlog.get_logger()
 
 
-def all_views() -> list[View]:
-    """Every view, in the order the runner applies them (refs always comes first)."""
+def all_views(personal: PersonalData = IN_THE_CLEAR) -> list[View]:
+    """Every view, in the order the runner applies them (refs always comes first). ``personal``
+    pseudonymises references stored in the clear before sealing (``PeopleView``)."""
     return [
         JournalView(),
         AuditView(),
@@ -40,6 +44,7 @@ def all_views() -> list[View]:
         SpendByProviderView(),
         ProgressView(),
         ExceptionsView(),
+        PeopleView(personal),
     ]
 
 
@@ -71,12 +76,18 @@ class LedgerService:
         self.app: CareLedger = InlineLedger(database_url) if inline else CareLedger(database_url)
         bound_store_waits(self.app)  # a dead or locked database fails fast, never hangs
         self.db: ViewDb = open_view_db(self.app.database_url)
-        self.runner = Runner(self.app, self.db, list(views) if views is not None else all_views())
+        # Personal fields are sealed under each person's key from the first command on.
+        self.keys = KeyStore.open(self.app.database_url, self.db)
+        self.app.personal = self.keys
+        self.runner = Runner(
+            self.app, self.db, list(views) if views is not None else all_views(self.keys)
+        )
         self.app.refusal_listeners.append(RefusalLog(self.db))
         if isinstance(self.app, InlineLedger):
             self.app.runner = self.runner
             self.runner.catch_up()
 
     def close(self) -> None:
+        self.keys.close()
         self.db.close()
         self.app.close()

@@ -23,6 +23,7 @@ from scripts.bench import bench_projections, load_synthetic, machine
 from scripts.bench_commands import bench_commands
 from scripts.bench_http import bench_http
 from scripts.bench_merkle import bench_merkle
+from scripts.bench_personal import bench_personal
 from scripts.bench_scale import bench_scale
 
 
@@ -70,6 +71,8 @@ def run_bench(
         console.print("HTTP on PostgreSQL: single posts with 8 clients, then batches …")
         with fresh_schema(postgres_url) as url:
             results["http"] = bench_http(url)
+    console.print("sqlite: personal data sealed vs in the clear (commands, rebuild, reads) …")
+    results["personal_data"] = bench_personal(max(20, min(1000, events // 50)))
     results["scale"] = {}
     for size in scale_events:
         for name, url in fresh_stores(postgres_url):
@@ -165,10 +168,23 @@ def table(results: dict[str, Any]) -> Table:
         )
         t.add_row("postgres", "HTTP batch invoices/s", str(h["http_batch_invoices_per_s"]),
                   f"COPY {h['copy']['invoices_per_s']}", str(h["copy_ratio"]), "")  # fmt: skip
+    if "personal_data" in results:
+        _personal_rows(t, results["personal_data"])
     for store, runs in results.get("scale", {}).items():
         for r in runs:
             _scale_rows(t, store, r)
     return t
+
+
+def _personal_rows(t: Table, p: dict[str, Any]) -> None:
+    """Sealed personal data beside the same commands in the clear (the baseline)."""
+    for key, label in (
+        ("commands_per_s", "commands/s, personal data sealed"),
+        ("rebuild_events_per_s", "rebuild ev/s, personal data sealed"),
+        ("reads_per_s", "person reads/s, opened under the key"),
+    ):
+        t.add_row("sqlite", label, str(p["sealed"][key]), str(p["clear"][key]),
+                  str(p["ratios"][key]), "")  # fmt: skip
 
 
 def _merkle_rows(t: Table, store: str, m: dict[str, Any]) -> None:

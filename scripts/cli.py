@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledger.money import format_pounds
+from ledger.personal import PersonalData, reveal_reasons
 from ledger.provenance import plain_identity
 from projections.asat import position_at
 from projections.balance import balance_of, figures_of
@@ -34,6 +35,7 @@ from scripts.cli_common import (
     open_service,
     require_registered,
 )
+from scripts.cli_people import erase, migrate_personal_data, retention
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
@@ -53,6 +55,9 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 
 
 app.command()(serve)
+app.command()(erase)
+app.command()(retention)
+app.command(name="migrate-personal-data")(migrate_personal_data)
 app.add_typer(tokens, name="tokens")
 
 
@@ -275,11 +280,19 @@ def export_csv(
             raise CliError(f"no such view table {view!r}; choose one of: {', '.join(tables)}")
         header = service.db.columns(view)
         rows = service.db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
+        personal = service.app.personal  # reasons stored sealed are opened (or shown erased)
+        cells = [[_cell(personal, r[c]) for c in header] for r in rows]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([["" if r[c] is None else r[c] for c in header] for r in rows])
+    writer.writerows(cells)
     _write_lines(buffer.getvalue().splitlines(), output)
+
+
+def _cell(personal: PersonalData, value: Any) -> Any:
+    if value is None:
+        return ""
+    return reveal_reasons(personal, value) if isinstance(value, str) else value
 
 
 def _write_lines(lines: Iterable[str], output: str | None) -> None:

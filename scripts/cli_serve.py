@@ -53,6 +53,7 @@ def serve(
         port=bind_port,
         workers=workers,
         log_config=None,
+        access_log=False,  # the app logs each request by route, never a path's personal data
     )
 
 

@@ -101,7 +101,7 @@ def decide(
     prov: Provenance,
 ) -> None:
     """As ``record_decision``: recorded as made on behalf of the budget's person."""
-    acting = dataclasses.replace(prov, on_behalf_of=budget.person_ref)
+    acting = dataclasses.replace(prov, on_behalf_of=budget.person)
     budget.record_decision(representative_id, decision, subject_ref, on, acting)
 
 

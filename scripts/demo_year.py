@@ -182,7 +182,7 @@ class Year:
 
     def decision(self, kind: str, subject: str | None, on: date) -> None:
         if self.rep_id is not None:
-            prov = self.act.representative(self.rep_id, self.budget.person_ref)
+            prov = self.act.representative(self.rep_id, self.budget.person)
             decide(self.budget, self.rep_id, kind, subject, on, prov)
 
     # --- each 4-week cycle ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ def signing_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's ledger signs with its own key, in its own folder (never the user's own)."""
     path = tmp_path / "keys" / "signing.key"
     monkeypatch.setenv("CARELEDGER_SIGNING_KEY_FILE", str(path))
+    monkeypatch.setenv("CARELEDGER_PSEUDONYM_KEY_FILE", str(tmp_path / "keys" / "pseudonym.key"))
     return path
 
 

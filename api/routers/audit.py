@@ -26,6 +26,7 @@ from api.routers.reports import CouncilCode, council_scope
 from api.scope import registered
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import BudgetNotFoundError, EntryNotFoundError
+from ledger.personal import context, reveal_reasons
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
@@ -71,7 +72,7 @@ EntryId = Annotated[
 
 FILTERS = (
     ("budget_id = ?", "budget"),
-    ("actor_id = ?", "actor"),
+    ("actor_id IN (?, ?)", "actor"),  # as given, or a representative's pseudonym
     ("provider = ?", "provider"),
     ("council = ?", "council"),
     ("recorded_at >= ?", "from"),
@@ -86,6 +87,7 @@ def _stamp(instant: datetime | None) -> str | None:
 def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[Any]]:
     clauses = [sql for sql, name in FILTERS if values[name] is not None]
     params = [values[name] for _, name in FILTERS if values[name] is not None]
+    params = [p for value in params for p in (value if isinstance(value, tuple) else (value,))]
     if event_type is not None:
         # 'Invoice.Paid', or just 'Paid' for that event of any record
         clauses.append("(event_type = ? OR event_type LIKE ?)")
@@ -127,7 +129,10 @@ def get_audit_trail(
         raise BudgetNotFoundError("no PersonalBudget with that id", budget_id=str(budget))
     values = {
         "budget": str(budget) if budget is not None else None,
-        "actor": actor,
+        # A representative's acts are stored under their pseudonym: found by their id too.
+        "actor": None
+        if actor is None
+        else (actor, service.app.personal.pseudonym("representative", actor)),
         "provider": provider,
         "council": council_scope(who, council, service),
         "from": _stamp(recorded_from),
@@ -146,11 +151,12 @@ def get_audit_trail(
 
 def _row(service: LedgerService, r: dict[str, Any]) -> dict[str, Any]:
     row = {**r, "position": int(r["position"]), "version": int(r["version"])}
+    row["reason"] = reveal_reasons(service.app.personal, r["reason"])
     if r["aggregate_kind"] == "audit-note":
         note = service.app.audit_note(r["aggregate_id"])
         row["audit_note"] = {
             "code": note.code,
-            "note": note.note,
+            "note": service.app.personal.reveal(note.note, context(note.id, "note")),
             "subject_entry_id": note.subject_entry_id,
         }
     return row

@@ -16,6 +16,7 @@ from api.problems import responses
 from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
+from ledger.personal import context, person_shown
 from ledger.provenance import Role
 from projections.asat import position_at
 from projections.balance import balance_of, figures_of
@@ -39,11 +40,12 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
     """The budget: status, plan, allocation, deployment, representatives, with its version."""
     b = budget_for(service, who, budget_id)
     etag(response, b.version)
+    personal = service.app.personal
     return {
         "id": str(b.id),
         "version": b.version,
         "council": b.council,
-        "person_ref": b.person_ref,
+        "person_ref": person_shown(personal, b.person_ref, context(b.id, "person_ref")),
         "primary_support_reason": b.support_reason.value,
         "carer_budget": b.carer_budget,
         "status": b.status.value,
@@ -56,7 +58,7 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         "allocation": _allocation(b.allocation),
         "deployment": _deployment(b.deployment),
         "representatives": {
-            rid: {
+            personal.reveal(r.stored_id or rid, context(b.id, "representative_id")): {
                 "kind": r.kind,
                 "basis": r.basis,
                 "appointed_on": r.appointed_on,

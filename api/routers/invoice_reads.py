@@ -19,6 +19,7 @@ from api.responses import InvoiceDetail, InvoicePage
 from api.routers.invoices import InvoiceId
 from api.scope import invoice_for, registered
 from ledger.invoice import Invoice
+from ledger.personal import reveal_reasons
 from ledger.provenance import Role
 from ledger.values import InvoiceStatus
 from projections.cursor import CursorKind, Int
@@ -107,8 +108,12 @@ def get_invoice_route(
     invoice = invoice_for(service, who, invoice_id)
     etag(response, invoice.version)
     view = get_invoice(service.db, str(invoice.id))
+    personal = service.app.personal
     history = [
-        {k: v for k, v in event.items() if k != "invoice_id"}
+        {
+            **{k: v for k, v in event.items() if k != "invoice_id"},
+            "reason": reveal_reasons(personal, event["reason"]),
+        }
         for event in (view["history"] if view else [])
     ]
     return {**_invoice(invoice), "history": history}

@@ -35,6 +35,7 @@ from api.params import check_range
 from api.problems import ProblemError, responses
 from api.responses import ExceptionPage
 from api.scope import registered
+from ledger.personal import reveal_reasons
 from ledger.provenance import Role
 from projections.asat import build_as_at, position_at
 from projections.db import ViewDb
@@ -209,7 +210,7 @@ def get_exceptions(
     council = council_scope(who, council, service)
     check_range(effective_from, effective_to, "effective_from", "effective_to")
     check_range(recorded_from, recorded_to, "recorded_from", "recorded_to")
-    return exceptions(
+    found = exceptions(
         service.db,
         council,
         kind,
@@ -221,6 +222,9 @@ def get_exceptions(
         recorded_from=recorded_from,
         recorded_to=recorded_to,
     )
+    for item in found["items"]:  # a correction's or override's reason, stored sealed
+        item["detail"] = reveal_reasons(service.app.personal, item["detail"])
+    return found
 
 
 TRIAL_BALANCE_SQL = (

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.budget import PersonalBudget
 from ledger.invoice import Invoice
+from ledger.personal import PREFIX
 from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
@@ -134,7 +135,7 @@ class _Page:
         self.rows.append(
             (item.position, seq, ref.council, kind, kw.get("budget_id", ref.budget_id),
              kw.get("invoice_id"), kw.get("provider", ref.provider), amount,
-             kw.get("effective_on", item.event.effective_on.isoformat()), detail[:120],
+             kw.get("effective_on", item.event.effective_on.isoformat()), _clip(detail),
              recorded_at(item.event))
         )  # fmt: skip
 
@@ -157,6 +158,11 @@ class _Page:
             ).fetchall()
             self.flags[invoice_id] = tuple(r["kind"] for r in rows)
         return self.flags[invoice_id]
+
+
+def _clip(detail: str) -> str:
+    """At most 120 characters, but a sealed reason whole (it opens whole or not at all)."""
+    return detail if PREFIX in detail else detail[:120]
 
 
 def _posted(page: _Page, item: Item, refs: RefsView) -> None:

@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 
 from ledger.app_invoices import InvoiceDraft
+from ledger.personal import context, reveal_reasons
 from ledger.provenance import Provenance
 from ledger.values import InvoiceLine, Period
 from tests.api.conftest import Api, active_budget, budget_body
@@ -77,9 +78,18 @@ def last_budget_event(api: Api, budget_id: str) -> Any:
 
 
 def decision_recorded(api: Api, budget_id: str) -> tuple[str, ...]:
-    """The last event on the budget: its type, whose decision, what, in what role, for whom."""
+    """The last event on the budget: its type, whose decision (opened from its sealed form),
+    what, in what role, for whom (the person, by pseudonym)."""
     e = last_budget_event(api, budget_id)
-    return type(e).__name__, e.representative_id, e.decision, e.prov.actor_role, e.prov.on_behalf_of
+    personal = api.service.app.personal
+    assert REP not in e.representative_id  # stored sealed
+    rep = personal.reveal(e.representative_id, context(e.originator_id, "representative_id"))
+    for_whom = "P-000123" if e.prov.on_behalf_of == person(api) else e.prov.on_behalf_of
+    return type(e).__name__, rep, e.decision, e.prov.actor_role, for_whom
+
+
+def person(api: Api, ref: str = "P-000123") -> str:
+    return api.service.app.personal.pseudonym("person", ref)
 
 
 def test_a_council_appoints_a_representative_and_cannot_appoint_them_twice(api: Api) -> None:
@@ -105,7 +115,9 @@ def test_a_representative_records_a_decision_as_themselves_for_the_person(api: A
     assert (decided.status_code, decided.json()["id"]) == (200, budget_id)
     recorded = ("DecisionRecorded", REP, "choose-provider", "representative", "P-000123")
     assert decision_recorded(api, budget_id) == recorded
-    assert last_budget_event(api, budget_id).prov.actor_id == REP  # not the token's id
+    # The representative is named by their pseudonym (never their id, nor the token's id).
+    rep = api.service.app.personal.pseudonym("representative", REP)
+    assert last_budget_event(api, budget_id).prov.actor_id == rep != REP
 
 
 def test_after_revocation_the_same_token_is_refused_and_nothing_is_written(api: Api) -> None:
@@ -118,7 +130,8 @@ def test_after_revocation_the_same_token_is_refused_and_nothing_is_written(api: 
     for_them = decide(api, "council", budget_id, representative_id=REP, effective_on="2010-06-02")
 
     assert (revoked.status_code, revoked.json()["id"]) == (200, budget_id)
-    assert last_budget_event(api, budget_id).prov.reason == "court-order"
+    stored = last_budget_event(api, budget_id).prov.reason  # sealed under the person's key
+    assert reveal_reasons(api.service.app.personal, stored) == "court-order" != stored
     assert problem(refused) == (403, NOT_APPOINTED)
     assert problem(for_them) == (422, NOT_APPOINTED)
     assert api.event_count() == before

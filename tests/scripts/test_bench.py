@@ -65,3 +65,15 @@ def test_memory_growth_compares_the_longest_history_with_the_shortest() -> None:
     console.print(table({"stores": {}, "scale": scale}))
     text = console.export_text()
     assert "rebuild s (1,000,000 ev)" in text and "rebuild 1.1x, demo 1.0x" in text
+
+
+def test_personal_data_bench_runs_the_same_commands_sealed_and_in_the_clear() -> None:
+    from scripts.bench_personal import bench_personal
+
+    result = bench_personal(people=5)
+
+    assert result["commands"] == 15
+    for mode in ("sealed", "clear"):
+        assert result[mode]["rebuild_events"] == result["clear"]["rebuild_events"] > 15
+        assert result[mode]["commands_per_s"] > 0
+    assert set(result["ratios"]) == {"commands_per_s", "rebuild_events_per_s", "reads_per_s"}

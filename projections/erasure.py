@@ -1,0 +1,50 @@
+"""Erasing a person: the ledger's record and key destruction, then the copies outside the log.
+
+Outside the event log the only copies are the representatives' access tokens of the person's
+budgets (the tokens table holds a representative's id to check rule 8): they are deleted. The
+views hold pseudonyms and sealed values only. On SQLite the views' connections zero deleted
+content (``secure_delete``) and the WAL is checkpointed and truncated, so no free page or WAL
+frame keeps a deleted row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from ledger.app_core import Outcome
+from ledger.provenance import Provenance
+
+if TYPE_CHECKING:
+    from projections.service import LedgerService
+
+
+def erase_person(
+    service: LedgerService, person_ref: str, effective_on: date, prov: Provenance
+) -> Outcome:
+    """Erase a person (see ``CareLedger.erase_person``) and the access tokens of their
+    representatives; the outcome adds how many tokens were deleted."""
+    person = service.app.personal.pseudonym("person", person_ref)
+    return erase_pseudonym(service, person, effective_on, prov)
+
+
+def erase_pseudonym(
+    service: LedgerService, person: str, effective_on: date, prov: Provenance
+) -> Outcome:
+    """``erase_person`` for a person known by pseudonym."""
+    service.runner.catch_up()  # the person's budgets are all in v_people before the erasure
+    outcome = service.app.erase_pseudonym(person, effective_on, prov)
+    service.runner.catch_up()
+    deleted = 0
+    if service.db.columns("careledger_tokens"):
+        with service.db.transaction() as cur:
+            budgets = cur.execute(
+                "SELECT budget_id FROM v_people WHERE person = ?", (outcome["person"],)
+            ).fetchall()
+            for row in budgets:
+                deleted += cur.execute(
+                    "DELETE FROM careledger_tokens WHERE role = 'representative' AND budget_id = ?",
+                    (row["budget_id"],),
+                ).raw.rowcount
+        service.db.compact("careledger_tokens")
+    return {**outcome, "tokens_deleted": max(deleted, 0)}

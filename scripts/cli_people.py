@@ -1,0 +1,139 @@
+"""``careledger erase`` and ``careledger retention``: destroy people's data keys (UK GDPR
+Art. 17; the end of the retention period) and say what was done.
+
+A reference is never echoed: the output names people by pseudonym only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+
+from ledger.provenance import Provenance, Role
+from projections.erasure import erase_person, erase_pseudonym
+from projections.retention import DEFAULT_YEARS, due_people
+from projections.service import LedgerService
+from scripts.cli_common import CliError, DatabaseUrl, JsonOut, console, open_service
+
+Reason = Annotated[
+    str, typer.Option(help="Why, as a short code or legal basis: art17-request, retention, …")
+]
+EffectiveOn = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="The business date of the erasure (default today)."),
+]
+CommandId = Annotated[
+    str | None,
+    typer.Option(help="An idempotency key (default: one of the person's own, so a rerun retries)."),
+]
+Actor = Annotated[str, typer.Option(help="The administrator erasing (a pseudonymous id).")]
+
+
+def erase(
+    person: Annotated[str, typer.Argument(help="The person's reference, as budgets name them.")],
+    reason: Reason,
+    effective_on: EffectiveOn = None,
+    command_id: CommandId = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Erase a person's personal data: their reference, their representatives' ids and notes
+    about them read as erased from now on; the money, the chain and the proofs are unchanged.
+    Exit 1 when no data is held for them or it is already erased."""
+    on = effective_on.date() if effective_on else date.today()
+    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
+    with open_service(database_url) as service:
+        key = command_id or f"erase-{service.keys.pseudonym('person', person)}"
+        prov = Provenance(actor, Role.ADMIN.value, key, reason=reason)
+        outcome = erase_person(service, person, on, prov)
+    if json_out:
+        typer.echo(json.dumps(outcome))
+    else:
+        typer.echo(f"erased person {outcome['person']} (record {outcome['erasure_id']})")
+        console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
+
+
+def retention(
+    apply: Annotated[bool, typer.Option("--apply", help="Erase everyone listed.")] = False,
+    years: Annotated[
+        int, typer.Option(min=1, max=100, help="Years kept after the financial year ended.")
+    ] = DEFAULT_YEARS,
+    council_years: Annotated[
+        list[str] | None,
+        typer.Option(help="A council's own period, CODE=YEARS; repeat for several."),
+    ] = None,
+    on: EffectiveOn = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the people whose records have passed retention (default: six years after the end
+    of the financial year in which their last budget ended); with --apply, erase them."""
+    today = on.date() if on else date.today()
+    policy = _policy(council_years or [])
+    with open_service(database_url) as service:
+        service.runner.catch_up()
+        due = due_people(service.db, today, years, policy)
+        erased = [_erase_due(service, d.person, today, actor) for d in due] if apply else []
+    rows: list[dict[str, Any]] = [
+        {"person": d.person, "councils": list(d.councils), "budgets": d.budgets,
+         "last_ended_on": d.last_ended_on.isoformat(),
+         "retained_until": d.retained_until.isoformat(), "erased": d.person in erased}
+        for d in due
+    ]  # fmt: skip
+    if json_out:
+        typer.echo(json.dumps({"on": today.isoformat(), "years": years, "people": rows}))
+        return
+    for r in rows:
+        typer.echo(f"{r['person']}  {','.join(r['councils'])}  {r['budgets']} budget(s)"
+                   f"  ended {r['last_ended_on']}  kept until {r['retained_until']}"
+                   + ("  erased" if r["erased"] else ""))  # fmt: skip
+    verb = "erased" if apply else "due for erasure (run with --apply to erase)"
+    console.print(f"{len(erased) if apply else len(rows)} person(s) {verb}")
+
+
+def _policy(given: list[str]) -> dict[str, int]:
+    policy = {}
+    for item in given:
+        code, _, years = item.partition("=")
+        if not code or not years.isdigit() or not 1 <= int(years) <= 100:
+            raise CliError(f"--council-years takes CODE=YEARS (1..100), not {item!r}")
+        policy[code] = int(years)
+    return policy
+
+
+def _erase_due(service: LedgerService, person: str, today: date, actor: str) -> str:
+    """One retention erasure; its command id is the person's, so a rerun repeats nothing."""
+    prov = Provenance(actor, Role.ADMIN.value, f"retention-{person}", reason="retention")
+    return str(erase_pseudonym(service, person, today, prov)["person"])
+
+
+def migrate_personal_data(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Make a data key for each person found.")
+    ] = False,
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Report the events written before sealing that still hold personal data in plain text
+    (they cannot be rewritten: the chain and the proofs cover their bytes); with --apply, make
+    each such person a data key so what is recorded for them from now on is sealed and they
+    can be erased (the old plain bytes stay in the log, and the report says so)."""
+    from projections.migrate import scan
+
+    with open_service(database_url) as service:
+        report = scan(service.app, service.keys, apply=apply).as_dict()
+    if json_out:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(
+        f"{report['events']} events scanned; {report['plain_events']} hold personal data in"
+        f" plain text, for {report['people']} person(s): {report['plain_fields']}"
+    )
+    if apply:
+        typer.echo(f"{report['keys_made']} data key(s) made")
+    console.print(report["note"])
