@@ -56,7 +56,7 @@ def exception_details(api: Api) -> list[str]:
 
 def trail_note(api: Api) -> Any:
     rows = api.get("auditor", "/v1/audit", limit=100).json()["items"]
-    return next(r["note"]["note"] for r in rows if r.get("note"))
+    return next(r["audit_note"]["note"] for r in rows if r.get("audit_note"))
 
 
 def test_personal_fields_are_stored_only_sealed(api: Api) -> None:
