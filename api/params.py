@@ -6,12 +6,13 @@ signature and its dependencies'), so a new route or filter needs nothing listed 
 from __future__ import annotations
 
 import types
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from api.models import AsIdentity
 from api.problems import ProblemError
 
 MULTI = (list, set, tuple, frozenset)
@@ -89,3 +90,18 @@ def check_range(low: Any, high: Any, low_name: str = "from", high_name: str = "t
             f"{high_name} is before {low_name}",
             field=high_name,
         )
+
+
+# The filters several lists share, each in its one form (``AsIdentity``) and with one meaning.
+CouncilCode = Annotated[
+    str | None,
+    Query(
+        min_length=1, max_length=16, pattern=r"^[!-~][ -~]*$", description="A council's ONS code."
+    ),
+    AsIdentity,
+]
+ProviderRef = Annotated[
+    str | None,
+    Query(min_length=1, max_length=64, pattern=r"^[!-~]+$", description="A care firm's reference."),
+    AsIdentity,
+]

@@ -17,12 +17,12 @@ from pydantic import Field, StrictInt, StringConstraints
 
 from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
-from api.models import AsIdentity, BusinessDate, Instant, Reason, Strict, Written
+from api.models import BusinessDate, Instant, Reason, Strict, Written
 from api.pagination import CursorParam, Limit, Page, page_of
-from api.params import check_range
+from api.params import CouncilCode, ProviderRef, check_range
 from api.problems import responses
 from api.responses_audit import AuditRow, CheckpointCheck, CheckpointOut, Verification
-from api.routers.reports import CouncilCode, council_scope
+from api.routers.reports import council_scope
 from api.scope import registered
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import BudgetNotFoundError, EntryNotFoundError
@@ -41,11 +41,6 @@ READ = responses(403)
 END = 2**62
 CURSORS = CursorKind("audit", ((Int(),),))  # the last row's log position
 
-ProviderQuery = Annotated[
-    str | None,
-    Query(min_length=1, max_length=64, pattern=r"^[!-~]+$", description="A care firm's reference."),
-    AsIdentity,
-]
 ActorQuery = Annotated[
     str | None,
     Query(
@@ -111,7 +106,7 @@ def get_audit_trail(
             description="An event type, e.g. 'Invoice.Paid' or just 'Paid'.",
         ),
     ] = None,
-    provider: ProviderQuery = None,
+    provider: ProviderRef = None,
     council: CouncilCode = None,
     recorded_from: RecordedFrom = None,
     recorded_to: RecordedTo = None,

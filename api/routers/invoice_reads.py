@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
 from api.deps import Allow, Service, etag
-from api.models import AsIdentity
 from api.pagination import CursorParam, Limit, page_of
+from api.params import CouncilCode, ProviderRef
 from api.problems import ProblemError, responses
 from api.responses import InvoiceDetail, InvoicePage
 from api.routers.invoices import InvoiceId
@@ -46,24 +46,12 @@ def _scoped_filters(
     return forced_provider or provider, forced_council or council
 
 
-ProviderFilter = Annotated[
-    str | None,
-    Query(min_length=1, max_length=64, description="A care firm's reference."),
-    AsIdentity,
-]
-CouncilFilter = Annotated[
-    str | None,
-    Query(min_length=1, max_length=64, description="A council's ONS code."),
-    AsIdentity,
-]
-
-
 @router.get("", responses=READ, response_model=InvoicePage)
 def list_invoices_route(
     who: Reader,
     service: Service,
-    provider: ProviderFilter = None,
-    council: CouncilFilter = None,
+    provider: ProviderRef = None,
+    council: CouncilCode = None,
     status: Annotated[
         InvoiceStatus | None, Query(description="Only invoices in this status.")
     ] = None,

@@ -31,7 +31,7 @@ from api.deps import Allow, Service
 from api.figure_models import CouncilProgress, NationalProgress, SpendByProvider, TrialBalance
 from api.models import AsIdentity, BusinessDate, Instant
 from api.pagination import CursorParam, Limit
-from api.params import check_range
+from api.params import CouncilCode, check_range
 from api.problems import ProblemError, responses
 from api.responses import ExceptionPage
 from api.scope import registered
@@ -57,11 +57,6 @@ READ = responses(403)
 FILTERED = responses(403, 404)  # a council filter naming no registered council is 404
 
 PRINTABLE = r"^[!-~][ -~]*$"
-CouncilCode = Annotated[
-    str | None,
-    Query(min_length=1, max_length=16, pattern=PRINTABLE, description="A council's ONS code."),
-    AsIdentity,
-]
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 MonthFrom = Annotated[
     str | None, Query(alias="from", pattern=MONTH, description="First service month, YYYY-MM.")
