@@ -306,6 +306,23 @@ PAGINATION: Final = {
     "has_more": "Whether another page follows (`next_cursor` is set).",
 }
 
+ERASURE: Final = {
+    "person": "The person's pseudonym in the ledger (a keyed hash, never their reference); on a"
+    " note's erasure, the note's own key's pseudonym.",
+    "erasure_id": "The id of the erasure's record (`PersonErasure.Recorded` on the trail).",
+    "note_id": "The auditor's note erased (its id, as the trail's `aggregate_id`).",
+    "tokens_deleted": "How many representatives' access tokens of the person's budgets were"
+    " deleted.",
+    "plain_events": "How many events about the person were written before sealing and still"
+    " hold their personal data in plain text: the log keeps them byte for byte (the chain and"
+    " the proofs cover them), so erasure cannot remove it from there. 0 for a store sealed from"
+    " the start.",
+    "plain_positions": "The log positions of those events (`plain_events`), oldest first.",
+    "retention_years": "The council's retention policy: a person's records are erased this many"
+    " years after the end of the financial year (1 April - 31 March) in which their last budget"
+    " ended (6 until the council sets another; 6..30).",
+}
+
 SECTIONS: Final = {
     "Common": COMMON,
     "Budget balance": BALANCE,
@@ -321,6 +338,7 @@ SECTIONS: Final = {
     "The verifiable log": VERIFIABLE_LOG,
     "Health": HEALTH,
     "Pagination": PAGINATION,
+    "Erasure and retention": ERASURE,
 }
 
 GLOSSARY: Final = {name: text for section in SECTIONS.values() for name, text in section.items()}

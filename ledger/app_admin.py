@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from ledger.app_core import LedgerCore, Outcome
@@ -107,6 +108,24 @@ class AdminCommands(LedgerCore):
             "on": effective_on,
         }
         return self.run_command("change_council_policy", args, prov, action)
+
+    def set_retention_policy(
+        self, code: str, years: int, effective_on: date, prov: Provenance
+    ) -> Outcome:
+        """The council's retention period (years after the end of the financial year in which
+        a person's last budget ended); ``careledger retention`` erases by it."""
+
+        def action() -> tuple[list[Council], Outcome]:
+            council = self.council(code)
+            council.set_retention_policy(years, effective_on, prov)
+            return [council], {"council": code, "version": council.version}
+
+        args = {"code": code, "years": years, "on": effective_on}
+        return self.run_command("set_retention_policy", args, prov, action)
+
+    def retention_policies(self, codes: Iterable[str]) -> dict[str, int]:
+        """Each council's retention period in years (its default until one is set)."""
+        return {code: self.council(code).retention_years for code in codes}
 
     def register_provider(
         self, provider_ref: str, name: str, effective_on: date, prov: Provenance

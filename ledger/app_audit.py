@@ -10,12 +10,19 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from ledger.app_core import LedgerCore, Outcome
-from ledger.audit_note import AuditNote
+from ledger.audit_note import AuditNote, note_subject
 from ledger.budget import PersonalBudget
 from ledger.council import Council
-from ledger.errors import EntryNotFoundError, InvalidCommandError, NotFoundError
+from ledger.errors import (
+    EntryNotFoundError,
+    ErasureUnavailableError,
+    InvalidCommandError,
+    NoteAboutPersonError,
+    NotFoundError,
+)
 from ledger.ids import parse_entry_id
 from ledger.invoice import Invoice
+from ledger.personal import is_sealed, key_subject
 from ledger.pooled_fund import PooledFund
 from ledger.provenance import Provenance
 from ledger.provider import Provider
@@ -98,7 +105,8 @@ class AuditCommands(LedgerCore):
         args = {
             "subject": subject_entry_id,
             "code": code,
-            "note": note,
+            # Keyed, like a reason: the command record's fingerprint cannot confirm a guess.
+            "note": self.personal.pseudonym("note-text", note),
             "on": effective_on,
             "council": council,
         }
@@ -110,3 +118,22 @@ class AuditCommands(LedgerCore):
         except ValueError:
             raise NotFoundError("not an audit note id", note_id=str(note_id)[:80]) from None
         return self._load(uid, AuditNote, NotFoundError, note_id=str(note_id))
+
+    def note_key_subject(self, note_id: str) -> str:
+        """The key a note about no person is sealed under, to erase that note on its own.
+        Refused for a note about a budget (it goes with its person's erasure) and for one
+        stored in the clear before sealing (the log keeps it)."""
+        note = self.audit_note(note_id)
+        if note.budget_id is not None:
+            raise NoteAboutPersonError(
+                "this note is about a personal budget: it is erased with that person",
+                note_id=str(note.id),
+            )
+        own = note_subject(self.personal, note.id)
+        if not is_sealed(note.note) or key_subject(note.note) != own:
+            raise ErasureUnavailableError(
+                "this note was stored in the clear, before sealing: the log keeps it byte for"
+                " byte (the chain and the proofs cover its bytes)",
+                note_id=str(note.id),
+            )
+        return own

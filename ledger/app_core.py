@@ -114,17 +114,21 @@ class LedgerCore(Application[UUID]):
         )
 
     def seal_reasons(self, changed: Sequence[Aggregate], prov: Provenance) -> Provenance:
-        """A reason given for a command that changes a personal budget is personal data: every
-        event the command causes (and its command record) stores it sealed under the person's
-        key, bound to them and the field (``reason_context``). Returns the provenance the
-        command record stores."""
-        budgets = [a for a in changed if isinstance(a, PersonalBudget)]
-        if prov.reason is None or not budgets:
+        """A reason given for a command about a person's budget is personal data: every event
+        the command causes (and its command record) stores it sealed under the person's key,
+        bound to them and the field (``reason_context``). A record of the budget's — an invoice
+        (dispute, rejection, override) or a note — is sealed under the key of the person whose
+        budget it charges, loaded if the command did not. Returns the provenance the command
+        record stores. A reason on a command about no budget (only an erasure's own code) is a
+        code about no one and is stored as given."""
+        if prov.reason is None:
             return prov
-        people = {str(b.id): b.person for b in budgets}
+        people = self._people_of(changed)
+        if not people:
+            return prov
+        first = next(iter(people.values()))
         for aggregate in changed:
-            person = people.get(str(getattr(aggregate, "budget_id", None)), budgets[0].person)
-            person = people.get(str(aggregate.id), person)
+            person = people.get(str(aggregate.id), first)
             sealed = self.personal.seal(person, reason_context(person), prov.reason)
             pending = aggregate.pending_events
             for i, e in enumerate(pending):
@@ -132,10 +136,22 @@ class LedgerCore(Application[UUID]):
                 if given is not None and given.reason == prov.reason:
                     stored = given.with_stored_reason(sealed)
                     pending[i] = dataclasses.replace(e, prov=stored)  # type: ignore[type-var]
-        person = budgets[0].person
         return prov.with_stored_reason(
-            self.personal.seal(person, reason_context(person), prov.reason)
+            self.personal.seal(first, reason_context(first), prov.reason)
         )
+
+    def _people_of(self, changed: Sequence[Aggregate]) -> dict[str, str]:
+        """Aggregate id -> the pseudonym of the person whose budget it is or belongs to."""
+        budgets = {str(a.id): a.person for a in changed if isinstance(a, PersonalBudget)}
+        people = dict(budgets)
+        for aggregate in changed:
+            budget_id = getattr(aggregate, "budget_id", None)
+            if budget_id is None or str(aggregate.id) in people:
+                continue
+            if str(budget_id) not in budgets:
+                budgets[str(budget_id)] = self.budget(budget_id).person
+            people[str(aggregate.id)] = budgets[str(budget_id)]
+        return people
 
     def stored_provenance(self, prov: Provenance) -> Provenance:
         """The provenance as events store it: a representative (a private person) is named by

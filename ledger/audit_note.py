@@ -27,6 +27,12 @@ def audit_note_id(actor_id: str, command_id: str) -> UUID:
     return uuid5(NAMESPACE, f"audit-note\x1f{actor_id}\x1f{command_id}")
 
 
+def note_subject(personal: PersonalData, note_id: UUID) -> str:
+    """The key a note about no person is sealed under: the note's own (its pseudonym), so an
+    administrator can erase that one note (it may name someone) without touching anything else."""
+    return personal.pseudonym("note", str(note_id))
+
+
 def check_note(note: str) -> str:
     """1..500 printable characters (no control, formatting or bidi characters), not blank."""
     if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE_LENGTH:
@@ -79,15 +85,17 @@ class AuditNote(Aggregate):
         person: str | None = None,
         personal: PersonalData = IN_THE_CLEAR,
     ) -> AuditNote:
-        """A new note. Only an auditor writes one; ``code`` is a short finding code. A note
-        about a personal budget is stored sealed under that ``person``'s key (their pseudonym)."""
+        """A new note. Only an auditor writes one; ``code`` is a short finding code. The text
+        is free text, so it is stored only sealed: a note about a personal budget (or one of its
+        invoices) under that ``person``'s key (their pseudonym), any other note under a key of
+        its own (``note_subject``), erasable on its own."""
         if prov.actor_role != Role.AUDITOR.value:
             raise InvalidCommandError("only auditors add audit notes", field="actor_role")
         check_ref("code", code)
         text = check_note(note)
-        if person is not None:
-            where = context(audit_note_id(prov.actor_id, prov.command_id), "note")
-            text = personal.seal(person, where, text)
+        note_id = audit_note_id(prov.actor_id, prov.command_id)
+        subject = person if person is not None else note_subject(personal, note_id)
+        text = personal.seal(subject, context(note_id, "note"), text)
         return cls(
             subject_entry_id=subject_entry_id,
             code=code,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.errors import InvalidCommandError
+from ledger.errors import InvalidCommandError, RetentionOutOfBoundsError
 from ledger.ids import council_id
 from ledger.provenance import Provenance, check_identity, check_ref
 from ledger.values import SupportReason, parse_enum
@@ -18,6 +18,13 @@ DEFAULT_SURPLUS_WEEKS = 8
 DEFAULT_INVOICE_TOLERANCE_BP = 500  # 5% over plan before an invoice is flagged
 DEFAULT_MAX_CONTINGENCY_BP = 1000  # a contingency of up to 10% of the budget
 MAX_POPULATION = 10_000_000
+# Retention of a budget's records: years after the end of the financial year in which it ended.
+# Six is the floor: financial records are kept six years (Limitation Act 1980 s.5, HMRC); thirty
+# is the ceiling: the longest periods for adult care records are twenty years (mental health),
+# and a period without end is no retention policy (UK GDPR Art. 5(1)(e), storage limitation).
+DEFAULT_RETENTION_YEARS = 6
+MIN_RETENTION_YEARS = 6
+MAX_RETENTION_YEARS = 30
 # A council's gross adult-social-care spend for a year: far above MAX_AMOUNT_PENCE (one budget or
 # invoice), below £10bn (England spent £27.1bn in 2023-24 across 152 councils).
 MAX_GROSS_SPEND_PENCE = 1_000_000_000_000
@@ -102,6 +109,10 @@ class Council(Aggregate):
         invoice_tolerance_bp: int
         max_contingency_bp: int
 
+    class RetentionPolicySet(Event):
+        TOPIC = "careledger.council:RetentionPolicySet"
+        years: int
+
     @staticmethod
     def create_id(code: str, **_: Any) -> UUID:
         return council_id(code)
@@ -148,6 +159,7 @@ class Council(Aggregate):
         self.max_contingency_bp = max_contingency_bp
         self.populations: dict[date, dict[str, int]] = {}
         self.gross_spend: dict[str, int] = {}
+        self.retention_years = DEFAULT_RETENTION_YEARS
 
     def record_eligible_population(
         self, counts: dict[str, int], effective_on: date, prov: Provenance
@@ -212,10 +224,37 @@ class Council(Aggregate):
         self.invoice_tolerance_bp = invoice_tolerance_bp
         self.max_contingency_bp = max_contingency_bp
 
+    def set_retention_policy(self, years: int, effective_on: date, prov: Provenance) -> None:
+        """How long the council keeps a person's records: ``years`` after the end of the
+        financial year in which their last budget ended (then retention erases them)."""
+        self._retention_policy_set(
+            years=check_retention_years(years), effective_on=effective_on, prov=prov
+        )
+
+    @event(RetentionPolicySet)
+    def _retention_policy_set(self, years: int, effective_on: date, prov: Provenance) -> None:
+        self.retention_years = years
+
     def eligible_population_on(self, day: date) -> dict[str, int]:
         """The latest count recorded on or before ``day`` (empty if none)."""
         dates = [d for d in self.populations if d <= day]
         return dict(self.populations[max(dates)]) if dates else {}
+
+
+def check_retention_years(years: int) -> int:
+    """Whole years, MIN_RETENTION_YEARS..MAX_RETENTION_YEARS."""
+    if (
+        isinstance(years, bool)
+        or not isinstance(years, int)
+        or not MIN_RETENTION_YEARS <= years <= MAX_RETENTION_YEARS
+    ):
+        raise RetentionOutOfBoundsError(
+            f"a retention period is {MIN_RETENTION_YEARS}..{MAX_RETENTION_YEARS} whole years",
+            field="years",
+            min_years=MIN_RETENTION_YEARS,
+            max_years=MAX_RETENTION_YEARS,
+        )
+    return years
 
 
 def _check_policy(surplus_weeks: int, invoice_tolerance_bp: int, max_contingency_bp: int) -> None:

@@ -270,3 +270,19 @@ class ErasureUnavailableError(ConflictError):
 
     code = "erasure-unavailable"
     title = "This ledger cannot erase personal data"
+
+
+class NoteAboutPersonError(ConflictError):
+    """The note is about a personal budget: it is sealed under that person's key and goes with
+    the person's erasure, not on its own."""
+
+    code = "note-about-a-person"
+    title = "The note is erased with the person it is about"
+
+
+class RetentionOutOfBoundsError(InvalidCommandError):
+    """A council's retention period outside its bounds: not below the six years financial
+    records are kept, not beyond thirty (a period without end is no retention policy)."""
+
+    code = "retention-out-of-bounds"
+    title = "The retention period is out of bounds"

@@ -122,9 +122,30 @@ def reveal_reasons(personal: PersonalData, text: str | None) -> str | None:
     )
 
 
+def person_pseudonym(personal: PersonalData, stored: str) -> str:
+    """The pseudonym of the person a stored reference names, sealed or (before sealing) plain."""
+    return key_subject(stored) if is_sealed(stored) else personal.pseudonym("person", stored)
+
+
+def person_erased(personal: PersonalData, stored: str) -> bool:
+    """Whether the person a stored reference names was erased."""
+    return personal.state(person_pseudonym(personal, stored)) == "erased"
+
+
 def person_shown(personal: PersonalData, stored: str, where: str) -> str:
     """A person's reference for a reader: opened, or erased. A reference stored in the clear
     (before sealing) stays in the log, but once the person is erased no read shows it."""
-    if not is_sealed(stored) and personal.state(personal.pseudonym("person", stored)) == "erased":
+    if not is_sealed(stored) and person_erased(personal, stored):
         return ERASED
     return personal.reveal(stored, where)
+
+
+def shown_for(personal: PersonalData, stored: str | None, where: str, erased: bool) -> str | None:
+    """A stored personal value for a reader: sealed, opened or erased under its key; stored in
+    the clear (before sealing), shown as it is unless the person it is about (``erased``) was
+    erased: the log keeps those bytes, but no read shows them."""
+    if stored is None:
+        return None
+    if erased and not is_sealed(stored):
+        return ERASED
+    return reveal_reasons(personal, stored) if where == "reason" else personal.reveal(stored, where)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ledger.app_core import Outcome
 from ledger.provenance import Provenance
+from projections.migrate import plain_positions
 
 if TYPE_CHECKING:
     from projections.service import LedgerService
@@ -31,7 +32,10 @@ def erase_person(
 def erase_pseudonym(
     service: LedgerService, person: str, effective_on: date, prov: Provenance
 ) -> Outcome:
-    """``erase_person`` for a person known by pseudonym."""
+    """``erase_person`` for a person known by pseudonym. The outcome says, honestly, which
+    events about them were written before sealing and still hold their personal data in plain
+    text (``plain_events``, ``plain_positions``): the log keeps those bytes (the chain and the
+    proofs cover them), though reads show the person's reference and ids as erased."""
     service.runner.catch_up()  # the person's budgets are all in v_people before the erasure
     outcome = service.app.erase_pseudonym(person, effective_on, prov)
     service.runner.catch_up()
@@ -47,4 +51,21 @@ def erase_pseudonym(
                     (row["budget_id"],),
                 ).raw.rowcount
         service.db.compact("careledger_tokens")
-    return {**outcome, "tokens_deleted": max(deleted, 0)}
+    plain = plain_positions(service.app, service.db, outcome["person"])
+    return {
+        **outcome,
+        "tokens_deleted": max(deleted, 0),
+        "plain_events": len(plain),
+        "plain_positions": plain,
+    }
+
+
+def erase_note(
+    service: LedgerService, note_id: str, effective_on: date, prov: Provenance
+) -> Outcome:
+    """Erase one auditor's note about no person (a council's or a care firm's): its own key is
+    destroyed, so its text reads as erased everywhere. The erasure record names the note's key
+    by pseudonym, as a person's names theirs."""
+    subject = service.app.note_key_subject(note_id)
+    outcome = service.app.erase_pseudonym(subject, effective_on, prov)
+    return {**outcome, "note_id": str(service.app.audit_note(note_id).id)}

@@ -2,8 +2,10 @@
 
 Stored events cannot be rewritten: the hash chain and the Merkle proofs cover their exact bytes.
 So this reports, honestly, which events still hold personal data in plain text (a person's
-reference, a representative's id, a reason on a budget, an auditor's note about a budget), for
-whom (by pseudonym), and that erasing those people cannot remove it from the log. With
+reference, a representative's id, a reason given on a budget or one of its invoices, in the
+events and in the command records, an auditor's note), for whom (by pseudonym; a note about no
+person under "(no person)"), at which positions, and that erasing those people cannot remove it
+from the log. With
 ``apply`` it does what can be done: it makes a data key for each such person, so everything
 recorded for them from now on is sealed and they can be erased (their later data, the
 representatives' tokens and the person's reference on every read go; the old plain bytes stay).
@@ -18,11 +20,19 @@ from typing import Any
 
 from ledger.audit_note import AuditNote
 from ledger.budget import PersonalBudget
+from ledger.command_record import CommandRecord
+from ledger.invoice import Invoice
 from ledger.personal import is_sealed, key_subject
 from ledger.provenance import Role
+from projections.db import ViewDb
 from projections.personal import KeyStore
 
 PAGE = 2000
+NO_PERSON = "(no person)"
+UNKNOWN = "(unknown)"
+MAX_POSITIONS = 1000  # positions listed per person (the count is always whole)
+NOT_PERSONAL = ("erase_person",)  # an erasure's reason is a code about no one (the record's own)
+REASONED = (PersonalBudget.Event, Invoice.Event, CommandRecord.Event)
 REP_EVENTS = (
     PersonalBudget.RepresentativeAppointed,
     PersonalBudget.RepresentativeRevoked,
@@ -35,7 +45,7 @@ class Report:
     events: int = 0  # events scanned
     plain_events: int = 0  # events holding personal data in the clear
     fields: Counter[str] = field(default_factory=Counter)  # plain fields by name
-    people: dict[str, int] = field(default_factory=dict)  # pseudonym -> plain events
+    people: dict[str, list[int]] = field(default_factory=dict)  # pseudonym -> positions
     keyed: int = 0  # keys made by apply
 
     def as_dict(self) -> dict[str, Any]:
@@ -43,7 +53,8 @@ class Report:
             "events": self.events,
             "plain_events": self.plain_events,
             "plain_fields": dict(sorted(self.fields.items())),
-            "people": len(self.people),
+            "people": len([p for p in self.people if p not in (NO_PERSON, UNKNOWN)]),
+            "plain_positions": {p: v[:MAX_POSITIONS] for p, v in sorted(self.people.items())},
             "keys_made": self.keyed,
             "rewritable": False,
             "note": "events are kept byte for byte (the chain and the Merkle proofs cover"
@@ -53,17 +64,19 @@ class Report:
 
 
 def plain_fields(event: Any, person: str | None) -> list[str]:
-    """The personal fields of one event (on the budget of ``person``, a pseudonym) that are
+    """The personal fields of one event (about the person ``person``, a pseudonym) that are
     stored in the clear."""
     found = []
     if isinstance(event, PersonalBudget.Opened) and not is_sealed(event.person_ref):
         found.append("person_ref")
     if isinstance(event, REP_EVENTS) and not is_sealed(event.representative_id):
         found.append("representative_id")
-    if isinstance(event, AuditNote.NoteAdded) and event.budget_id and not is_sealed(event.note):
+    if isinstance(event, AuditNote.NoteAdded) and not is_sealed(event.note):
         found.append("note")
+    if isinstance(event, CommandRecord.Accepted) and event.command in NOT_PERSONAL:
+        return found
     prov = getattr(event, "prov", None)
-    if isinstance(event, PersonalBudget.Event) and prov is not None:
+    if isinstance(event, REASONED) and prov is not None:
         if prov.reason is not None and not is_sealed(prov.reason):
             found.append("reason")
         if prov.on_behalf_of is not None and prov.on_behalf_of != person:
@@ -74,27 +87,81 @@ def plain_fields(event: Any, person: str | None) -> list[str]:
     return found
 
 
+@dataclass
+class Owners:
+    """Whose each record is, as the scan goes: budget -> person, invoice -> budget, and the
+    person each command id's events were about (its command record follows them)."""
+
+    people: dict[str, str] = field(default_factory=dict)
+    budgets: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, str] = field(default_factory=dict)
+
+    def person(self, event: Any, aggregate_id: str, keys: KeyStore) -> str:
+        if isinstance(event, PersonalBudget.Opened):
+            stored = event.person_ref
+            found = key_subject(stored) if is_sealed(stored) else keys.pseudonym("person", stored)
+            self.people[aggregate_id] = found
+        if isinstance(event, Invoice.Posted):
+            self.budgets[aggregate_id] = str(event.budget_id)
+        prov = getattr(event, "prov", None)
+        if isinstance(event, CommandRecord.Event):
+            return self.commands.get(f"{prov and prov.command_id}", UNKNOWN)
+        budget = getattr(event, "budget_id", None) or self.budgets.get(aggregate_id, aggregate_id)
+        if isinstance(event, AuditNote.NoteAdded) and event.budget_id is None:
+            return NO_PERSON
+        person = self.people.get(str(budget), UNKNOWN)
+        if prov is not None and person != UNKNOWN:
+            self.commands[prov.command_id] = person
+        return person
+
+
 def scan(app: Any, keys: KeyStore, apply: bool = False) -> Report:
     """Every stored event, page by page; with ``apply``, a key for each person found."""
     report = Report()
-    people: dict[str, str] = {}  # budget id -> pseudonym, for later events of the budget
+    owners = Owners()
     start = 1
     while page := app.recorder.select_notifications(start, PAGE):
         for n in page:
             event = app.mapper.to_domain_event(n)
             report.events += 1
-            budget = str(getattr(event, "budget_id", None) or n.originator_id)
-            if isinstance(event, PersonalBudget.Opened):
-                stored = event.person_ref
-                sealed = is_sealed(stored)
-                people[budget] = key_subject(stored) if sealed else keys.pseudonym("person", stored)
-            fields = plain_fields(event, people.get(budget))
+            person = owners.person(event, str(n.originator_id), keys)
+            fields = plain_fields(event, person)
             if fields:
                 report.plain_events += 1
                 report.fields.update(fields)
-                person = people.get(budget, "(unknown)")
-                report.people[person] = report.people.get(person, 0) + 1
+                report.people.setdefault(person, []).append(n.id)
         start = page[-1].id + 1
     if apply:
-        report.keyed = sum(keys.ensure(p) for p in report.people if p != "(unknown)")
+        report.keyed = sum(keys.ensure(p) for p in report.people if p not in (NO_PERSON, UNKNOWN))
     return report
+
+
+def plain_positions(app: Any, db: ViewDb, person: str) -> list[int]:
+    """The log positions of the events about ``person`` (a pseudonym) that hold their personal
+    data in plain text — written before sealing, kept byte for byte, beyond erasure's reach:
+    the events of their budgets, of those budgets' invoices and notes (``v_audit``), and the
+    command records of the commands that wrote those."""
+    rows = db.query(
+        "SELECT a.position, a.command_id FROM v_audit a JOIN v_people p"
+        " ON a.budget_id = p.budget_id WHERE p.person = ? ORDER BY a.position",
+        (person,),
+    )
+    found, commands = [], set()
+    for row in rows:
+        if _plain_at(app, int(row["position"]), person):
+            found.append(int(row["position"]))
+            commands.add(str(row["command_id"]))
+    for command_id in sorted(commands):
+        records = db.query(
+            "SELECT position FROM v_audit WHERE aggregate_kind = 'command' AND command_id = ?",
+            (command_id,),
+        )
+        found += [int(r["position"]) for r in records if _plain_at(app, int(r["position"]), person)]
+    return sorted(set(found))
+
+
+def _plain_at(app: Any, position: int, person: str) -> bool:
+    page = app.recorder.select_notifications(position, 1)
+    if not page or page[0].id != position:
+        return False
+    return bool(plain_fields(app.mapper.to_domain_event(page[0]), person))

@@ -35,7 +35,13 @@ from scripts.cli_common import (
     open_service,
     require_registered,
 )
-from scripts.cli_people import erase, migrate_personal_data, retention
+from scripts.cli_people import (
+    erase,
+    erase_note_command,
+    migrate_personal_data,
+    retention,
+    retention_policy,
+)
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
@@ -56,7 +62,9 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 
 app.command()(serve)
 app.command()(erase)
+app.command(name="erase-note")(erase_note_command)
 app.command()(retention)
+app.command(name="retention-policy")(retention_policy)
 app.command(name="migrate-personal-data")(migrate_personal_data)
 app.add_typer(tokens, name="tokens")
 

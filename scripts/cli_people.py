@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.provenance import Provenance, Role
-from projections.erasure import erase_person, erase_pseudonym
-from projections.retention import DEFAULT_YEARS, due_people
+from ledger.council import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
+from ledger.provenance import Provenance, Role, plain_identity
+from projections.erasure import erase_note, erase_person, erase_pseudonym
+from projections.retention import due_people
 from projections.service import LedgerService
-from scripts.cli_common import CliError, DatabaseUrl, JsonOut, console, open_service
+from scripts.cli_common import DatabaseUrl, JsonOut, console, open_service
 
 Reason = Annotated[
     str, typer.Option(help="Why, as a short code or legal basis: art17-request, retention, …")
@@ -57,27 +58,46 @@ def erase(
         console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
 
 
+def erase_note_command(
+    note_id: Annotated[str, typer.Argument(help="The auditor's note's id.")],
+    reason: Reason,
+    effective_on: EffectiveOn = None,
+    command_id: CommandId = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Erase one auditor's note about no person (a council's or a care firm's record): its own
+    key is destroyed and its text reads as erased. A note about a budget is erased with its
+    person (careledger erase); exit 1 for it, an unknown note or one already erased."""
+    on = effective_on.date() if effective_on else date.today()
+    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
+    with open_service(database_url) as service:
+        prov = Provenance(actor, Role.ADMIN.value, command_id or f"erase-note-{note_id}"[:64],
+                          reason=reason)  # fmt: skip
+        outcome = erase_note(service, note_id, on, prov)
+    if json_out:
+        typer.echo(json.dumps(outcome))
+    else:
+        typer.echo(f"erased note {outcome['note_id']} (record {outcome['erasure_id']})")
+
+
 def retention(
     apply: Annotated[bool, typer.Option("--apply", help="Erase everyone listed.")] = False,
-    years: Annotated[
-        int, typer.Option(min=1, max=100, help="Years kept after the financial year ended.")
-    ] = DEFAULT_YEARS,
-    council_years: Annotated[
-        list[str] | None,
-        typer.Option(help="A council's own period, CODE=YEARS; repeat for several."),
-    ] = None,
     on: EffectiveOn = None,
     actor: Actor = "cli-admin",
     json_out: JsonOut = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """List the people whose records have passed retention (default: six years after the end
-    of the financial year in which their last budget ended); with --apply, erase them."""
+    """List the people whose records have passed their council's retention policy (years after
+    the end of the financial year in which their last budget ended; six unless the council set
+    another with retention-policy); with --apply, erase them."""
     today = on.date() if on else date.today()
-    policy = _policy(council_years or [])
     with open_service(database_url) as service:
         service.runner.catch_up()
-        due = due_people(service.db, today, years, policy)
+        councils = [r["council"] for r in service.db.query("SELECT DISTINCT council FROM v_people")]
+        policy = service.app.retention_policies(sorted(councils))
+        due = due_people(service.db, today, DEFAULT_RETENTION_YEARS, policy)
         erased = [_erase_due(service, d.person, today, actor) for d in due] if apply else []
     rows: list[dict[str, Any]] = [
         {"person": d.person, "councils": list(d.councils), "budgets": d.budgets,
@@ -86,7 +106,7 @@ def retention(
         for d in due
     ]  # fmt: skip
     if json_out:
-        typer.echo(json.dumps({"on": today.isoformat(), "years": years, "people": rows}))
+        typer.echo(json.dumps({"on": today.isoformat(), "retention_years": policy, "people": rows}))
         return
     for r in rows:
         typer.echo(f"{r['person']}  {','.join(r['councils'])}  {r['budgets']} budget(s)"
@@ -96,14 +116,33 @@ def retention(
     console.print(f"{len(erased) if apply else len(rows)} person(s) {verb}")
 
 
-def _policy(given: list[str]) -> dict[str, int]:
-    policy = {}
-    for item in given:
-        code, _, years = item.partition("=")
-        if not code or not years.isdigit() or not 1 <= int(years) <= 100:
-            raise CliError(f"--council-years takes CODE=YEARS (1..100), not {item!r}")
-        policy[code] = int(years)
-    return policy
+def retention_policy(
+    council: Annotated[str, typer.Argument(help="The council's ONS code.")],
+    years: Annotated[
+        int,
+        typer.Argument(
+            help=f"Years kept after the end of the financial year in which a person's last"
+            f" budget ended ({MIN_RETENTION_YEARS}..{MAX_RETENTION_YEARS}).",
+        ),
+    ],
+    effective_on: EffectiveOn = None,
+    command_id: CommandId = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set a council's retention policy (an event on its record and the audit trail), which
+    careledger retention applies. Exit 1 for an unknown council or a period out of bounds."""
+    on = effective_on.date() if effective_on else date.today()
+    code = plain_identity(council)
+    key = command_id or f"retention-policy-{code}-{years}-{on.isoformat()}"
+    with open_service(database_url) as service:
+        prov = Provenance(actor, Role.ADMIN.value, key[:64])
+        outcome = service.app.set_retention_policy(code, years, on, prov)
+    if json_out:
+        typer.echo(json.dumps({**outcome, "retention_years": years}))
+    else:
+        typer.echo(f"council {code} keeps records {years} year(s) after the financial year ends")
 
 
 def _erase_due(service: LedgerService, person: str, today: date, actor: str) -> str:

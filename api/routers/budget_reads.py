@@ -16,7 +16,7 @@ from api.problems import responses
 from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
-from ledger.personal import context, person_shown
+from ledger.personal import context, person_erased, person_shown, shown_for
 from ledger.provenance import Role
 from projections.asat import position_at
 from projections.balance import balance_of, figures_of
@@ -41,6 +41,7 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
     b = budget_for(service, who, budget_id)
     etag(response, b.version)
     personal = service.app.personal
+    erased = person_erased(personal, b.person_ref)  # then ids stored in the clear are masked
     return {
         "id": str(b.id),
         "version": b.version,
@@ -58,7 +59,9 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         "allocation": _allocation(b.allocation),
         "deployment": _deployment(b.deployment),
         "representatives": {
-            personal.reveal(r.stored_id or rid, context(b.id, "representative_id")): {
+            str(
+                shown_for(personal, r.stored_id or rid, context(b.id, "representative_id"), erased)
+            ): {
                 "kind": r.kind,
                 "basis": r.basis,
                 "appointed_on": r.appointed_on,

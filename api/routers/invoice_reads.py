@@ -19,11 +19,12 @@ from api.responses import InvoiceDetail, InvoicePage
 from api.routers.invoices import InvoiceId
 from api.scope import invoice_for, registered
 from ledger.invoice import Invoice
-from ledger.personal import reveal_reasons
+from ledger.personal import shown_for
 from ledger.provenance import Role
 from ledger.values import InvoiceStatus
 from projections.cursor import CursorKind, Int
 from projections.views.invoices import get_invoice, list_invoices
+from projections.views.people import erased_budgets
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.PROVIDER, Role.AUDITOR))]
@@ -97,10 +98,11 @@ def get_invoice_route(
     etag(response, invoice.version)
     view = get_invoice(service.db, str(invoice.id))
     personal = service.app.personal
+    erased = bool(erased_budgets(service.db, [invoice.budget_id]))
     history = [
         {
             **{k: v for k, v in event.items() if k != "invoice_id"},
-            "reason": reveal_reasons(personal, event["reason"]),
+            "reason": shown_for(personal, event["reason"], "reason", erased),
         }
         for event in (view["history"] if view else [])
     ]

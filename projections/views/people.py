@@ -7,13 +7,13 @@ dates; erasure finds the budgets (and their representatives' tokens) of a person
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ledger.budget import PersonalBudget
 from ledger.erasure import PersonErasure
 from ledger.personal import IN_THE_CLEAR, PersonalData, is_sealed, key_subject
-from projections.db import SqlCursor
+from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 
 if TYPE_CHECKING:
@@ -67,3 +67,18 @@ class PeopleView:
                     "UPDATE v_people SET erased_on = ? WHERE person = ?",
                     (e.effective_on.isoformat(), e.person),
                 )
+
+
+def erased_budgets(db: ViewDb, budget_ids: Iterable[str | None]) -> dict[str, str]:
+    """Of these budgets, those whose person was erased: budget id -> the person's pseudonym.
+    Reads mask what such a budget's events hold in the clear (written before sealing)."""
+    wanted = sorted({b for b in budget_ids if b})
+    if not wanted:
+        return {}
+    marks = ", ".join("?" for _ in wanted)
+    rows = db.query(
+        f"SELECT budget_id, person FROM v_people WHERE erased_on IS NOT NULL"  # noqa: S608
+        f" AND budget_id IN ({marks})",
+        wanted,
+    )
+    return {str(r["budget_id"]): str(r["person"]) for r in rows}

@@ -120,8 +120,7 @@ def test_retention_lists_only_people_past_it_and_apply_erases_them_once(
     assert json.loads(after[1])["people"] == []  # erased once; the open budget is kept
     assert stays not in listed[1] + after[1]
     assert verified[0] == 0
-    again = cli("retention", "--on", "2018-04-01", "--council-years", f"{COUNCIL}=7",
-                "--json", "--database-url", url)  # fmt: skip
+    again = cli("retention", "--on", "2018-04-01", "--json", "--database-url", url)
     assert json.loads(again[1])["people"] == []  # erased already
     service = LedgerService(url)
     try:
@@ -141,17 +140,48 @@ def test_migrate_personal_data_finds_nothing_plain_in_a_store_sealed_from_the_st
     assert report["events"] > 0 and report["rewritable"] is False
 
 
-def test_a_councils_own_retention_period_keeps_its_people_longer(
+def test_a_councils_own_retention_policy_keeps_its_people_longer(
     ended: tuple[str, str, str],
 ) -> None:
-    url, _, _ = ended
+    url, gone, _ = ended
 
-    longer = cli("retention", "--on", "2018-04-01", "--council-years", f"{COUNCIL}=7",
-                 "--json", "--database-url", url)  # fmt: skip
-    later = cli("retention", "--on", "2019-04-01", "--council-years", f"{COUNCIL}=7",
-                "--json", "--database-url", url)  # fmt: skip
-    bad = cli("retention", "--council-years", "seven", "--database-url", url)
+    default = cli("retention", "--on", "2018-04-01", "--json", "--database-url", url)
+    set_ = cli("retention-policy", COUNCIL.lower(), "7", "--effective-on", "2012-01-01",
+               "--json", "--database-url", url)  # fmt: skip
+    longer = cli("retention", "--on", "2018-04-01", "--json", "--database-url", url)
+    later = cli("retention", "--on", "2019-04-01", "--json", "--database-url", url)
 
-    assert json.loads(longer[1])["people"] == []
+    assert [p["person"] for p in json.loads(default[1])["people"]] == [gone]
+    assert set_[0] == 0, set_
+    assert json.loads(longer[1]) == {"on": "2018-04-01", "retention_years": {COUNCIL: 7},
+                                     "people": []}  # fmt: skip
     assert [p["retained_until"] for p in json.loads(later[1])["people"]] == ["2019-03-31"]
-    assert bad[0] == 2 and "CODE=YEARS" in bad[2]
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "problem"),
+    [
+        (("E09000033", "5"), 2, "6..30"),  # a refused value
+        (("E09000033", "31"), 2, "6..30"),
+        (("E99999999", "7"), 1, "council"),  # a record not found
+    ],
+)
+def test_a_retention_policy_out_of_bounds_or_for_no_council_is_one_line_and_writes_nothing(
+    ended: tuple[str, str, str], args: tuple[str, str], exit_code: int, problem: str
+) -> None:
+    url, _, _ = ended
+    before = _events(url)
+
+    code, out, err = cli("retention-policy", *args, "--database-url", url)
+
+    assert code == exit_code and problem in err.lower() and "Traceback" not in out + err
+    assert len(err.strip().splitlines()) == 1
+    assert _events(url) == before
+
+
+def _events(url: str) -> int:
+    service = LedgerService(url)
+    try:
+        return service.runner.head()
+    finally:
+        service.close()
