@@ -87,6 +87,15 @@ def parts(value: str) -> tuple[str, str, str] | None:
     return fields[0], fields[1], fields[2]
 
 
+PSEUDONYM = re.compile(r"p[0-9a-f]{32}")
+
+
+def is_pseudonym(value: str) -> bool:
+    """A keyed pseudonym as the key store makes them (``p`` + 32 hex digits), as events since
+    sealing name a representative; a reference stored before sealing is not one."""
+    return PSEUDONYM.fullmatch(value) is not None
+
+
 def key_subject(value: str) -> str:
     """Whose key sealed the value; a plain value is its own subject."""
     found = parts(value)

@@ -25,6 +25,7 @@ from projections.balance import balance_of, figures_of
 from projections.service import LedgerService
 from projections.tlog import kept_checks, signed_checkpoint
 from projections.verify import Check, Checkpoint, take_checkpoint, verify
+from projections.views.people import mask_erased
 from scripts.cli_audit import export_bundle, keys
 from scripts.cli_common import (
     CliError,
@@ -288,6 +289,7 @@ def export_csv(
             raise CliError(f"no such view table {view!r}; choose one of: {', '.join(tables)}")
         header = service.db.columns(view)
         rows = service.db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
+        rows = mask_erased(service.db, rows)  # an erased person's values stored in the clear
         personal = service.app.personal  # reasons stored sealed are opened (or shown erased)
         cells = [[_cell(personal, r[c]) for c in header] for r in rows]
     buffer = io.StringIO()

@@ -26,14 +26,14 @@ from api.routers.reports import council_scope
 from api.scope import registered
 from ledger.audit_note import MAX_NOTE_LENGTH
 from ledger.errors import BudgetNotFoundError, EntryNotFoundError
-from ledger.personal import ERASED, context, shown_for
+from ledger.personal import context, reveal_reasons, shown_for
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
 from projections.service import LedgerService
 from projections.tlog import check_tree, signed_checkpoint
 from projections.verify import Checkpoint, check_extends, take_checkpoint, verify
 from projections.views.audit import utc_stamp
-from projections.views.people import erased_budgets
+from projections.views.people import erased_owners, masked
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Reader = Annotated[Principal, Depends(Allow(Role.AUDITOR, Role.REGULATOR))]
@@ -140,24 +140,20 @@ def get_audit_trail(
         f"SELECT * FROM v_audit WHERE position > ?{where} ORDER BY position LIMIT ?",  # noqa: S608
         [start[0] if start else 0, *params, limit + 1],
     )
-    erased = erased_budgets(service.db, (r["budget_id"] for r in rows[:limit]))
-    page = [_row(service, r, erased) for r in rows[:limit]]
+    erased = erased_owners(service.db, rows[:limit])
+    page = [_row(service, r, p) for r, p in zip(rows[:limit], erased, strict=True)]
     more = len(rows) > limit
     return page_of(page, more, CURSORS.encode(page[-1]["position"]) if more else None)
 
 
-def _row(service: LedgerService, r: dict[str, Any], erased: dict[str, str]) -> dict[str, Any]:
-    """One trail row, its sealed fields opened (or erased). On a budget whose person was
-    erased, what an event written before sealing holds in the clear is shown as erased too."""
+def _row(service: LedgerService, r: dict[str, Any], person: str | None) -> dict[str, Any]:
+    """One trail row, its sealed fields opened (or erased). On a row about an erased
+    ``person``, what an event written before sealing holds in the clear is shown as erased."""
     personal = service.app.personal
     row = {**r, "position": int(r["position"]), "version": int(r["version"])}
-    person = erased.get(str(r["budget_id"]))
-    row["reason"] = shown_for(personal, r["reason"], "reason", person is not None)
     if person is not None:
-        if r["on_behalf_of"] not in (None, person):
-            row["on_behalf_of"] = ERASED
-        if r["actor_role"] == "representative" and not _pseudonymous(r["actor_id"]):
-            row["actor_id"] = ERASED
+        row = masked(row, person)
+    row["reason"] = reveal_reasons(personal, row["reason"])
     if r["aggregate_kind"] == "audit-note":
         note = service.app.audit_note(r["aggregate_id"])
         row["audit_note"] = {
@@ -166,14 +162,6 @@ def _row(service: LedgerService, r: dict[str, Any], erased: dict[str, str]) -> d
             "subject_entry_id": note.subject_entry_id,
         }
     return row
-
-
-def _pseudonymous(actor_id: str) -> bool:
-    """A representative named by pseudonym (``p`` + 32 hex), as events since sealing name them."""
-    return len(actor_id) == 33 and actor_id[0] == "p" and all(c in HEX for c in actor_id[1:])
-
-
-HEX = frozenset("0123456789abcdef")
 
 
 @router.get("/verify", responses=READ, response_model=Verification)

@@ -43,6 +43,7 @@ from projections.export import journal_lines
 from projections.runner import View
 from projections.service import LedgerService
 from projections.views.exceptions_query import exceptions
+from projections.views.people import erased_owners, masked
 from projections.views.progress import ProgressView
 from projections.views.progress_measures import council_progress, national_progress
 from projections.views.spend import SpendByProviderView, spend_by_provider
@@ -217,8 +218,10 @@ def get_exceptions(
         recorded_from=recorded_from,
         recorded_to=recorded_to,
     )
-    for item in found["items"]:  # a correction's or override's reason, stored sealed
-        item["detail"] = reveal_reasons(service.app.personal, item["detail"])
+    erased = erased_owners(service.db, found["items"])  # reasons stored in the clear: masked
+    for item, person in zip(found["items"], erased, strict=True):
+        shown = item if person is None else masked(item, person)
+        item["detail"] = reveal_reasons(service.app.personal, shown["detail"])
     return found
 
 

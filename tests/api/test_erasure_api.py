@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 
 from ledger.persistence import persistence_env
@@ -49,7 +50,9 @@ def figures(api: Api, budget_id: str) -> dict[str, Any]:
 
 
 def database_bytes(api: Api, url: str) -> bytes:
-    """The whole store as bytes: the SQLite file and its WAL, or a pg_dump of the schema."""
+    """The whole store as bytes: the SQLite file and its WAL; on PostgreSQL a pg_dump of the
+    schema (the live rows) and every data file of its relations on disk after a CHECKPOINT
+    (dead row versions too, which a dump never shows)."""
     if url.startswith("sqlite"):
         path = Path(persistence_env(url)["SQLITE_DBNAME"])
         files = [path, path.with_name(path.name + "-wal")]
@@ -57,9 +60,46 @@ def database_bytes(api: Api, url: str) -> bytes:
     if url.startswith("postgres"):
         schema = parse_qs(urlsplit(url).query)["schema"][0]
         server = os.environ["CARELEDGER_TEST_POSTGRES_URL"]
-        dump = ["pg_dump", "--no-owner", "--schema", schema, server]
-        return subprocess.run(dump, check=True, capture_output=True).stdout
+        return pg_dump(url) + relation_files(server, schema)
     return stored_bytes(api)  # memory: the events are all there is
+
+
+def pg_dump(url: str) -> bytes:
+    schema = parse_qs(urlsplit(url).query)["schema"][0]
+    server = os.environ["CARELEDGER_TEST_POSTGRES_URL"]
+    dump = ["pg_dump", "--no-owner", "--schema", schema, server]
+    return subprocess.run(dump, check=True, capture_output=True).stdout
+
+
+RELATIONS = """
+SELECT pg_relation_filepath(c.oid) AS path FROM pg_class c
+WHERE c.relnamespace = %(schema)s::regnamespace
+   OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE relnamespace = %(schema)s::regnamespace)
+   OR c.oid IN (SELECT i.indexrelid FROM pg_index i JOIN pg_class t ON t.reltoastrelid = i.indrelid
+                WHERE t.relnamespace = %(schema)s::regnamespace)
+"""
+
+
+def relation_files(server: str, schema: str) -> bytes:
+    """The bytes on disk of every table, index and TOAST table of ``schema`` (each segment),
+    once a CHECKPOINT has written the shared buffers out. The tests run as root beside the
+    cluster, so its data directory is readable."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        root = Path(str(conn.execute("SHOW data_directory").fetchone()[0]))  # type: ignore[index]
+        paths = [r[0] for r in conn.execute(RELATIONS, {"schema": schema}) if r[0]]
+    data = [f for p in paths for f in segments(root / p)]
+    assert data, f"no data files found for schema {schema}"
+    return b"".join(f.read_bytes() for f in data)
+
+
+def segments(path: Path) -> list[Path]:
+    """A relation's data file and its further 1 GB segments (``path.1``, ``path.2`` …)."""
+    found, n = [], 1
+    while path.exists():
+        found.append(path)
+        path, n = path.with_name(f"{path.name.split('.')[0]}.{n}"), n + 1
+    return found
 
 
 def found(secret: bytes, everything: bytes) -> bool:
@@ -164,6 +204,30 @@ def test_after_erasure_the_personal_data_and_key_are_nowhere_in_the_database(
         assert secret.decode(errors="replace") not in logs.out + logs.err
     assert b"pii1:" in stored_bytes(api)  # the sealed values stay: the proofs cover them
     assert api.get("auditor", "/v1/audit/verify").json()["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_byte_search_finds_the_destroyed_key_when_nothing_cleans_up_after_it(
+    api: Api, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search above is honest: without the cleanup (SQLite's WAL checkpoint and truncate,
+    PostgreSQL's VACUUM FULL) the destroyed key's old copy is still on disk — in the WAL, or
+    as a dead row version that a pg_dump never shows but the relation's data file holds — and
+    the same search finds it."""
+    with_personal_data(api)
+    keys = api.service.keys
+    key = keys.key(keys.pseudonym("person", PERSON))
+    assert key is not None
+    monkeypatch.setattr(type(keys.db), "compact", lambda self, table: None)
+
+    erase(api)
+
+    assert keys.key(keys.pseudonym("person", PERSON)) is None  # destroyed as far as SQL sees
+    assert found(key, database_bytes(api, database_url))
+    if database_url.startswith("postgres"):
+        assert not found(key, pg_dump(database_url))  # why a dump alone proves nothing
 
 
 def test_a_person_opened_before_sealing_is_reported_keyed_and_then_erasable(api: Api) -> None:

@@ -13,6 +13,7 @@ from tests.api.conftest import Api, active_budget
 from tests.api.test_erasure_api import erase
 from tests.api.test_invoices_api import posted
 from tests.api.test_personal_data_api import PERSON, stored_bytes
+from tests.api.test_sealed_free_text_api import csv_export
 
 REP = "REP-LEGACY-31"
 REASON = "hours-disputed-by-son-31"
@@ -57,6 +58,9 @@ def test_the_erasure_names_the_events_still_plain_and_the_reads_mask_them(api: A
     budget = api.get("council", f"/v1/budgets/{budget_id}").json()
     history = api.get("council", f"/v1/invoices/{invoice}").json()["history"]
     rows = trail(api, budget_id)
+    everything = api.get("auditor", "/v1/audit", limit=1000).json()["items"]  # command records
+    found = api.get("auditor", "/v1/exceptions", on="2011-01-01", limit=200).json()["items"]
+    disputes = [e["detail"] for e in found if e["kind"] == "dispute"]
 
     assert erased.status_code == 200, erased.json()
     answer = erased.json()
@@ -66,12 +70,28 @@ def test_the_erasure_names_the_events_still_plain_and_the_reads_mask_them(api: A
     assert dict(report.fields) == {"note": 1, "person_ref": 1, "reason": 2, "representative_id": 1}
     assert (budget["person_ref"], list(budget["representatives"])) == (ERASED, [ERASED])
     assert [h["reason"] for h in history if h["reason"]] == [ERASED]
+    assert disputes == [ERASED]
     assert {r["reason"] for r in rows if r["reason"]} == {ERASED}
     assert [r["audit_note"]["note"] for r in rows if r.get("audit_note")] == [ERASED]
     for plain in (PERSON, REP, REASON, NOTE):
-        assert plain not in str(budget) + str(history) + str(rows)
+        assert plain not in str(budget) + str(history) + str(everything) + str(found)
         assert plain.encode() in stored_bytes(api)  # honestly: the log keeps what it was given
     assert api.get("auditor", "/v1/audit/verify").json()["ok"] is True
+
+
+def test_a_csv_export_masks_the_erased_persons_plain_values(api: Api, database_url: str) -> None:
+    if database_url == "memory://":
+        return  # the CLI exports from a database
+    written_before_sealing(api)
+    scan(api.service.app, api.service.keys, apply=True)
+    before = csv_export(database_url, "v_audit") + csv_export(database_url, "v_invoice_history")
+
+    erase(api)
+    after = csv_export(database_url, "v_audit") + csv_export(database_url, "v_invoice_history")
+
+    assert REASON in before  # the export showed it while the person was not erased
+    assert REASON not in after and REP not in after
+    assert ERASED in after
 
 
 def test_a_person_sealed_from_the_start_has_no_plain_events(api: Api) -> None:

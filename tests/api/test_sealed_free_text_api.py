@@ -59,7 +59,7 @@ def exception_details(api: Api) -> set[str]:
     return {e["detail"] for e in items}
 
 
-def csv_export(api: Api, database_url: str, view: str) -> str:
+def csv_export(database_url: str, view: str) -> str:
     result = CliRunner().invoke(cli_app, ["export", "csv", view, "--database-url", database_url])
     assert result.exit_code == 0, result.stdout
     return result.stdout
@@ -86,7 +86,7 @@ def test_after_erasing_the_person_no_invoice_reason_is_readable_anywhere(
     assert erase(api).status_code == 200
     everything = database_bytes(api, database_url)
     exports = "".join(
-        csv_export(api, database_url, v) for v in ("v_invoice_history", "v_audit", "v_invoices")
+        csv_export(database_url, v) for v in ("v_invoice_history", "v_audit", "v_invoices")
     ) if database_url != "memory://" else ""  # fmt: skip
 
     assert history_reasons(api, invoices) == [ERASED, ERASED, ERASED]
