@@ -15,7 +15,8 @@ from scripts.cli import app as cli_app
 from tests.api.conftest import Api, active_budget
 from tests.api.test_erasure_api import ERASE, database_bytes, erase, found
 from tests.api.test_invoices_api import posted
-from tests.api.test_personal_data_api import stored_bytes
+from tests.api.test_personal_data_api import NOTE, PERSON, REP, stored_bytes, with_personal_data
+from tests.api.test_personal_data_api import REASON as CORRECTION
 from tests.support import PROVIDER
 
 DISPUTED = "hours-not-worked-per-daughter-77"
@@ -152,3 +153,33 @@ def test_a_note_about_a_budget_goes_only_with_its_person_and_an_unknown_note_is_
     assert unknown.status_code == 404
     assert api.event_count() == before + 2  # only the person's erasure wrote
     assert trail_notes(api) == {note_id: ERASED}
+
+
+def test_after_erasure_no_export_holds_the_persons_data(api: Api, database_url: str) -> None:
+    """The journal (both formats), every view as CSV and a proof bundle of the whole log."""
+    if database_url == "memory://":
+        return  # the CLI exports from a database
+    budget_id = with_personal_data(api)
+    with_invoice_reasons_on(api, budget_id)
+    erase(api)
+    runner = CliRunner()
+    tables = sorted(t for v in api.service.runner.views for t in v.tables)
+    exports = [csv_export(database_url, t) for t in tables]
+    for fmt in ("hledger", "beancount"):
+        journal = runner.invoke(
+            cli_app, ["export", "journal", "--format", fmt, "--database-url", database_url]
+        )
+        assert journal.exit_code == 0, journal.stdout
+        exports.append(journal.stdout)
+
+    everything = "\n".join(exports)
+
+    assert len(tables) > 10 and budget_id in everything
+    for secret in (PERSON, REP, NOTE, CORRECTION, *REASONS):
+        assert secret not in everything, secret
+
+
+def with_invoice_reasons_on(api: Api, budget_id: str) -> None:
+    invoice = posted(api, budget_id, number="INV-EXPORT")
+    body = {"effective_on": "2010-05-03", "reason": DISPUTED}
+    assert api.post("council", f"/v1/invoices/{invoice}/dispute", body).status_code == 200
