@@ -17,6 +17,8 @@ from ledger.budget_invoices import BudgetInvoiceCommands, InvoiceOnBudget
 from ledger.budget_life import BudgetLifeCommands
 from ledger.budget_money import BudgetMoneyCommands
 from ledger.budget_people import BudgetPeopleCommands, Representative
+from ledger.budget_runs import BudgetRunCommands
+from ledger.budget_years import BudgetYearCommands
 from ledger.ids import budget_id
 from ledger.personal import IN_THE_CLEAR, PersonalData, context, join_key, key_subject
 from ledger.provenance import Provenance, check_ref
@@ -37,6 +39,8 @@ class PersonalBudget(
     BudgetMoneyCommands,
     BudgetPeopleCommands,
     BudgetInvoiceCommands,
+    BudgetYearCommands,
+    BudgetRunCommands,
     BudgetFigures,
     Aggregate,
 ):
@@ -174,6 +178,38 @@ class PersonalBudget(
         invoice_id: str
         amount_pence: int
 
+    class YearAllocated(Event):
+        """Rule 14: a financial year's allocation (``basis``: rolled-over, re-assessed, revised);
+        ``previous`` is the year's allocation it replaces (none for a new year)."""
+
+        TOPIC = "careledger.budget:YearAllocated"
+        year_starts_on: date
+        basis: str
+        annual: Allocation
+        allocation: Allocation
+        previous: Allocation
+
+    class PaymentBasisChosen(Event):
+        """Direct payments net of the assessed contribution (the person pays it into the
+        account) or gross (the council collects it); either way contributions become owed."""
+
+        TOPIC = "careledger.budget:PaymentBasisChosen"
+        net: bool
+
+    class ContributionCharged(Event):
+        TOPIC = "careledger.budget:ContributionCharged"
+        amount_pence: int
+        period: Period
+        net: bool
+
+    class ContributionPaid(Event):
+        """A contribution paid against what is owed: to the council (gross) or into the
+        direct-payment account (net)."""
+
+        TOPIC = "careledger.budget:ContributionPaid"
+        amount_pence: int
+        into_account: bool
+
     # --- opening and planning ------------------------------------------------------------------
 
     @staticmethod
@@ -242,6 +278,19 @@ class PersonalBudget(
         self.surplus_outstanding_pence = 0
         self.recovered_pence = 0
         self.refunded_pence = 0
+        # rule 14: the budget years' allocations (none: one year from the approval) and draws
+        self.year_allocations: dict[date, Allocation] = {}
+        self.year_drawn: dict[date, int] = {}
+        self.entry_years: dict[int, date] = {}  # version of a drawing entry → its year
+        self.invoice_years: dict[str, date] = {}
+        # net or gross direct payments (None: gross, contributions not owed as a receivable)
+        self.net_payments: bool | None = None
+        self.dp_started_on: date | None = None
+        self.dp_paid_through: date | None = None
+        self.contributions_charged_pence = 0
+        self.contributions_paid_pence = 0
+        self.last_contribution_charge_pence = 0
+        self.contributions_into_account_pence = 0
 
     @event(IndicativeBudgetSet)
     def _indicative_budget_set(
@@ -272,6 +321,8 @@ class PersonalBudget(
     def _deployment_chosen(
         self, deployment: Deployment, effective_on: date, prov: Provenance
     ) -> None:
+        if deployment.pays_cash and not (self.deployment and self.deployment.pays_cash):
+            self.dp_started_on = effective_on
         self.deployment = deployment
 
     @event(Revised)
@@ -340,7 +391,8 @@ class PersonalBudget(
         # An event method runs before the version advances: this entry is version + 1.
         self.entries[self.version + 1] = ("CashPaymentIssued", amount_pence)
         self.cash_paid_pence += amount_pence
-        self.drawn_pence += amount_pence
+        self._draw(amount_pence, effective_on, self.version + 1)
+        self.dp_paid_through = max(period.end, self.dp_paid_through or period.end)
 
     @event(DirectPaymentSpendReported)
     def _direct_payment_spend_reported(
@@ -395,7 +447,7 @@ class PersonalBudget(
         self.corrected[entry_version] = self.corrected.get(entry_version, 0) + amount_pence
         if entry_type == "CashPaymentIssued":
             self.cash_paid_pence -= amount_pence
-            self.drawn_pence -= amount_pence
+            self._undraw(amount_pence, self.entry_years.get(entry_version))
         elif entry_type == "ContributionReceived":
             self.contributions_received_pence -= amount_pence
         else:
@@ -420,7 +472,8 @@ class PersonalBudget(
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
         self.invoices[invoice_id].state = "charged"
-        self.drawn_pence += amount_pence
+        key = self._draw(amount_pence, self.invoices[invoice_id].period.start)
+        self.invoice_years[invoice_id] = key
 
     @event(InvoiceWithdrawn)
     def _invoice_withdrawn(self, invoice_id: str, effective_on: date, prov: Provenance) -> None:
@@ -436,4 +489,60 @@ class PersonalBudget(
     def _invoice_credited(
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
+        self._undraw(amount_pence, self.invoice_years.get(invoice_id))
+
+    # --- budget years, net payments, contributions owed --------------------------------------
+
+    @event(YearAllocated)
+    def _year_allocated(
+        self,
+        year_starts_on: date,
+        basis: str,
+        annual: Allocation,
+        allocation: Allocation,
+        previous: Allocation,
+        effective_on: date,
+        prov: Provenance,
+    ) -> None:
+        if not self.year_allocations and self.approved_on is not None:
+            self.year_allocations[self.approved_on] = self.allocation  # the approval year closes
+        self.year_allocations[year_starts_on] = allocation
+        self.allocation = annual
+
+    @event(PaymentBasisChosen)
+    def _payment_basis_chosen(self, net: bool, effective_on: date, prov: Provenance) -> None:
+        self.net_payments = net
+
+    @event(ContributionCharged)
+    def _contribution_charged(
+        self, amount_pence: int, period: Period, net: bool, effective_on: date, prov: Provenance
+    ) -> None:
+        self.contributions_charged_pence += amount_pence
+        self.last_contribution_charge_pence = amount_pence
+        if net:  # the client's share of the care, paid by the person into the account
+            self._draw(amount_pence, effective_on)
+
+    @event(ContributionPaid)
+    def _contribution_paid(
+        self, amount_pence: int, into_account: bool, effective_on: date, prov: Provenance
+    ) -> None:
+        self.contributions_paid_pence += amount_pence
+        if into_account:
+            self.contributions_into_account_pence += amount_pence
+        else:
+            self.contributions_received_pence += amount_pence
+
+    def _draw(self, amount_pence: int, day: date, entry_version: int | None = None) -> date:
+        """State only (called by ``@event`` methods): draw on the year ``day`` falls in."""
+        key = self.year_key(day) or day
+        self.drawn_pence += amount_pence
+        self.year_drawn[key] = self.year_drawn.get(key, 0) + amount_pence
+        if entry_version is not None:
+            self.entry_years[entry_version] = key
+        return key
+
+    def _undraw(self, amount_pence: int, key: date | None) -> None:
         self.drawn_pence -= amount_pence
+        key = key or self.approved_on
+        if key is not None:
+            self.year_drawn[key] = self.year_drawn.get(key, 0) - amount_pence

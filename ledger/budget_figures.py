@@ -17,14 +17,41 @@ if TYPE_CHECKING:
 class BudgetFigures:
     @property
     def available_pence(self: PersonalBudget) -> int:
-        return self.allocation.total_pence - self.drawn_pence
+        """Allocated, in every budget year (rule 14), less what is drawn."""
+        return self.allocated_pence - self.drawn_pence
+
+    @property
+    def allocated_pence(self: PersonalBudget) -> int:
+        if not self.year_allocations:
+            return self.allocation.total_pence
+        return sum(a.total_pence for a in self.year_allocations.values())
 
     @property
     def held_pence(self: PersonalBudget) -> int:
         """Cash held in the person's direct-payment account, unspent and unrecovered."""
         return (
-            self.cash_paid_pence - self.dp_spend_pence - self.recovered_pence - self.refunded_pence
+            self.cash_paid_pence
+            + self.contributions_into_account_pence
+            - self.dp_spend_pence
+            - self.recovered_pence
+            - self.refunded_pence
         )
+
+    @property
+    def contributions_owed_pence(self: PersonalBudget) -> int:
+        """Assessed contributions charged and not yet paid (a receivable)."""
+        return self.contributions_charged_pence - self.contributions_paid_pence
+
+    @property
+    def contribution_arrears_pence(self: PersonalBudget) -> int:
+        """Owed beyond the latest period's charge: contributions overdue."""
+        return max(0, self.contributions_owed_pence - self.last_contribution_charge_pence)
+
+    @property
+    def annual_direct_payment_pence(self: PersonalBudget) -> int:
+        if self.deployment is None or not self.deployment.pays_cash:
+            return 0
+        return self.deployment.direct_payment_pence or self.allocation.total_pence
 
     @property
     def outstanding_invoices_pence(self: PersonalBudget) -> int:
@@ -34,8 +61,7 @@ class BudgetFigures:
     def weekly_direct_payment_pence(self: PersonalBudget) -> int:
         if self.deployment is None or not self.deployment.pays_cash:
             return 0
-        annual = self.deployment.direct_payment_pence or self.allocation.total_pence
-        return annual // WEEKS_PER_YEAR
+        return self.annual_direct_payment_pence // WEEKS_PER_YEAR
 
     def contribution_due_pence(self: PersonalBudget, day: date) -> int:
         """What the person owes by ``day``: the assessed weekly charge for each whole week."""

@@ -62,7 +62,7 @@ class BudgetInvoiceCommands:
     ) -> None:
         self.check_active()
         self.check_in_life("invoice approval", settles=True, effective_on=effective_on)
-        self.check_funds(amount_pence)
+        self.check_funds(amount_pence, self.invoices[invoice_id].period.start)
         self._invoice_charged(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
         )

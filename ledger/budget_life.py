@@ -119,12 +119,15 @@ class BudgetLifeCommands:
         effective_on: date,
         prov: Provenance,
         max_contingency_bp: int = DEFAULT_MAX_CONTINGENCY_BP,
-    ) -> None:
+    ) -> tuple[Allocation, Allocation]:
+        """The allocation before and after, as the pools see it (a year's, with budget years)."""
         self._check_approved()
         self._check_not_ended()
         check_allocation(str(self.id), allocation, self.plan)
         check_contingency(str(self.id), allocation, max_contingency_bp)
         self.check_in_life("revision", effective_on=effective_on)
+        if self.year_allocations:
+            return self.revise_year(allocation, effective_on, prov)
         headroom = allocation.total_pence - self.drawn_pence + allocation.contingency_pence
         if headroom < 0:
             raise InsufficientFundsError(
@@ -133,9 +136,11 @@ class BudgetLifeCommands:
                 total_pence=allocation.total_pence,
                 drawn_pence=self.drawn_pence,
             )
+        previous = self.allocation
         self._revised(
-            allocation=allocation, previous=self.allocation, effective_on=effective_on, prov=prov
+            allocation=allocation, previous=previous, effective_on=effective_on, prov=prov
         )
+        return previous, allocation
 
     def suspend(self: PersonalBudget, effective_on: date, prov: Provenance) -> None:
         self.check_active()
@@ -166,8 +171,12 @@ class BudgetLifeCommands:
         if self.status is not BudgetStatus.ACTIVE:
             raise BudgetNotActiveError("budget is not yet approved", budget_id=str(self.id))
 
-    def check_funds(self: PersonalBudget, amount_pence: int) -> None:
-        """Rule 3: never beyond available balance plus contingency."""
+    def check_funds(self: PersonalBudget, amount_pence: int, day: date | None = None) -> None:
+        """Rule 3: never beyond available balance plus contingency; with budget years, the
+        balance of the year ``day`` falls in (rule 14)."""
+        if self.year_allocations and day is not None:
+            self.check_year_funds(amount_pence, day)
+            return
         if amount_pence > self.available_pence + self.allocation.contingency_pence:
             raise InsufficientFundsError(
                 f"{amount_pence}p exceeds available {self.available_pence}p"

@@ -46,7 +46,7 @@ class BudgetMoneyCommands:
                 "the budget is not deployed as a direct payment", budget_id=str(self.id)
             )
         self.check_in_life("cash payment", period, effective_on=effective_on)
-        self.check_funds(amount_pence)
+        self.check_funds(amount_pence, effective_on)
         self._cash_payment_issued(
             amount_pence=amount_pence, period=period, effective_on=effective_on, prov=prov
         )
@@ -83,6 +83,14 @@ class BudgetMoneyCommands:
     ) -> None:
         check_pence("amount_pence", amount_pence)
         self.check_in_life("contribution", settles=True, effective_on=effective_on)
+        if self.net_payments is not None:  # owed as a receivable: paid against it
+            self._contribution_paid(
+                amount_pence=amount_pence,
+                into_account=self.net_payments,
+                effective_on=effective_on,
+                prov=prov,
+            )
+            return
         self._contribution_received(amount_pence=amount_pence, effective_on=effective_on, prov=prov)
 
     def identify_surplus(
