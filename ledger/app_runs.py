@@ -23,11 +23,11 @@ PAGE = 1000
 def result_outcome(r: RunResult) -> dict[str, Any]:
     return {
         "budget_id": r.budget_id,
-        "paid_pence": r.paid_pence,
+        "run_cash_paid_pence": r.paid_pence,
         "contributions_charged_pence": r.contributions_charged_pence,
         "periods_paid": len(r.periods),
         "paid_through": r.periods[-1].end.isoformat() if r.periods else None,
-        "skipped": r.skipped,
+        "skipped_reason": r.skipped,
         "skipped_detail": r.detail,
     }
 
@@ -111,11 +111,11 @@ class RunCommands(BudgetCommands):
                 results.append(result_outcome(result))
                 if result.periods:
                     changed.append(budget)
-            paid = sum(r["paid_pence"] for r in results)
+            paid = sum(r["run_cash_paid_pence"] for r in results)
             outcome = {
                 "council": council,
                 "run_date": run_date.isoformat(),
-                "paid_pence": paid,
+                "run_cash_paid_pence": paid,
                 "budgets_paid": sum(1 for r in results if r["periods_paid"]),
                 "budgets_skipped": sum(1 for r in results if not r["periods_paid"]),
                 "results": results,

@@ -42,7 +42,7 @@ def test_pays_every_period_due_by_the_run_date_in_advance(world: World) -> None:
     # periods starting on 5 April, 3 May and 31 May are due (in advance)
     mine = line(outcome, budget_id)
     assert mine["periods_paid"] == 3
-    assert mine["paid_pence"] == 3 * GROSS_4W
+    assert mine["run_cash_paid_pence"] == 3 * GROSS_4W
     assert mine["paid_through"] == (START + timedelta(days=83)).isoformat()
     assert world.app.budget(budget_id).cash_paid_pence == 3 * GROSS_4W
 
@@ -101,9 +101,9 @@ def test_suspended_and_ended_budgets_are_skipped_with_the_reason(world: World) -
     world.app.suspend_budget(suspended, START, world.prov())
     world.app.end_budget(ended, "moved-away", START, world.prov())
     outcome = run(world, START + timedelta(days=28))
-    assert line(outcome, suspended)["skipped"] == "budget-suspended"
-    assert line(outcome, ended)["skipped"] == "budget-ended"
-    assert line(outcome, ended)["paid_pence"] == 0
+    assert line(outcome, suspended)["skipped_reason"] == "budget-suspended"
+    assert line(outcome, ended)["skipped_reason"] == "budget-ended"
+    assert line(outcome, ended)["run_cash_paid_pence"] == 0
     assert outcome["budgets_skipped"] == 2
 
 
@@ -112,17 +112,17 @@ def test_a_run_stops_a_budget_at_the_first_refusal_and_says_why(world: World) ->
     # the approval's one allocation covers 13 periods; the 14th starts 4 April 2011
     outcome = run(world, date(2011, 4, 10))
     mine = line(outcome, budget_id)
-    assert mine["skipped"] == "insufficient-funds"
+    assert mine["skipped_reason"] == "insufficient-funds"
     # the last period of 2010-11 is cut at 31 March, and 2011-12 starts afresh on 1 April
     assert mine["paid_through"] == "2011-03-31"
-    assert mine["paid_pence"] == world.app.budget(budget_id).cash_paid_pence
+    assert mine["run_cash_paid_pence"] == world.app.budget(budget_id).cash_paid_pence
 
 
 def test_net_payments_leave_the_contribution_to_the_person(world: World) -> None:
     net, gross = dp_budget(world, net=True), dp_budget(world, net=False)
     outcome = run(world, START + timedelta(days=28))
-    assert line(outcome, net)["paid_pence"] == 2 * (GROSS_4W - CONTRIBUTION_4W)
-    assert line(outcome, gross)["paid_pence"] == 2 * GROSS_4W
+    assert line(outcome, net)["run_cash_paid_pence"] == 2 * (GROSS_4W - CONTRIBUTION_4W)
+    assert line(outcome, gross)["run_cash_paid_pence"] == 2 * GROSS_4W
     for budget_id in (net, gross):
         b = world.app.budget(budget_id)
         assert b.contributions_owed_pence == 2 * CONTRIBUTION_4W
