@@ -29,6 +29,7 @@ from api.routers import (
     people,
     reports,
     representatives,
+    runs,
 )
 from api.settings import Settings, get_settings
 from projections.service import LedgerService
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         audit_proofs,
         people,
+        runs,
     ):
         app.include_router(module.router)
     return app

@@ -229,3 +229,25 @@ class SpendByProvider(Figures):
     month_to: str | None
     as_at_position: int | None
     items: list[SpendRow]
+
+
+@described
+class PaymentRunResult(Figures):
+    budget_id: str
+    run_cash_paid_pence: int
+    contributions_charged_pence: int
+    periods_paid: int
+    paid_through: str | None
+    skipped_reason: str | None
+    skipped_detail: str | None
+
+
+@described
+class PaymentRun(Figures):
+    council: str
+    run_date: str
+    run_cash_paid_pence: int
+    budgets_paid: int
+    budgets_skipped: int
+    results: list[PaymentRunResult]
+    replayed: bool = False

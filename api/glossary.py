@@ -323,6 +323,57 @@ ERASURE: Final = {
     " ended (6 until the council sets another; 6..30).",
 }
 
+PAYMENT_RUN: Final = {
+    "run_date": "The date a payment run pays up to: every direct payment due on or before it"
+    " (4-weekly in advance from the direct payment's start) and not yet paid.",
+    "results": "A payment run's line for each budget paid as a direct payment.",
+    "budgets_paid": "How many budgets the payment run paid at least one period.",
+    "budgets_skipped": "How many budgets the payment run paid nothing (skipped_reason says why).",
+    "run_cash_paid_pence": "Direct-payment cash the payment run paid, as each budget is paid"
+    " (net of the assessed contribution, or gross): for a budget, its periods' cash; for the"
+    " run, every budget's.",
+    "periods_paid": "How many 4-weekly periods the payment run paid the budget (the last period"
+    " of a financial year ends on 31 March).",
+    "paid_through": "The last day the budget's direct payments now cover (null: the run paid it"
+    " nothing).",
+    "skipped_reason": "Why the payment run paid the budget nothing (more): budget-suspended,"
+    " budget-ended, nothing-due, or the refusal's problem type (insufficient-funds,"
+    " budget-year-not-allocated, …); null: everything due was paid.",
+    "skipped_detail": "The refusal's explanation, for a person (null: none).",
+    "replayed": "True when the payment run repeats an earlier one for the same council and run"
+    " date: that run's results, nothing paid again.",
+    "contributions_charged_pence": "Assessed client contributions charged as owed by the person"
+    " (4-weekly, with the direct payments, on budgets paid net or gross). The journal debits"
+    " Assets:ContributionsReceivable.",
+}
+
+YEARS: Final = {
+    "payment_basis": "How the budget's direct payments are paid: net (the person pays the"
+    " assessed contribution into the account) or gross (the council collects it); null: not"
+    " chosen, contributions are then counted when received and never owed.",
+    "contributions_paid_pence": "Client contributions paid against what was charged: to the"
+    " council (gross) or into the direct-payment account (net).",
+    "contributions_owed_pence": "Contributions charged and not yet paid:"
+    " contributions_charged_pence - contributions_paid_pence. The journal's"
+    " Assets:ContributionsReceivable.",
+    "contribution_arrears_pence": "Contributions owed beyond the latest period's charge: overdue.",
+    "years": "The budget's years (rule 14), oldest first: the approval year, then each"
+    " financial year allocated (rolled over or re-assessed). A budget without year events has"
+    " one: its approval's allocation, for a year from the approval.",
+    "year": "A budget year's label: 2011-12 for a financial year, or <approval date> approval"
+    " year.",
+    "year_starts_on": "The day a budget year starts: the approval date, or 1 April.",
+    "year_ends_on": "The day a budget year ends: 31 March, or, for the approval year, the day"
+    " before its anniversary once the next year is allocated (null: the approval year of a"
+    " budget without year events).",
+    "year_allocated_pence": "The year's allocation: the approval's, or the annual figure rolled"
+    " over or re-assessed, pro-rated by day for a part year.",
+    "year_drawn_pence": "What entries dated in the year have drawn on it, net.",
+    "year_available_pence": "year_allocated_pence - year_drawn_pence.",
+    "year_closed": "Whether a later year's allocation has closed the year: no revision reaches"
+    " it; care delivered in it is still settled against it.",
+}
+
 SECTIONS: Final = {
     "Common": COMMON,
     "Budget balance": BALANCE,
@@ -339,6 +390,8 @@ SECTIONS: Final = {
     "Health": HEALTH,
     "Pagination": PAGINATION,
     "Erasure and retention": ERASURE,
+    "Payment runs": PAYMENT_RUN,
+    "Budget years and contributions owed": YEARS,
 }
 
 GLOSSARY: Final = {name: text for section in SECTIONS.values() for name, text in section.items()}

@@ -137,10 +137,9 @@ class BudgetCommands(LedgerCore):
         expected_version: int | None = None,
     ) -> Outcome:
         def change(budget: PersonalBudget) -> list[Aggregate]:
-            previous = budget.allocation
             policy = self.council(budget.council).max_contingency_bp
-            budget.revise(allocation, effective_on, prov, policy)
-            return self._move_pool_money(budget, previous, allocation, effective_on, prov)
+            before, after = budget.revise(allocation, effective_on, prov, policy)
+            return self._move_pool_money(budget, before, after, effective_on, prov)
 
         args = {"allocation": allocation, "on": effective_on}
         return self.budget_command("revise_budget", budget_id, args, prov, change, expected_version)

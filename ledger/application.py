@@ -7,9 +7,17 @@ from ledger.app_audit import AuditCommands
 from ledger.app_budgets import BudgetCommands
 from ledger.app_erasure import ErasureCommands
 from ledger.app_invoices import InvoiceCommands
+from ledger.app_runs import RunCommands
 
 
-class CareLedger(AdminCommands, BudgetCommands, InvoiceCommands, AuditCommands, ErasureCommands):
+class CareLedger(
+    AdminCommands,
+    RunCommands,
+    BudgetCommands,
+    InvoiceCommands,
+    AuditCommands,
+    ErasureCommands,
+):
     """Councils, providers, pooled funds, personal budgets and invoices, event-sourced.
 
     Construct with a database URL (or set ``CARELEDGER_DATABASE_URL``); ``memory://`` for tests.

@@ -286,3 +286,27 @@ class RetentionOutOfBoundsError(InvalidCommandError):
 
     code = "retention-out-of-bounds"
     title = "The retention period is out of bounds"
+
+
+# --- budget years, net payments, payment runs (rule 14) --------------------------------------
+
+
+class BudgetYearNotAllocatedError(RuleViolation):
+    """An entry falls in a financial year the budget has no allocation for (rule 14)."""
+
+    code = "budget-year-not-allocated"
+    title = "The budget has no allocation for that financial year"
+
+
+class BudgetYearError(RuleViolation):
+    """A year's allocation that does not follow on: not 1 April, not the next year, or ended."""
+
+    code = "budget-year-refused"
+    title = "That financial year cannot be allocated"
+
+
+class BudgetYearClosedError(RuleViolation):
+    """A revision dated in a year that a later year's allocation has closed."""
+
+    code = "budget-year-closed"
+    title = "That financial year is closed"

@@ -6,7 +6,8 @@ Accounts are per council (the projection attaches the event's council). Two book
 * the budget book — Funding:* (credit: where each budget's money comes from) against
   Budgets:Available (allocated, not yet drawn), Budgets:Drawn and Budgets:Recovered;
 * the cash book — Assets:Bank, Assets:DirectPaymentAccounts, Liabilities:ProviderPayable,
-  Expenses:*, Income:ClientContributions, and the pooled fund's Pool:* accounts.
+  Expenses:*, Income:ClientContributions, Assets:ContributionsReceivable (assessed contributions
+  owed, for budgets paid net or gross), and the pooled fund's Pool:* accounts.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Account:
     POOL_HELD = "Pool:Held"
     POOL_PARTNERS = "Pool:PartnerContributions"
     POOL_DISENTANGLED = "Pool:Disentangled"
+    CONTRIBUTIONS_OWED = "Assets:ContributionsReceivable"
 
 
 CHART = tuple(v for k, v in vars(Account).items() if k.isupper())
@@ -108,6 +110,20 @@ def _corrected(e: PersonalBudget.Corrected) -> list[Posting]:
     ]
 
 
+def _contribution_charged(e: PersonalBudget.ContributionCharged) -> list[Posting]:
+    """Owed by the person; paid net, the client's share of the care is drawn from the budget
+    at the same time (the person pays it into the account in place of the council)."""
+    legs = list(_pair(Account.CONTRIBUTIONS_OWED, Account.CONTRIBUTIONS, e.amount_pence))
+    if e.net:
+        legs += _pair(Account.DRAWN, Account.AVAILABLE, e.amount_pence)
+    return legs
+
+
+def _contribution_paid(e: PersonalBudget.ContributionPaid) -> list[Posting]:
+    into = Account.DP_ACCOUNTS if e.into_account else Account.BANK
+    return list(_pair(into, Account.CONTRIBUTIONS_OWED, e.amount_pence))
+
+
 def _invoice_approved(e: Invoice.Approved) -> list[Posting]:
     return [
         *_pair(Account.DRAWN, Account.AVAILABLE, e.amount_pence),
@@ -131,6 +147,11 @@ RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
     PersonalBudget.DirectPaymentSpendReported: lambda e: _dp_spend(e.amount_pence),
     PersonalBudget.ContributionReceived: lambda e: _contribution(e.amount_pence),
     PersonalBudget.SurplusRecovered: _surplus,
+    PersonalBudget.YearAllocated: lambda e: (
+        _allocation_legs(e.allocation, 1) + _allocation_legs(e.previous, -1)
+    ),
+    PersonalBudget.ContributionCharged: _contribution_charged,
+    PersonalBudget.ContributionPaid: _contribution_paid,
     PersonalBudget.Corrected: _corrected,
     Invoice.Approved: _invoice_approved,
     Invoice.Paid: lambda e: list(_pair(Account.PAYABLE, Account.BANK, e.amount_pence)),

@@ -265,3 +265,36 @@ for _name, _body, _call in (
     ("surplus-recoveries", SurplusRecovery, _surplus),
 ):
     _budget_write(_name, _body, _call)
+
+
+class BudgetYearIn(Strict):
+    """Rule 14: the next financial year, rolled over (the annual figures as they stand) or
+    re-assessed (``allocation`` states the new annual figures)."""
+
+    year_starts_on: BusinessDate
+    basis: Literal["rolled-over", "re-assessed"]
+    allocation: AllocationIn | None = None
+    effective_on: BusinessDate
+
+
+class PaymentBasisIn(Strict):
+    payment_basis: Literal["net", "gross"]
+    effective_on: BusinessDate
+
+
+def _year(app: Any, bid: str, b: BudgetYearIn, c: Command, v: int | None) -> Any:
+    """Allocate the budget's next financial year (1 April to 31 March), rolled over or
+    re-assessed; pro-rated by day for a part year (rule 14)."""
+    alloc = None if b.allocation is None else b.allocation.value()
+    return app.allocate_year(bid, b.year_starts_on, b.basis, b.effective_on, c.prov(), alloc, v)
+
+
+def _basis(app: Any, bid: str, b: PaymentBasisIn, c: Command, v: int | None) -> Any:
+    """Pay the direct payment net of the assessed contribution (the person pays it into the
+    account) or gross (the council collects it); contributions are then owed, 4-weekly."""
+    net = b.payment_basis == "net"
+    return app.choose_payment_basis(bid, net, b.effective_on, c.prov(), v)
+
+
+_budget_write("years", BudgetYearIn, _year)
+_budget_write("payment-basis", PaymentBasisIn, _basis)

@@ -1,0 +1,81 @@
+"""Payment runs, budget years and the net/gross choice through the API."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api, active_budget, approval_body
+from tests.support import COUNCIL
+
+RUNS = f"/v1/councils/{COUNCIL}/payment-runs"
+
+
+def test_a_council_runs_its_payments_once_per_run_date(api: Api) -> None:
+    budget_id = active_budget(api, "direct-payment")
+    net = api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/payment-basis",
+        {"payment_basis": "net", "effective_on": "2010-04-05"},
+    )
+    assert net.status_code == 200
+
+    first = api.client.post(RUNS, json={"run_date": "2010-05-03"}, headers=api.headers("council"))
+    before = api.event_count()
+    again = api.client.post(RUNS, json={"run_date": "2010-05-03"}, headers=api.headers("council"))
+
+    assert first.status_code == 200
+    body = first.json()
+    (line,) = body["results"]
+    assert (line["budget_id"], line["periods_paid"], line["skipped_reason"]) == (budget_id, 2, None)
+    assert line["contributions_charged_pence"] > 0
+    assert body["run_cash_paid_pence"] == line["run_cash_paid_pence"] > 0
+    assert again.json()["replayed"] is True
+    assert again.json()["results"] == body["results"]
+    assert api.event_count() == before
+
+
+def test_only_the_councils_own_finance_officers_run_its_payments(api: Api) -> None:
+    active_budget(api, "direct-payment")
+    before = api.event_count()
+    body = {"run_date": "2010-05-03"}
+
+    other = api.client.post(RUNS, json=body, headers=api.headers("other_council"))
+    provider = api.client.post(RUNS, json=body, headers=api.headers("provider"))
+    auditor = api.client.post(RUNS, json=body, headers=api.headers("auditor"))
+    admin = api.client.post(RUNS, json=body, headers=api.headers("admin"))
+
+    assert other.status_code == 403
+    assert (provider.status_code, auditor.status_code, admin.status_code) == (403, 403, 403)
+    assert api.event_count() == before
+
+
+def test_a_bad_run_date_is_a_400_problem(api: Api) -> None:
+    for bad in ({"run_date": "2010-02-30"}, {"run_date": 20100503}, {}, {"run_date": "x", "y": 1}):
+        response = api.client.post(RUNS, json=bad, headers=api.headers("council"))
+        assert response.status_code in (400, 422)
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_next_year_is_allocated_and_a_wrong_one_refused(api: Api) -> None:
+    budget_id = active_budget(api, "direct-payment")
+    path = f"/v1/budgets/{budget_id}/years"
+    before = api.event_count()
+    wrong = api.post(
+        "council",
+        path,
+        {"year_starts_on": "2012-04-01", "basis": "rolled-over", "effective_on": "2011-03-20"},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["type"] == "/problems/budget-year-refused"
+    assert wrong.json()["expected_year_starts_on"] == "2011-04-01"
+    assert api.event_count() == before
+
+    reassessed = api.post(
+        "council",
+        path,
+        {
+            "year_starts_on": "2011-04-01",
+            "basis": "re-assessed",
+            "allocation": approval_body(total=11_000_00),
+            "effective_on": "2011-03-20",
+        },
+    )
+    assert reassessed.status_code == 200
