@@ -218,6 +218,10 @@ INVOICES: Final = {
     "rate_pence": "The price of one hour or visit, in pence.",
     "credit_notes": "The pence credited, by credit note number.",
     "remittance_ref": "The council's payment reference (null until paid).",
+    "short_paid_pence": "The part of an invoice not approved when it was short-paid (approved"
+    " in part): amount_pence - approved_pence (0: approved in full, or not yet approved).",
+    "short_pay_rest": "What became of the short-paid part: disputed or rejected (null: no"
+    " short-pay).",
     "history": "The invoice's events, one entry per event, oldest first.",
 }
 

@@ -9,10 +9,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ledger.errors import (
+    ApprovalExceedsInvoiceError,
     CreditNoteExceedsPaidError,
     InvalidCommandError,
     InvalidTransitionError,
     InvoiceFlaggedError,
+    ShortPayNeedsReasonError,
+    ShortPayRestUnresolvedError,
 )
 from ledger.ids import invoice_id
 from ledger.invoice_numbers import check_invoice_number, invoice_number_key
@@ -23,6 +26,7 @@ from ledger.values import InvoiceLine, InvoiceStatus, Period
 MAX_INVOICE_LINES = 200
 MAX_SERVICE_DAYS = 366
 OPEN_STATES = (InvoiceStatus.POSTED, InvoiceStatus.FLAGGED, InvoiceStatus.DISPUTED)
+SHORT_PAY_RESTS = ("disputed", "rejected")  # what becomes of the part of an invoice not approved
 
 
 def check_invoice_lines(lines: tuple[InvoiceLine, ...], period: Period) -> int:
@@ -60,8 +64,20 @@ class Invoice(Aggregate):
         flags: tuple[str, ...]
 
     class Approved(Event):
+        """``amount_pence`` is what was approved and charged; a short-pay leaves
+        ``short_paid_pence`` of the invoice disputed or rejected (``short_pay_rest``)."""
+
         TOPIC = "careledger.invoice:Approved"
+        class_version = 2
         amount_pence: int
+        short_paid_pence: int
+        short_pay_rest: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Approvals stored before short-pay approved the whole invoice."""
+            state["short_paid_pence"] = 0
+            state["short_pay_rest"] = None
 
     class Disputed(Event):
         TOPIC = "careledger.invoice:Disputed"
@@ -135,6 +151,8 @@ class Invoice(Aggregate):
         self.flags = tuple(flags)
         self.status = InvoiceStatus.FLAGGED if flags else InvoiceStatus.POSTED
         self.approved_pence = 0
+        self.short_paid_pence = 0
+        self.short_pay_rest: str | None = None
         self.paid_pence = 0
         self.credited_pence = 0
         self.credit_notes: dict[str, int] = {}
@@ -157,14 +175,70 @@ class Invoice(Aggregate):
                 flags=list(self.flags),
             )
 
-    def approve(self, effective_on: date, prov: Provenance) -> None:
+    def check_short_pay(self, approved_pence: int, rest: str | None, prov: Provenance) -> None:
+        """A short-pay approves less than the invoice, with a reason, and says whether the
+        rest is disputed or rejected; approving it all needs neither."""
+        check_pence("approved_pence", approved_pence)
+        facts = {"invoice_id": str(self.id), "amount_pence": self.amount_pence}
+        if approved_pence > self.amount_pence:
+            raise ApprovalExceedsInvoiceError(
+                f"{approved_pence}p approved exceeds the invoice's {self.amount_pence}p",
+                approved_pence=approved_pence,
+                **facts,
+            )
+        if approved_pence == self.amount_pence:
+            return
+        short = self.amount_pence - approved_pence
+        if prov.reason is None:
+            raise ShortPayNeedsReasonError(
+                f"approving {approved_pence}p of {self.amount_pence}p states its reason",
+                approved_pence=approved_pence,
+                short_paid_pence=short,
+                **facts,
+            )
+        if rest not in SHORT_PAY_RESTS:
+            raise ShortPayRestUnresolvedError(
+                f"say whether the {short}p not approved is disputed or rejected",
+                approved_pence=approved_pence,
+                short_paid_pence=short,
+                rest=rest,
+                **facts,
+            )
+
+    def approve(
+        self,
+        effective_on: date,
+        prov: Provenance,
+        approved_pence: int | None = None,
+        rest: str | None = None,
+    ) -> None:
+        """Approve the invoice, or (a short-pay) ``approved_pence`` of it with the ``rest``
+        disputed or rejected."""
         self.check_approvable(prov)
-        self._approved(amount_pence=self.amount_pence, effective_on=effective_on, prov=prov)
+        amount = self.amount_pence if approved_pence is None else approved_pence
+        self.check_short_pay(amount, rest, prov)
+        short = self.amount_pence - amount
+        self._approved(
+            amount_pence=amount,
+            short_paid_pence=short,
+            short_pay_rest=rest if short else None,
+            effective_on=effective_on,
+            prov=prov,
+        )
 
     @event(Approved)
-    def _approved(self, amount_pence: int, effective_on: date, prov: Provenance) -> None:
+    def _approved(
+        self,
+        amount_pence: int,
+        short_paid_pence: int,
+        short_pay_rest: str | None,
+        effective_on: date,
+        prov: Provenance,
+    ) -> None:
         self.status = InvoiceStatus.APPROVED
         self.approved_pence = amount_pence
+        self.short_paid_pence = short_paid_pence
+        self.short_pay_rest = short_pay_rest
 
     def dispute(self, effective_on: date, prov: Provenance) -> None:
         self._check_status("dispute", InvoiceStatus.POSTED, InvoiceStatus.FLAGGED)

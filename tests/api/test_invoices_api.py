@@ -80,6 +80,9 @@ def test_a_provider_posts_a_council_approves_and_pays_and_the_provider_credits(a
         "status": "posted",
         "flags": [],
         "amount_pence": 520_00,
+        "approved_pence": 0,
+        "short_paid_pence": 0,
+        "short_pay_rest": None,
         "replayed": False,
     }
     assert (approval.status_code, approval.json()["status"], approval.headers["ETag"]) == (
