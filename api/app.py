@@ -24,6 +24,7 @@ from api.routers import (
     audit_proofs,
     budget_reads,
     budgets,
+    endings,
     invoice_reads,
     invoices,
     people,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         audit_proofs,
         people,
+        endings,
     ):
         app.include_router(module.router)
     return app

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ledger.app_admin import AdminCommands
 from ledger.app_audit import AuditCommands
-from ledger.app_budgets import BudgetCommands
+from ledger.app_endings import EndingCommands
 from ledger.app_erasure import ErasureCommands
 from ledger.app_invoices import InvoiceCommands
 
 
-class CareLedger(AdminCommands, BudgetCommands, InvoiceCommands, AuditCommands, ErasureCommands):
+class CareLedger(AdminCommands, EndingCommands, InvoiceCommands, AuditCommands, ErasureCommands):
     """Councils, providers, pooled funds, personal budgets and invoices, event-sourced.
 
     Construct with a database URL (or set ``CARELEDGER_DATABASE_URL``); ``memory://`` for tests.
