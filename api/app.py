@@ -24,6 +24,7 @@ from api.routers import (
     audit_proofs,
     budget_reads,
     budgets,
+    endings,
     invoice_reads,
     invoices,
     people,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_proofs,
         people,
         runs,
+        endings,
     ):
         app.include_router(module.router)
     return app

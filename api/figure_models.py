@@ -32,15 +32,25 @@ class BudgetBalanceOut(Figures):
     direct_payment_spend_reversed_pence: int
     invoices_awaiting_approval_pence: int
     invoices_approved_pence: int
+    invoices_approved_reversed_pence: int
     invoices_paid_pence: int
+    invoices_paid_reversed_pence: int
     credit_notes_pence: int
+    credit_notes_reversed_pence: int
     contribution_weekly_assessed_pence: int | None
     contributions_received_pence: int
     contributions_reversed_pence: int
     surplus_identified_pence: int
+    surplus_identified_reversed_pence: int
     surplus_outstanding_pence: int
     surplus_recovered_pence: int
+    surplus_recovered_reversed_pence: int
     surplus_refunded_pence: int
+    surplus_refunded_reversed_pence: int
+    balance_recovered_pence: int
+    balance_recovered_reversed_pence: int
+    balance_refunded_pence: int
+    balance_refunded_reversed_pence: int
     net_drawn_pence: int
     available_pence: int
     held_pence: int

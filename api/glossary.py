@@ -87,30 +87,54 @@ BALANCE: Final = {
     " (there as JSON text).",
     "invoices_approved_pence": "Invoices approved and charged to the budget, gross: credit notes"
     " are in credit_notes_pence.",
+    "invoices_approved_reversed_pence": "Invoice approvals (charges) reversed by corrections.",
     "invoices_paid_pence": "Approved invoices paid to care firms, gross of credit notes"
-    " (invoices_approved_pence - invoices_paid_pence is owed).",
+    " (invoices_approved_pence - invoices_approved_reversed_pence - (invoices_paid_pence -"
+    " invoices_paid_reversed_pence) is owed).",
+    "invoices_paid_reversed_pence": "Invoice payments reversed by corrections (owed again).",
     "credit_notes_pence": "Credit notes issued by care firms against approved invoices (on an"
     " invoice, against it).",
-    "contribution_weekly_assessed_pence": "The person's assessed weekly client contribution"
-    " (null until assessed).",
+    "credit_notes_reversed_pence": "Credit notes reversed by corrections (charged to the budget"
+    " again).",
+    "contribution_weekly_assessed_pence": "The person's assessed weekly client contribution, less"
+    " any correction of that assessment (null until assessed).",
     "contributions_received_pence": "Client contributions received, gross: corrections are in"
     " contributions_reversed_pence.",
     "contributions_reversed_pence": "Client contributions reversed by corrections.",
     "surplus_identified_pence": "Surplus identified over the budget's life (cumulative), whether"
     " or not recovered since.",
+    "surplus_identified_reversed_pence": "Identified surplus withdrawn by corrections.",
     "surplus_outstanding_pence": "Surplus identified and not yet recovered or refunded:"
-    " surplus_identified_pence - surplus_recovered_pence - surplus_refunded_pence.",
+    " surplus_identified_pence - surplus_identified_reversed_pence - (surplus_recovered_pence +"
+    " surplus_refunded_pence - surplus_recovered_reversed_pence -"
+    " surplus_refunded_reversed_pence).",
     "surplus_recovered_pence": "Surplus recovered from the direct-payment account to the council.",
-    "surplus_refunded_pence": "Surplus refunded to the person as over-paid client contribution."
-    " With surplus_recovered_pence it is the journal's Budgets:Recovered.",
+    "surplus_recovered_reversed_pence": "Surplus recovered, reversed by corrections (back in the"
+    " direct-payment account).",
+    "surplus_refunded_pence": "Surplus refunded to the person as over-paid client contribution.",
+    "surplus_refunded_reversed_pence": "Surplus refunds reversed by corrections (a recovery's"
+    " reversal takes back the council's recovered part first, the refund last).",
+    "balance_recovered_pence": "After the budget ended, the direct-payment balance left that was"
+    " recovered to the council (its own entry, BalanceRecovered).",
+    "balance_recovered_reversed_pence": "Balance recovered, reversed by corrections.",
+    "balance_refunded_pence": "After the budget ended, the part of the balance left refunded to"
+    " the person as over-paid client contribution.",
+    "balance_refunded_reversed_pence": "Balance refunds reversed by corrections. Surplus and"
+    " balance recovered and refunded, less their reversals, are the journal's Budgets:Recovered.",
+    "refunded_pence": "On a balance recovery's answer: the part of the amount refunded to the"
+    " person as over-paid client contribution.",
+    "recovered_pence": "On a balance recovery's answer: the part of the amount recovered to the"
+    " council.",
     "net_drawn_pence": "What the budget has drawn, net: cash_paid - cash_reversed +"
-    " invoices_approved - credit_notes - surplus_recovered - surplus_refunded. The journal's"
-    " Budgets:Drawn.",
-    "available_pence": "Allocated and not yet drawn: allocated - (net_drawn + surplus recovered"
-    " and refunded). Recovered surplus returns to the council, not to the budget. The journal's"
+    " invoices_approved - invoices_approved_reversed - credit_notes + credit_notes_reversed -"
+    " returned, where returned is surplus and balance recovered and refunded less their"
+    " reversals. The journal's Budgets:Drawn.",
+    "available_pence": "Allocated and not yet drawn: allocated - (net_drawn + returned)."
+    " Recovered surplus and balance return to the council, not to the budget. The journal's"
     " Budgets:Available.",
     "held_pence": "Cash in the person's direct-payment account: cash paid - reversed - net spend"
-    " reported - surplus recovered and refunded. The journal's Assets:DirectPaymentAccounts.",
+    " reported - returned (surplus and balance recovered and refunded less their reversals)."
+    " The journal's Assets:DirectPaymentAccounts.",
     "approved_on": "The date the budget was approved (null before).",
     "ended_on": "The date the budget ended (null while it runs).",
     "last_review_on": "The date of the budget's last review (null if none).",
@@ -218,6 +242,10 @@ INVOICES: Final = {
     "rate_pence": "The price of one hour or visit, in pence.",
     "credit_notes": "The pence credited, by credit note number.",
     "remittance_ref": "The council's payment reference (null until paid).",
+    "short_paid_pence": "The part of an invoice not approved when it was short-paid (approved"
+    " in part): amount_pence - approved_pence (0: approved in full, or not yet approved).",
+    "short_pay_rest": "What became of the short-paid part: disputed or rejected (null: no"
+    " short-pay).",
     "history": "The invoice's events, one entry per event, oldest first.",
 }
 

@@ -118,6 +118,8 @@ class InvoiceDetail(InvoiceAmounts):
     flags: list[str]
     credit_notes: dict[str, int]
     remittance_ref: str | None
+    short_paid_pence: Pence
+    short_pay_rest: str | None
     history: list[InvoiceEvent]
 
 

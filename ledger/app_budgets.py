@@ -8,17 +8,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from ledger.app_core import LedgerCore, Outcome
 from ledger.budget import PersonalBudget
 from ledger.errors import (
-    EntryNotCorrectableError,
-    EntryNotFoundError,
     RepresentativeNotAppointedError,
 )
-from ledger.ids import parse_entry_id
 from ledger.pooled_fund import move_pool_shares
 from ledger.provenance import Provenance, Role
 from ledger.values import NO_ALLOCATION, Allocation, Deployment, Period, PlanLine
@@ -431,33 +427,4 @@ class BudgetCommands(LedgerCore):
         args = {"pence": amount_pence, "on": effective_on}
         return self.budget_command(
             "recover_surplus", budget_id, args, prov, change, expected_version
-        )
-
-    def correct_entry(
-        self,
-        entry_id: str,
-        amount_pence: int,
-        effective_on: date,
-        prov: Provenance,
-        expected_version: int | None = None,
-    ) -> Outcome:
-        """Rule 10: reverse (part of) an earlier entry by its id; the original stays."""
-        originator_id, version = parse_entry_id(entry_id)
-        try:
-            original = self.get_aggregate(originator_id)
-        except AggregateNotFoundError:
-            raise EntryNotFoundError("no entry with that id", entry_id=entry_id) from None
-        if not isinstance(original, PersonalBudget):
-            raise EntryNotCorrectableError(
-                "corrections reverse entries on a personal budget; invoices take credit notes",
-                entry_id=entry_id,
-            )
-        args = {"entry": entry_id, "pence": amount_pence, "on": effective_on}
-        return self.budget_command(
-            "correct_entry",
-            originator_id,
-            args,
-            prov,
-            lambda b: b.correct(version, amount_pence, effective_on, prov),
-            expected_version,
         )

@@ -294,14 +294,34 @@ class InvoiceCommands(LedgerCore):
         effective_on: date,
         prov: Provenance,
         expected_version: int | None = None,
+        *,
+        approved_pence: int | None = None,
+        to_plan: bool = False,
+        rest: str | None = None,
     ) -> Outcome:
+        """Approve the invoice and charge it to the budget; or short-pay it: approve
+        ``approved_pence`` of it, or with ``to_plan`` the plan's cost for its period (all of it
+        when within the plan), with the ``rest`` disputed or rejected (a reason is required)."""
+        if to_plan and approved_pence is not None:
+            raise InvalidCommandError(
+                "give approved_pence or to_plan, not both", field="approved_pence"
+            )
+
         def change(invoice: Invoice, budget: PersonalBudget) -> None:
             invoice.check_approvable(prov)
-            budget.charge_invoice(str(invoice.id), invoice.amount_pence, effective_on, prov)
-            invoice.approve(effective_on, prov)
+            amount = invoice.amount_pence if approved_pence is None else approved_pence
+            if to_plan:
+                planned = planned_cost(budget.plan, invoice.provider_ref, invoice.period)
+                amount = min(invoice.amount_pence, planned)
+            invoice.check_short_pay(amount, rest, prov)
+            budget.charge_invoice(str(invoice.id), amount, effective_on, prov)
+            invoice.approve(effective_on, prov, amount, rest)
 
+        args: dict[str, Any] = {"on": effective_on}
+        if approved_pence is not None or to_plan or rest is not None:
+            args |= {"approved": approved_pence, "to_plan": to_plan, "rest": rest}
         return self.invoice_command(
-            "approve_invoice", invoice_ref, {"on": effective_on}, prov, change, expected_version
+            "approve_invoice", invoice_ref, args, prov, change, expected_version
         )
 
     def dispute_invoice(
@@ -389,6 +409,9 @@ def _invoice_outcome(invoice: Invoice) -> Outcome:
         "status": invoice.status.value,
         "flags": list(invoice.flags),
         "amount_pence": invoice.amount_pence,
+        "approved_pence": invoice.approved_pence,
+        "short_paid_pence": invoice.short_paid_pence,
+        "short_pay_rest": invoice.short_pay_rest,
     }
 
 

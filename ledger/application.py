@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ledger.app_admin import AdminCommands
 from ledger.app_audit import AuditCommands
-from ledger.app_budgets import BudgetCommands
+from ledger.app_endings import EndingCommands
 from ledger.app_erasure import ErasureCommands
 from ledger.app_invoices import InvoiceCommands
 from ledger.app_runs import RunCommands
@@ -13,7 +13,7 @@ from ledger.app_runs import RunCommands
 class CareLedger(
     AdminCommands,
     RunCommands,
-    BudgetCommands,
+    EndingCommands,
     InvoiceCommands,
     AuditCommands,
     ErasureCommands,

@@ -12,11 +12,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.budget_endings import BudgetEndingCommands
 from ledger.budget_figures import BudgetFigures
 from ledger.budget_invoices import BudgetInvoiceCommands, InvoiceOnBudget
 from ledger.budget_life import BudgetLifeCommands
 from ledger.budget_money import BudgetMoneyCommands
 from ledger.budget_people import BudgetPeopleCommands, Representative
+from ledger.budget_reversals import BudgetReversalCommands
 from ledger.budget_runs import BudgetRunCommands
 from ledger.budget_years import BudgetYearCommands
 from ledger.ids import budget_id
@@ -41,6 +43,8 @@ class PersonalBudget(
     BudgetInvoiceCommands,
     BudgetYearCommands,
     BudgetRunCommands,
+    BudgetEndingCommands,
+    BudgetReversalCommands,
     BudgetFigures,
     Aggregate,
 ):
@@ -98,6 +102,22 @@ class PersonalBudget(
         TOPIC = "careledger.budget:Ended"
         end_reason: str
 
+    class Reinstated(Event):
+        """Rule 12: the ending at ``ending_version`` was recorded in error; the budget returns
+        to ``status``, the status it had before that ending."""
+
+        TOPIC = "careledger.budget:Reinstated"
+        ending_version: int
+        status: str
+
+    class BalanceRecovered(Event):
+        """Rule 12: after an ending, the direct-payment balance left is recovered (over-paid
+        client contribution refunded first)."""
+
+        TOPIC = "careledger.budget:BalanceRecovered"
+        refunded_pence: int
+        recovered_pence: int
+
     class Reviewed(Event):
         TOPIC = "careledger.budget:Reviewed"
 
@@ -147,10 +167,19 @@ class PersonalBudget(
         recovered_pence: int
 
     class Corrected(Event):
+        """Rule 10: ``amount_pence`` of the entry at ``entry_version`` reversed; of a recovery,
+        ``refunded_pence`` of it was refunded contribution (0 for other entries)."""
+
         TOPIC = "careledger.budget:Corrected"
+        class_version = 2
         entry_version: int
         entry_type: str
         amount_pence: int
+        refunded_pence: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["refunded_pence"] = 0  # corrections before v2 reversed no recovery
 
     class InvoiceReceived(Event):
         TOPIC = "careledger.budget:InvoiceReceived"
@@ -210,6 +239,16 @@ class PersonalBudget(
         amount_pence: int
         into_account: bool
 
+    class InvoiceEntryReversed(Event):
+        """Rule 10, mirrored from ``Invoice.EntryReversed``: ``reopened_pence`` is the invoice's
+        amount when a reversed approval leaves it awaiting approval again (else 0)."""
+
+        TOPIC = "careledger.budget:InvoiceEntryReversed"
+        invoice_id: str
+        entry_type: str
+        amount_pence: int
+        reopened_pence: int
+
     # --- opening and planning ------------------------------------------------------------------
 
     @staticmethod
@@ -265,15 +304,19 @@ class PersonalBudget(
         self.deployment: Deployment | None = None
         self.ended_on: date | None = None
         self.end_reason: str | None = None
+        self.ending_version: int | None = None  # the ending in force (a reinstatement's ref)
+        self.status_before_end = BudgetStatus.OPENED
         self.last_review_on: date | None = None
         self.representatives: dict[str, Representative] = {}
         self.invoices: dict[str, InvoiceOnBudget] = {}
         self.entries: dict[int, tuple[str, int]] = {}  # version → (event type, amount)
         self.corrected: dict[int, int] = {}  # version → pence reversed so far
+        self.entry_refunds: dict[int, int] = {}  # a recovery's version → its refunded part
         self.drawn_pence = 0
         self.cash_paid_pence = 0
         self.dp_spend_pence = 0
         self.contribution_weekly_pence: int | None = None
+        self.assessment_version: int | None = None  # the assessment in force
         self.contributions_received_pence = 0
         self.surplus_outstanding_pence = 0
         self.recovered_pence = 0
@@ -343,9 +386,35 @@ class PersonalBudget(
 
     @event(Ended)
     def _ended(self, end_reason: str, effective_on: date, prov: Provenance) -> None:
+        self.status_before_end = self.status
+        self.ending_version = self.version + 1
         self.status = BudgetStatus.ENDED
         self.ended_on = effective_on
         self.end_reason = end_reason
+
+    @event(Reinstated)
+    def _reinstated(
+        self, ending_version: int, status: str, effective_on: date, prov: Provenance
+    ) -> None:
+        self.status = BudgetStatus(status)
+        self.ended_on = None
+        self.end_reason = None
+        self.ending_version = None
+
+    @event(BalanceRecovered)
+    def _balance_recovered(
+        self, refunded_pence: int, recovered_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
+        self._recorded_recovery("BalanceRecovered", refunded_pence, recovered_pence)
+        self.refunded_pence += refunded_pence
+        self.recovered_pence += recovered_pence
+
+    def _recorded_recovery(
+        self, entry_type: str, refunded_pence: int, recovered_pence: int
+    ) -> None:
+        """A recovery as an entry a correction may reverse (an event method's helper: assigns)."""
+        self.entries[self.version + 1] = (entry_type, refunded_pence + recovered_pence)
+        self.entry_refunds[self.version + 1] = refunded_pence
 
     @event(Reviewed)
     def _reviewed(self, effective_on: date, prov: Provenance) -> None:
@@ -405,6 +474,8 @@ class PersonalBudget(
     def _contribution_assessed(
         self, weekly_pence: int, effective_on: date, prov: Provenance
     ) -> None:
+        self.entries[self.version + 1] = ("ContributionAssessed", weekly_pence)
+        self.assessment_version = self.version + 1
         self.contribution_weekly_pence = weekly_pence
 
     @event(ContributionReceived)
@@ -423,12 +494,14 @@ class PersonalBudget(
         effective_on: date,
         prov: Provenance,
     ) -> None:
+        self.entries[self.version + 1] = ("SurplusIdentified", amount_pence)
         self.surplus_outstanding_pence += amount_pence
 
     @event(SurplusRecovered)
     def _surplus_recovered(
         self, refunded_pence: int, recovered_pence: int, effective_on: date, prov: Provenance
     ) -> None:
+        self._recorded_recovery("SurplusRecovered", refunded_pence, recovered_pence)
         self.surplus_outstanding_pence -= refunded_pence + recovered_pence
         self.refunded_pence += refunded_pence
         self.recovered_pence += recovered_pence
@@ -441,6 +514,7 @@ class PersonalBudget(
         entry_version: int,
         entry_type: str,
         amount_pence: int,
+        refunded_pence: int,
         effective_on: date,
         prov: Provenance,
     ) -> None:
@@ -450,8 +524,17 @@ class PersonalBudget(
             self._undraw(amount_pence, self.entry_years.get(entry_version))
         elif entry_type == "ContributionReceived":
             self.contributions_received_pence -= amount_pence
-        else:
+        elif entry_type == "DirectPaymentSpendReported":
             self.dp_spend_pence -= amount_pence
+        elif entry_type == "ContributionAssessed":
+            self.contribution_weekly_pence = (self.contribution_weekly_pence or 0) - amount_pence
+        elif entry_type == "SurplusIdentified":
+            self.surplus_outstanding_pence -= amount_pence
+        else:  # a surplus or balance recovery: the money goes back to the account
+            self.refunded_pence -= refunded_pence
+            self.recovered_pence -= amount_pence - refunded_pence
+            if entry_type == "SurplusRecovered":
+                self.surplus_outstanding_pence += amount_pence
 
     # --- invoices, mirrored from the Invoice aggregate ---------------------------------------
 
@@ -546,3 +629,23 @@ class PersonalBudget(
         key = key or self.approved_on
         if key is not None:
             self.year_drawn[key] = self.year_drawn.get(key, 0) - amount_pence
+
+    @event(InvoiceEntryReversed)
+    def _invoice_entry_reversed(
+        self,
+        invoice_id: str,
+        entry_type: str,
+        amount_pence: int,
+        reopened_pence: int,
+        effective_on: date,
+        prov: Provenance,
+    ) -> None:
+        invoice = self.invoices[invoice_id]
+        if entry_type == "Approved":
+            self._undraw(amount_pence, self.invoice_years.get(invoice_id))
+            if reopened_pence:
+                invoice.state = "received"
+        elif entry_type == "Paid":
+            invoice.state = "charged"
+        else:
+            self._draw(amount_pence, invoice.period.start)

@@ -33,8 +33,9 @@ class BudgetInvoiceCommands:
         amount_pence: int,
         prov: Provenance,
     ) -> None:
-        """Rule 4: an invoice needs an active budget (the other checks only flag it)."""
-        self.check_active()
+        """Rule 4: an invoice needs an active budget (the other checks only flag it); after the
+        end, a final invoice for care delivered before it is received (rule 12)."""
+        self.check_settles("invoice", period, period.end, dated=False)
         self._invoice_received(
             invoice_id=invoice_id,
             provider_ref=provider_ref,
@@ -60,8 +61,7 @@ class BudgetInvoiceCommands:
         effective_on: date,
         prov: Provenance,
     ) -> None:
-        self.check_active()
-        self.check_in_life("invoice approval", settles=True, effective_on=effective_on)
+        self.check_settles("invoice approval", self.invoices[invoice_id].period, effective_on)
         self.check_funds(amount_pence, self.invoices[invoice_id].period.start)
         self._invoice_charged(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
@@ -79,8 +79,7 @@ class BudgetInvoiceCommands:
         effective_on: date,
         prov: Provenance,
     ) -> None:
-        self.check_active()
-        self.check_in_life("invoice payment", settles=True, effective_on=effective_on)
+        self.check_settles("invoice payment", self.invoices[invoice_id].period, effective_on)
         self._invoice_settled(
             invoice_id=invoice_id, amount_pence=amount_pence, effective_on=effective_on, prov=prov
         )

@@ -1,5 +1,6 @@
-"""A personal budget's money commands: cash payments, spend reports, contributions, surplus and
-corrections (rule 10). Mixed into ``ledger.budget.PersonalBudget``."""
+"""A personal budget's money commands: cash payments, spend reports, contributions and surplus
+(corrections, rule 10, are in ``ledger.budget_reversals``). Mixed into
+``ledger.budget.PersonalBudget``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,8 @@ from ledger.budget_rules import (
     surplus_threshold,
 )
 from ledger.errors import (
-    CorrectionExceedsOriginalError,
     DeploymentError,
-    EntryNotCorrectableError,
-    EntryNotFoundError,
     InsufficientFundsError,
-    InvalidCommandError,
     SurplusExceededError,
 )
 from ledger.money import check_pence
@@ -26,9 +23,6 @@ from ledger.values import (
 
 if TYPE_CHECKING:
     from ledger.budget import PersonalBudget
-
-# Entries a correction may reverse, by event class name.
-CORRECTABLE = ("CashPaymentIssued", "ContributionReceived", "DirectPaymentSpendReported")
 
 
 class BudgetMoneyCommands:
@@ -140,50 +134,3 @@ class BudgetMoneyCommands:
             refunded_pence=refunded, recovered_pence=recovered, effective_on=effective_on, prov=prov
         )
         return refunded, recovered
-
-    def correct(
-        self: PersonalBudget,
-        entry_version: int,
-        amount_pence: int,
-        effective_on: date,
-        prov: Provenance,
-    ) -> None:
-        check_pence("amount_pence", amount_pence)
-        if prov.reason is None:
-            raise InvalidCommandError("a correction states its reason", field="reason")
-        self.check_in_life("correction", settles=True, effective_on=effective_on)
-        entry = self.entries.get(entry_version)
-        if entry is None:
-            if 1 <= entry_version <= self.version:
-                raise EntryNotCorrectableError(
-                    "only cash payments, contributions received and spend reports are corrected"
-                    " this way; invoices take credit notes",
-                    budget_id=str(self.id),
-                    entry_version=entry_version,
-                )
-            raise EntryNotFoundError(
-                "no such entry", budget_id=str(self.id), entry_version=entry_version
-            )
-        entry_type, original = entry
-        remaining = original - self.corrected.get(entry_version, 0)
-        if amount_pence > remaining:
-            raise CorrectionExceedsOriginalError(
-                f"{amount_pence}p exceeds the {remaining}p left of the original entry",
-                budget_id=str(self.id),
-                entry_version=entry_version,
-                original_pence=original,
-                remaining_pence=remaining,
-            )
-        if entry_type == "CashPaymentIssued" and amount_pence > self.held_pence:
-            raise InsufficientFundsError(
-                "the person no longer holds the cash to return",
-                budget_id=str(self.id),
-                held_pence=self.held_pence,
-            )
-        self._corrected(
-            entry_version=entry_version,
-            entry_type=entry_type,
-            amount_pence=amount_pence,
-            effective_on=effective_on,
-            prov=prov,
-        )

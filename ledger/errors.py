@@ -310,3 +310,58 @@ class BudgetYearClosedError(RuleViolation):
 
     code = "budget-year-closed"
     title = "That financial year is closed"
+
+
+# --- short-pay, endings and reversals (issue 12) ---------------------------------------------
+
+
+class ShortPayError(RuleViolation):
+    """Approving part of an invoice (a short-pay): the part is less than the invoice, the
+    command says why and what happens to the rest (disputed or rejected)."""
+
+    code = "short-pay-invalid"
+    title = "The short-pay is not valid"
+
+
+class ApprovalExceedsInvoiceError(ShortPayError):
+    code = "approval-exceeds-invoice"
+    title = "The amount approved exceeds the invoice"
+
+
+class ShortPayNeedsReasonError(ShortPayError):
+    code = "short-pay-needs-reason"
+    title = "Approving part of an invoice needs a reason"
+
+
+class ShortPayRestUnresolvedError(ShortPayError):
+    code = "short-pay-rest-unresolved"
+    title = "A short-pay says whether the rest is disputed or rejected"
+
+
+class ReverseLaterEntryFirstError(RuleViolation):
+    """Rule 10: an entry that later entries rest on is reversed after them (an invoice's
+    payment before its approval, its credit notes before its payment)."""
+
+    code = "reverse-later-entry-first"
+    title = "Reverse the entries that rest on this one first"
+
+
+class BudgetNotEndedError(ConflictError):
+    """Recovering the remaining balance or reinstating needs a budget that has ended."""
+
+    code = "budget-not-ended"
+    title = "The budget has not ended"
+
+
+class NotAnEndingError(RuleViolation):
+    """Only an ending is reversed by a reinstatement, and only the ending in force."""
+
+    code = "not-an-ending"
+    title = "That entry is not the budget's ending in force"
+
+
+class RecoveryExceedsBalanceError(RuleViolation):
+    """Rule 12: after an ending, recovery takes no more than the direct-payment balance held."""
+
+    code = "recovery-exceeds-balance"
+    title = "The recovery exceeds the direct-payment balance held"

@@ -16,6 +16,7 @@ from ledger.errors import InvalidCommandError, PoolOverdrawnError
 from ledger.ids import pooled_fund_id
 from ledger.money import check_pence
 from ledger.provenance import Provenance, check_identity, check_ref
+from ledger.reversals import check_reversal
 from ledger.values import Allocation
 
 MAX_PARTNERS = 10
@@ -51,6 +52,14 @@ class PooledFund(Aggregate):
     class Released(Event):
         TOPIC = "careledger.pool:Released"
         budget_id: str
+        amount_pence: int
+
+    class ContributionReversed(Event):
+        """Rule 10: (part of) the partner contribution at ``entry_version`` reversed."""
+
+        TOPIC = "careledger.pool:ContributionReversed"
+        entry_version: int
+        partner: str
         amount_pence: int
 
     @staticmethod
@@ -96,6 +105,9 @@ class PooledFund(Aggregate):
         self.contributed_pence = 0
         self.drawn_pence = 0
         self.drawn_by_budget: dict[str, int] = {}
+        self.entries: dict[int, tuple[str, int]] = {}  # contributions: version → (type, pence)
+        self.entry_partners: dict[int, str] = {}
+        self.reversed: dict[int, int] = {}  # version → pence reversed so far
 
     def receive_contribution(
         self, partner: str, amount_pence: int, effective_on: date, prov: Provenance
@@ -111,7 +123,53 @@ class PooledFund(Aggregate):
     def _contribution_received(
         self, partner: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
+        self.entries[self.version + 1] = ("ContributionReceived", amount_pence)
+        self.entry_partners[self.version + 1] = partner
         self.contributed_pence += amount_pence
+
+    def reverse_entry(
+        self, entry_version: int, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> None:
+        """Rule 10 for a partner's contribution; rule 11: never below what budgets drew. A
+        drawdown or release moves with a budget's allocation: a revision corrects it."""
+        check_reversal(
+            {"pooled_fund": self.fund_ref},
+            self.entries,
+            self.reversed,
+            entry_version,
+            amount_pence,
+            prov,
+            version=self.version,
+            not_correctable="a budget's pooled share moves with its allocation: revise the"
+            " budget to correct a drawdown or release",
+        )
+        if amount_pence > self.undrawn_pence:
+            raise PoolOverdrawnError(
+                f"reversing {amount_pence}p leaves less than the {self.drawn_pence}p budgets"
+                f" drew from the pool ({self.undrawn_pence}p undrawn)",
+                pooled_fund=self.fund_ref,
+                amount_pence=amount_pence,
+                undrawn_pence=self.undrawn_pence,
+            )
+        self._contribution_reversed(
+            entry_version=entry_version,
+            partner=self.entry_partners[entry_version],
+            amount_pence=amount_pence,
+            effective_on=effective_on,
+            prov=prov,
+        )
+
+    @event(ContributionReversed)
+    def _contribution_reversed(
+        self,
+        entry_version: int,
+        partner: str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
+    ) -> None:
+        self.reversed[entry_version] = self.reversed.get(entry_version, 0) + amount_pence
+        self.contributed_pence -= amount_pence
 
     @property
     def undrawn_pence(self) -> int:

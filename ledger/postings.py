@@ -87,26 +87,45 @@ def _contribution(pence: int) -> list[Posting]:
     return list(_pair(Account.BANK, Account.CONTRIBUTIONS, pence))
 
 
-ENTRY_POSTINGS: dict[str, Callable[[int], list[Posting]]] = {
-    "CashPaymentIssued": _cash_payment,
-    "DirectPaymentSpendReported": _dp_spend,
-    "ContributionReceived": _contribution,
-}
-
-
-def _surplus(e: PersonalBudget.SurplusRecovered) -> list[Posting]:
-    total = e.refunded_pence + e.recovered_pence
+def _recovery(refunded_pence: int, recovered_pence: int) -> list[Posting]:
+    """Money taken back from the direct-payment account: the council's part to the bank,
+    over-paid client contribution refunded to the person (a surplus or balance recovery)."""
+    total = refunded_pence + recovered_pence
     return [
         *_pair(Account.RECOVERED, Account.DRAWN, total),
-        Posting(Account.BANK, e.recovered_pence),
-        Posting(Account.CONTRIBUTIONS, e.refunded_pence),
+        Posting(Account.BANK, recovered_pence),
+        Posting(Account.CONTRIBUTIONS, refunded_pence),
         Posting(Account.DP_ACCOUNTS, -total),
     ]
 
 
+def _no_money(pence: int) -> list[Posting]:
+    return []  # an assessment or an identified surplus: a figure, not money moved
+
+
+# A budget entry's postings from its pence (a recovery's from its parts, in ``_corrected``).
+ENTRY_POSTINGS: dict[str, Callable[[int], list[Posting]]] = {
+    "CashPaymentIssued": _cash_payment,
+    "DirectPaymentSpendReported": _dp_spend,
+    "ContributionReceived": _contribution,
+    "ContributionAssessed": _no_money,
+    "SurplusIdentified": _no_money,
+}
+
+
 def _corrected(e: PersonalBudget.Corrected) -> list[Posting]:
+    """Rule 10: the exact reverse of the reversed part of the entry's postings."""
+    if e.entry_type in ENTRY_POSTINGS:
+        legs = ENTRY_POSTINGS[e.entry_type](e.amount_pence)
+    else:
+        legs = _recovery(e.refunded_pence, e.amount_pence - e.refunded_pence)
+    return _reversed(legs)
+
+
+def _invoice_approved(pence: int) -> list[Posting]:
     return [
-        Posting(p.account, -p.amount_pence) for p in ENTRY_POSTINGS[e.entry_type](e.amount_pence)
+        *_pair(Account.DRAWN, Account.AVAILABLE, pence),
+        *_pair(Account.CARE_EXPENSE, Account.PAYABLE, pence),
     ]
 
 
@@ -124,18 +143,31 @@ def _contribution_paid(e: PersonalBudget.ContributionPaid) -> list[Posting]:
     return list(_pair(into, Account.CONTRIBUTIONS_OWED, e.amount_pence))
 
 
-def _invoice_approved(e: Invoice.Approved) -> list[Posting]:
+def _invoice_paid(pence: int) -> list[Posting]:
+    return list(_pair(Account.PAYABLE, Account.BANK, pence))
+
+
+def _credit_note(pence: int) -> list[Posting]:
     return [
-        *_pair(Account.DRAWN, Account.AVAILABLE, e.amount_pence),
-        *_pair(Account.CARE_EXPENSE, Account.PAYABLE, e.amount_pence),
+        *_pair(Account.AVAILABLE, Account.DRAWN, pence),
+        *_pair(Account.BANK, Account.CARE_EXPENSE, pence),
     ]
 
 
-def _credit_note(e: Invoice.CreditNoteIssued) -> list[Posting]:
-    return [
-        *_pair(Account.AVAILABLE, Account.DRAWN, e.amount_pence),
-        *_pair(Account.BANK, Account.CARE_EXPENSE, e.amount_pence),
-    ]
+INVOICE_ENTRY_POSTINGS: dict[str, Callable[[int], list[Posting]]] = {
+    "Approved": _invoice_approved,
+    "Paid": _invoice_paid,
+    "CreditNoteIssued": _credit_note,
+}
+
+
+def _reversed(legs: list[Posting]) -> list[Posting]:
+    """Rule 10: the exact reverse of an entry's postings."""
+    return [Posting(p.account, -p.amount_pence) for p in legs]
+
+
+def _pool_contribution(pence: int) -> list[Posting]:
+    return list(_pair(Account.POOL_HELD, Account.POOL_PARTNERS, pence))
 
 
 RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
@@ -146,19 +178,22 @@ RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
     PersonalBudget.CashPaymentIssued: lambda e: _cash_payment(e.amount_pence),
     PersonalBudget.DirectPaymentSpendReported: lambda e: _dp_spend(e.amount_pence),
     PersonalBudget.ContributionReceived: lambda e: _contribution(e.amount_pence),
-    PersonalBudget.SurplusRecovered: _surplus,
+    PersonalBudget.SurplusRecovered: lambda e: _recovery(e.refunded_pence, e.recovered_pence),
+    PersonalBudget.BalanceRecovered: lambda e: _recovery(e.refunded_pence, e.recovered_pence),
     PersonalBudget.YearAllocated: lambda e: (
         _allocation_legs(e.allocation, 1) + _allocation_legs(e.previous, -1)
     ),
     PersonalBudget.ContributionCharged: _contribution_charged,
     PersonalBudget.ContributionPaid: _contribution_paid,
     PersonalBudget.Corrected: _corrected,
-    Invoice.Approved: _invoice_approved,
-    Invoice.Paid: lambda e: list(_pair(Account.PAYABLE, Account.BANK, e.amount_pence)),
-    Invoice.CreditNoteIssued: _credit_note,
-    PooledFund.ContributionReceived: lambda e: list(
-        _pair(Account.POOL_HELD, Account.POOL_PARTNERS, e.amount_pence)
+    Invoice.Approved: lambda e: _invoice_approved(e.amount_pence),
+    Invoice.Paid: lambda e: _invoice_paid(e.amount_pence),
+    Invoice.CreditNoteIssued: lambda e: _credit_note(e.amount_pence),
+    Invoice.EntryReversed: lambda e: _reversed(
+        INVOICE_ENTRY_POSTINGS[e.entry_type](e.amount_pence)
     ),
+    PooledFund.ContributionReceived: lambda e: _pool_contribution(e.amount_pence),
+    PooledFund.ContributionReversed: lambda e: _reversed(_pool_contribution(e.amount_pence)),
     PooledFund.DrawnDown: lambda e: list(
         _pair(Account.POOL_DISENTANGLED, Account.POOL_HELD, e.amount_pence)
     ),

@@ -62,15 +62,25 @@ class BudgetBalance:
     direct_payment_spend_reversed_pence: int = 0
     invoices_awaiting_approval_pence: int = _derived()  # posted, not yet charged or withdrawn
     invoices_approved_pence: int = 0
+    invoices_approved_reversed_pence: int = 0
     invoices_paid_pence: int = 0
+    invoices_paid_reversed_pence: int = 0
     credit_notes_pence: int = 0
+    credit_notes_reversed_pence: int = 0
     contribution_weekly_assessed_pence: int | None = None  # None until assessed
     contributions_received_pence: int = 0
     contributions_reversed_pence: int = 0
     surplus_identified_pence: int = 0
+    surplus_identified_reversed_pence: int = 0
     surplus_outstanding_pence: int = _derived()  # identified, not yet recovered or refunded
     surplus_recovered_pence: int = 0
+    surplus_recovered_reversed_pence: int = 0
     surplus_refunded_pence: int = 0
+    surplus_refunded_reversed_pence: int = 0
+    balance_recovered_pence: int = 0
+    balance_recovered_reversed_pence: int = 0
+    balance_refunded_pence: int = 0
+    balance_refunded_reversed_pence: int = 0
     net_drawn_pence: int = _derived()
     available_pence: int = _derived()
     held_pence: int = _derived()
@@ -83,9 +93,23 @@ class BudgetBalance:
 
     def __post_init__(self) -> None:
         """The derived figures, as the aggregate's properties and the journal compute them."""
-        returned = self.surplus_recovered_pence + self.surplus_refunded_pence
+        surplus = (
+            self.surplus_recovered_pence
+            - self.surplus_recovered_reversed_pence
+            + self.surplus_refunded_pence
+            - self.surplus_refunded_reversed_pence
+        )
+        returned = (
+            surplus
+            + self.balance_recovered_pence
+            - self.balance_recovered_reversed_pence
+            + self.balance_refunded_pence
+            - self.balance_refunded_reversed_pence
+        )
         cash = self.cash_paid_pence - self.cash_reversed_pence
-        charged = cash + self.invoices_approved_pence - self.credit_notes_pence
+        approved = self.invoices_approved_pence - self.invoices_approved_reversed_pence
+        credited = self.credit_notes_pence - self.credit_notes_reversed_pence
+        charged = cash + approved - credited
         spent = self.direct_payment_spend_pence - self.direct_payment_spend_reversed_pence
         held = cash - spent - returned
         if self.deployment in PAYS_CASH:
@@ -95,7 +119,9 @@ class BudgetBalance:
         weekly = annual // WEEKS_PER_YEAR
         derived = {
             "invoices_awaiting_approval_pence": sum(self.open_invoices.values()),
-            "surplus_outstanding_pence": self.surplus_identified_pence - returned,
+            "surplus_outstanding_pence": (
+                self.surplus_identified_pence - self.surplus_identified_reversed_pence - surplus
+            ),
             "net_drawn_pence": charged - returned,
             "available_pence": self.allocated_pence - charged,
             "held_pence": held,
@@ -156,14 +182,50 @@ REVERSED = {
     "CashPaymentIssued": "cash_reversed_pence",
     "ContributionReceived": "contributions_reversed_pence",
     "DirectPaymentSpendReported": "direct_payment_spend_reversed_pence",
+    "SurplusIdentified": "surplus_identified_reversed_pence",
+}
+RECOVERY_REVERSED = {  # a recovery's reversal: (its recovered part's figure, its refund's)
+    "SurplusRecovered": ("surplus_recovered_reversed_pence", "surplus_refunded_reversed_pence"),
+    "BalanceRecovered": ("balance_recovered_reversed_pence", "balance_refunded_reversed_pence"),
+}
+INVOICE_REVERSED = {
+    "Approved": "invoices_approved_reversed_pence",
+    "Paid": "invoices_paid_reversed_pence",
+    "CreditNoteIssued": "credit_notes_reversed_pence",
 }
 
 
 def _corrected(b: BudgetBalance, e: PersonalBudget.Corrected) -> dict[str, Any]:
-    """As ``PersonalBudget._corrected``: reverse (part of) a cash payment, receipt or spend,
-    counted beside the gross figure it reverses."""
+    """As ``PersonalBudget._corrected``: reverse (part of) an entry, counted beside the gross
+    figure it reverses; a reversed assessment lowers the weekly charge assessed."""
+    if e.entry_type == "ContributionAssessed":
+        weekly = b.contribution_weekly_assessed_pence or 0
+        return {"contribution_weekly_assessed_pence": weekly - e.amount_pence}
+    if e.entry_type in RECOVERY_REVERSED:
+        recovered, refunded = RECOVERY_REVERSED[e.entry_type]
+        return {
+            recovered: getattr(b, recovered) + e.amount_pence - e.refunded_pence,
+            refunded: getattr(b, refunded) + e.refunded_pence,
+        }
     name = REVERSED[e.entry_type]
     return {name: getattr(b, name) + e.amount_pence}
+
+
+def _invoice_entry_reversed(
+    b: BudgetBalance, e: PersonalBudget.InvoiceEntryReversed
+) -> dict[str, Any]:
+    name = INVOICE_REVERSED[e.entry_type]
+    changes: dict[str, Any] = {name: getattr(b, name) + e.amount_pence}
+    if e.reopened_pence:  # a reversed approval: the invoice awaits approval again
+        changes["open_invoices"] = {**b.open_invoices, e.invoice_id: e.reopened_pence}
+    return changes
+
+
+def _balance_recovered(b: BudgetBalance, e: PersonalBudget.BalanceRecovered) -> dict[str, Any]:
+    return {
+        "balance_refunded_pence": b.balance_refunded_pence + e.refunded_pence,
+        "balance_recovered_pence": b.balance_recovered_pence + e.recovered_pence,
+    }
 
 
 def _recovered(b: BudgetBalance, e: PersonalBudget.SurplusRecovered) -> dict[str, Any]:
@@ -202,6 +264,7 @@ HANDLERS: dict[type[Any], Handler] = {
         "status": BudgetStatus.ENDED.value,
         "ended_on": e.effective_on.isoformat(),
     },
+    B.Reinstated: lambda b, e: {"status": e.status, "ended_on": None},
     B.Reviewed: lambda b, e: {"last_review_on": e.effective_on.isoformat()},
     B.CashPaymentIssued: lambda b, e: {"cash_paid_pence": b.cash_paid_pence + e.amount_pence},
     B.DirectPaymentSpendReported: lambda b, e: {
@@ -221,6 +284,8 @@ HANDLERS: dict[type[Any], Handler] = {
     B.InvoiceWithdrawn: lambda b, e: {"open_invoices": _without(b, e.invoice_id)},
     B.InvoiceSettled: lambda b, e: {"invoices_paid_pence": b.invoices_paid_pence + e.amount_pence},
     B.InvoiceCredited: _invoice_credited,
+    B.InvoiceEntryReversed: _invoice_entry_reversed,
+    B.BalanceRecovered: _balance_recovered,
 }
 
 # Events that count whenever they are recorded, whatever their effective date.
@@ -230,6 +295,7 @@ STRUCTURAL: tuple[type[Any], ...] = (
     B.Suspended,
     B.Resumed,
     B.Ended,
+    B.Reinstated,
 )
 
 

@@ -127,4 +127,6 @@ def _invoice(i: Invoice) -> dict[str, Any]:
         "credit_notes_pence": i.credited_pence,
         "credit_notes": dict(i.credit_notes),
         "remittance_ref": getattr(i, "remittance_ref", None),
+        "short_paid_pence": i.short_paid_pence,
+        "short_pay_rest": i.short_pay_rest,
     }

@@ -8,7 +8,7 @@ answers 404, exactly as for a missing invoice.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import BaseModel, Field
@@ -46,7 +46,26 @@ class InvoiceBatch(Strict):
 class Approval(Strict):
     effective_on: BusinessDate
     reason: Annotated[
-        Reason | None, Field(description="Required to override a flagged invoice's flags.")
+        Reason | None,
+        Field(description="Required to override a flagged invoice's flags, and to short-pay."),
+    ] = None
+    approved_pence: Annotated[
+        Pence | None,
+        Field(
+            description="Short-pay: approve only this much of the invoice (omit to approve it"
+            " all); the rest is disputed or rejected, as `rest` says."
+        ),
+    ] = None
+    to_plan: Annotated[
+        bool,
+        Field(
+            description="Short-pay to the plan: approve the support plan's cost for the"
+            " invoice's period (all of it when within the plan). Not with approved_pence."
+        ),
+    ] = False
+    rest: Annotated[
+        Literal["disputed", "rejected"] | None,
+        Field(description="On a short-pay, what becomes of the part not approved."),
     ] = None
 
 
@@ -74,6 +93,11 @@ class InvoiceWritten(Written):
     status: InvoiceStatus
     flags: list[str]
     amount_pence: int = Field(description=GLOSSARY["amount_pence"])
+    approved_pence: int = Field(0, description=GLOSSARY["approved_pence"])
+    short_paid_pence: int = Field(0, description=GLOSSARY["short_paid_pence"])
+    short_pay_rest: Literal["disputed", "rejected"] | None = Field(
+        None, description=GLOSSARY["short_pay_rest"]
+    )
 
 
 class BatchItem(BaseModel):
@@ -110,6 +134,9 @@ def written(response: Response, outcome: dict[str, Any]) -> InvoiceWritten:
         status=outcome["status"],
         flags=outcome["flags"],
         amount_pence=outcome["amount_pence"],
+        approved_pence=outcome.get("approved_pence", 0),  # outcomes recorded before short-pay
+        short_paid_pence=outcome.get("short_paid_pence", 0),
+        short_pay_rest=outcome.get("short_pay_rest"),
         replayed=bool(outcome.get("replayed")),
     )
 
@@ -171,10 +198,23 @@ def approve_invoice(
     version: IfMatch,
 ) -> InvoiceWritten:
     """Approve an open invoice and charge it to the budget (rules 3, 7). A flagged invoice is
-    approved only with a `reason` overriding its flags (otherwise 422 invoice-flagged)."""
+    approved only with a `reason` overriding its flags (otherwise 422 invoice-flagged).
+
+    **Short-pay**: send `approved_pence` (or `to_plan: true` for the plan's cost of the period),
+    a `reason`, and `rest` (`disputed` or `rejected`) for the part not approved; only the
+    approved part is charged and later paid (422 `approval-exceeds-invoice`,
+    `short-pay-needs-reason`, `short-pay-rest-unresolved`)."""
     invoice_for(service, who, invoice_id)
     prov = Command(who, key).prov(body.reason)
-    outcome = service.app.approve_invoice(invoice_id, body.effective_on, prov, version)
+    outcome = service.app.approve_invoice(
+        invoice_id,
+        body.effective_on,
+        prov,
+        version,
+        approved_pence=body.approved_pence,
+        to_plan=body.to_plan,
+        rest=body.rest,
+    )
     return written(response, outcome)
 
 

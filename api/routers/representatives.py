@@ -22,13 +22,14 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import Field, StringConstraints
 
 from api.auth import Principal
-from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service
+from api.deps import Allow, Command, IdempotencyKey, IfMatch, Service, etag
 from api.models import BusinessDate, Pence, PeriodIn, Reason, Ref, Strict, Written
 from api.problems import ProblemError, responses
 from api.routers.budgets import BudgetId, Dated, check_scope, written
 from api.scope import budget_for, invoice_for
 from ledger.errors import BudgetNotFoundError, EntryNotFoundError, InvoiceNotFoundError
 from ledger.ids import parse_entry_id
+from ledger.pooled_fund import PooledFund
 from ledger.provenance import Role
 from projections.service import LedgerService
 
@@ -82,7 +83,8 @@ class Correction(Strict):
         str,
         StringConstraints(max_length=48, pattern=r"^[0-9a-fA-F-]{32,36}/[0-9]{1,9}$"),
         Field(
-            description="The entry to reverse: '<budget id>/<version>'.",
+            description="The entry to reverse: '<record id>/<version>', the record being a"
+            " budget, an invoice or a pooled fund.",
             examples=["0b7c6a52-3f1e-5d44-9a51-2f0e7c11aa01/6"],
         ),
     ]
@@ -209,10 +211,16 @@ def correct_entry(
     response: Response,
     version: IfMatch,
 ) -> Written:
-    """Reverse all or part of an earlier cash payment, contribution received or direct-payment
-    return, by its entry id, with a reason (rule 10). The original stays; corrections never
-    exceed what remains of it (422 `correction-exceeds-original`). An entry on another council's
-    books is 404. Invoices are corrected by credit notes instead."""
+    """Reverse all or part of any earlier money entry, by its entry id, with a reason (rule 10):
+    on a budget, a cash payment, spend reported, a contribution assessed or received, a surplus
+    identified or recovered, a balance recovered after the ending; on an invoice, its approval
+    (charge), payment or a credit note; on a pooled fund, a partner's contribution. The original
+    stays; the reversal posts its exact reverse postings and, with earlier reversals, never
+    exceeds it (422 `correction-exceeds-original`, with the amounts). A payment is reversed
+    before the approval it pays, credit notes before the payment (422
+    `reverse-later-entry-first`). An allocation is corrected by a revision and an ending by a
+    reinstatement (422 `entry-not-correctable`). An entry on another council's books is 404.
+    Answers the id of the record the entry is on and its new version."""
     _check_entry_scope(service, who, body.entry_id)
     outcome = service.app.correct_entry(
         body.entry_id,
@@ -221,21 +229,28 @@ def correct_entry(
         Command(who, key).prov(body.reason),
         version,
     )
-    return written(response, outcome)
+    etag(response, int(outcome["version"]))
+    record = outcome.get("budget_id") or outcome.get("invoice_id") or outcome["pooled_fund_id"]
+    return Written(id=record, version=outcome["version"], replayed=bool(outcome.get("replayed")))
 
 
 def _check_entry_scope(service: LedgerService, who: Principal, entry_id: str) -> None:
-    """The entry's record is on the caller's books; otherwise 404 as for a missing entry.
-
-    An invoice of theirs passes, so the ledger can say that invoices take credit notes."""
+    """The entry's record (a budget, an invoice or a pooled fund) is on the caller's books;
+    otherwise 404 as for a missing entry."""
     originator, _ = parse_entry_id(entry_id)
     try:
         budget_for(service, who, str(originator))
+        return
     except BudgetNotFoundError:
-        try:
-            invoice_for(service, who, str(originator))
-        except InvoiceNotFoundError:
-            raise EntryNotFoundError("no entry with that id", entry_id=entry_id) from None
+        pass
+    try:
+        invoice_for(service, who, str(originator))
+        return
+    except InvoiceNotFoundError:
+        pass
+    record = service.app.get_aggregate(originator) if service.app.exists(originator) else None
+    if not isinstance(record, PooledFund) or who.council not in (None, record.council):
+        raise EntryNotFoundError("no entry with that id", entry_id=entry_id)
 
 
 @router.post("/v1/budgets/{budget_id}/direct-payment-returns", responses=WRITE, tags=["budgets"])

@@ -55,6 +55,13 @@ REPLACE = "ON CONFLICT (invoice_id) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in COLUMNS if c != "invoice_id"
 )
 Row = dict[str, Any]
+# What a reversal (rule 10) of each money entry takes back: the invoice's figures are as they
+# stand, each reversal in the history beside the entry it reverses.
+REVERSES = {
+    "Approved": "approved_pence",
+    "Paid": "paid_pence",
+    "CreditNoteIssued": "credit_notes_pence",
+}
 CHANGES: dict[type[Any], Callable[[Row, Any], Row]] = {
     Invoice.Approved: lambda r, e: {
         "status": InvoiceStatus.APPROVED.value,
@@ -64,11 +71,15 @@ CHANGES: dict[type[Any], Callable[[Row, Any], Row]] = {
     Invoice.Rejected: lambda r, e: {"status": InvoiceStatus.REJECTED.value},
     Invoice.Paid: lambda r, e: {
         "status": InvoiceStatus.PAID.value,
-        "paid_pence": e.amount_pence,
+        "paid_pence": r["paid_pence"] + e.amount_pence,  # a reversed payment is paid again
         "remittance_ref": e.remittance_ref,
     },
     Invoice.CreditNoteIssued: lambda r, e: {
         "credit_notes_pence": r["credit_notes_pence"] + e.amount_pence
+    },
+    Invoice.EntryReversed: lambda r, e: {
+        "status": e.status,
+        REVERSES[e.entry_type]: r[REVERSES[e.entry_type]] - e.amount_pence,
     },
 }
 

@@ -191,8 +191,22 @@ def _code(event: Any, refs: RefsView) -> str:
 
 
 def _correction(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    """A reversed cash payment is spend undone; a reversed recovery, money spent again."""
     if e.entry_type == "CashPaymentIssued":
         page.spend_on(str(e.originator_id), e.effective_on, -e.amount_pence)
+    elif e.entry_type in ("SurplusRecovered", "BalanceRecovered"):
+        page.spend_on(str(e.originator_id), e.effective_on, e.amount_pence)
+
+
+def _invoice_entry_reversed(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    """A reversed approval is spend undone; a reversed credit note, spend again."""
+    sign = {"Approved": -1, "CreditNoteIssued": 1}.get(e.entry_type, 0)
+    if sign:
+        page.spend_on(str(e.originator_id), e.effective_on, sign * e.amount_pence)
+
+
+def _reinstated(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    page.status[str(e.originator_id)].update({"status": e.status, "ended_on": None})
 
 
 def _surplus_returned(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
@@ -253,10 +267,14 @@ HANDLERS: dict[type[Any], Handler] = {
     PersonalBudget.InvoiceCredited: _spend(-1),
     PersonalBudget.Corrected: _correction,
     PersonalBudget.SurplusRecovered: _surplus_returned,
+    PersonalBudget.BalanceRecovered: _surplus_returned,
+    PersonalBudget.InvoiceEntryReversed: _invoice_entry_reversed,
+    PersonalBudget.Reinstated: _reinstated,
     PooledFund.Established: _pool_established,
     PooledFund.ContributionReceived: _flow(1, 0),
     PooledFund.DrawnDown: _flow(0, 1),
     PooledFund.Released: _flow(0, -1),
+    PooledFund.ContributionReversed: _flow(-1, 0),
 }
 
 

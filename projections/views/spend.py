@@ -1,7 +1,8 @@
 """Spend by provider: per council, provider and service month, invoices by stage, counts and pence.
 
 Each measure counts the invoices that ever reached that stage (an invoice disputed and later
-approved counts in both), in the month its service period starts; ``credit_notes`` counts
+approved counts in both; a short-pay counts as approved for the part approved and as disputed
+or rejected for the rest), in the month its service period starts; ``credit_notes`` counts
 credit notes. A page adds up its deltas in Python and writes each (council, provider, month) once.
 The view keeps each invoice's amount (``v_spend_invoices``) for the events that do not carry it
 (disputes and rejections), so it never depends on another view.
@@ -115,7 +116,9 @@ def _measures(item: Item, amounts: dict[str, int]) -> list[tuple[str, int]]:
         measure = "disputed" if isinstance(event, Invoice.Disputed) else "rejected"
         return [(measure, amounts[item.aggregate_id])]
     if isinstance(event, Invoice.Approved):
-        return [("approved", event.amount_pence)]
+        # a short-pay: the part not approved is disputed or rejected in the same command
+        rest = [(event.short_pay_rest, event.short_paid_pence)] if event.short_pay_rest else []
+        return [("approved", event.amount_pence), *rest]
     if isinstance(event, Invoice.Paid):
         return [("paid", event.amount_pence)]
     if isinstance(event, Invoice.CreditNoteIssued):

@@ -80,6 +80,9 @@ def test_a_provider_posts_a_council_approves_and_pays_and_the_provider_credits(a
         "status": "posted",
         "flags": [],
         "amount_pence": 520_00,
+        "approved_pence": 0,
+        "short_paid_pence": 0,
+        "short_pay_rest": None,
         "replayed": False,
     }
     assert (approval.status_code, approval.json()["status"], approval.headers["ETag"]) == (
@@ -371,10 +374,10 @@ def test_a_stale_if_match_on_approval_is_412_and_writes_nothing(api: Api) -> Non
     assert api.event_count() == before
 
 
-def test_nothing_is_paid_after_the_budget_has_ended(api: Api) -> None:
+def test_nothing_is_paid_for_care_after_the_budget_has_ended(api: Api) -> None:
     budget_id = active_budget(api)
-    invoice_id = approved(api, budget_id)
-    ending = {"end_reason": "moved-away", "effective_on": "2010-05-05"}
+    invoice_id = approved(api, budget_id)  # care 5 April - 2 May 2010
+    ending = {"end_reason": "moved-away", "effective_on": "2010-04-20"}
     assert api.post("council", f"/v1/budgets/{budget_id}/ending", ending).status_code == 200
     before = api.event_count()
 
@@ -384,9 +387,25 @@ def test_nothing_is_paid_after_the_budget_has_ended(api: Api) -> None:
         {"effective_on": "2010-05-10", "remittance_ref": "BACS-1"},
     )
 
-    refused_with(payment, 422, "budget-ended")
+    refused_with(payment, 422, "effective-date-outside-budget")
     assert api.event_count() == before
     assert api.get("council", f"/v1/invoices/{invoice_id}").json()["status"] == "approved"
+
+
+def test_an_invoice_approved_before_the_end_is_paid_after_it(api: Api) -> None:
+    budget_id = active_budget(api)
+    invoice_id = approved(api, budget_id)  # care 5 April - 2 May 2010
+    ending = {"end_reason": "death", "effective_on": "2010-05-05"}
+    assert api.post("council", f"/v1/budgets/{budget_id}/ending", ending).status_code == 200
+
+    payment = api.post(
+        "council",
+        f"/v1/invoices/{invoice_id}/payment",
+        {"effective_on": "2010-05-10", "remittance_ref": "BACS-1"},
+    )
+
+    assert payment.status_code == 200, payment.json()
+    assert api.get("council", f"/v1/invoices/{invoice_id}").json()["paid_pence"] == 520_00
 
 
 def test_paying_an_invoice_not_yet_approved_is_a_409(api: Api) -> None:

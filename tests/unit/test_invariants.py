@@ -1,6 +1,12 @@
 """Hypothesis: random command sequences never overdraw, keep the trial balance at zero, write
 nothing when refused, and a fresh replay of the stored events rebuilds identical state.
 
+The commands: budgets opened, revised (with a pooled share), suspended, resumed, ended and
+reinstated; cash paid, spend reported, contributions assessed and received, surplus identified and
+recovered, the balance left recovered after an ending; invoices posted, approved in full or
+short-paid, paid and credited; pooled-fund contributions; and corrections of any entry of a
+budget, an invoice or a pooled fund.
+
 An independent reference model (plain integers, written apart from the aggregate) predicts the
 balances from the accepted commands only.
 """
@@ -17,9 +23,24 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
 from ledger.errors import LedgerError
-from ledger.ids import entry_id
+from ledger.ids import entry_id, pooled_fund_id
+from ledger.invoice import Invoice
 from ledger.postings import Account, postings_for
-from tests.support import FOUR_WEEKS, PROVIDER, World, allocation
+from ledger.values import BudgetStatus
+from tests.support import COUNCIL, FOUR_WEEKS, POOL, PROVIDER, World, allocation
+
+# What a correction of each budget entry changes in the reference model (None: nothing it holds).
+CORRECTED = {
+    "CashPaymentIssued": "cash",
+    "ContributionReceived": "contributions",
+    "DirectPaymentSpendReported": "spend",
+    "ContributionAssessed": None,
+    "SurplusIdentified": None,
+    "SurplusRecovered": None,
+    "BalanceRecovered": None,
+}
+# What a reversal of each invoice entry does to the budget's drawn total.
+INVOICE_DRAWN = {"Approved": -1, "Paid": 0, "CreditNoteIssued": 1}
 
 amounts = st.integers(min_value=1, max_value=3_000_00)
 
@@ -82,9 +103,13 @@ class LedgerMachine(RuleBasedStateMachine):
             self.cash_entries.append((entry_id(self.app.budget(budget_id).id, version), pence))
 
     @precondition(lambda self: self.budgets)
-    @rule(data=st.data(), pence=amounts)
-    def report_spend(self, data: st.DataObject, pence: int) -> None:
+    @rule(data=st.data(), pence=amounts, share=st.integers(min_value=0, max_value=100))
+    def report_spend(self, data: st.DataObject, pence: int, share: int) -> None:
+        """Spend of ``pence``, or (with a ``share``) that share of the cash held."""
         budget_id = data.draw(st.sampled_from(self.budgets))
+        held = self.app.budget(budget_id).held_pence
+        if share and held:
+            pence = max(1, held * share // 100)
         if self._attempt(
             self.app.report_direct_payment_spend,
             budget_id,
@@ -151,8 +176,131 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def suspend_or_resume(self, data: st.DataObject) -> None:
         budget_id = data.draw(st.sampled_from(self.budgets))
+        if self.app.budget(budget_id).status is BudgetStatus.ENDED:
+            return
         if not self._attempt(self.app.suspend_budget, budget_id, self.day, self.world.prov()):
             assert self._attempt(self.app.resume_budget, budget_id, self.day, self.world.prov())
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), total=st.sampled_from([8_000_00, 10_000_00, 14_000_00]),
+          pooled=st.sampled_from([0, 1_000_00, 3_000_00]))  # fmt: skip
+    def revise(self, data: st.DataObject, total: int, pooled: int) -> None:
+        """A revision, its pooled share drawn from (or released to) the pool (rule 11)."""
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        alloc = allocation(total=total, pooled=pooled)
+        self._attempt(self.app.revise_budget, budget_id, alloc, self.day, self.world.prov())
+
+    @rule(pence=st.integers(min_value=1, max_value=5_000_00))
+    def pool_contribution(self, pence: int) -> None:
+        if not self.app.exists(pooled_fund_id(COUNCIL, POOL)):
+            self.app.establish_pooled_fund(
+                COUNCIL, POOL, ("NHS-RV3",), self.day_zero(), self.world.admin()
+            )
+        self._attempt(
+            self.app.receive_pool_contribution,
+            COUNCIL,
+            POOL,
+            "NHS-RV3",
+            pence,
+            self.day,
+            self.world.admin(),
+        )
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), weekly=st.integers(min_value=0, max_value=50_00))
+    def assess_contribution(self, data: st.DataObject, weekly: int) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        self._attempt(self.app.assess_contribution, budget_id, weekly, self.day, self.world.prov())
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), share=st.integers(min_value=0, max_value=100))
+    def identify_and_recover_surplus(self, data: st.DataObject, share: int) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        self._attempt(self.app.identify_surplus, budget_id, self.day, self.world.prov())
+        outstanding = self.app.budget(budget_id).surplus_outstanding_pence
+        if outstanding and share:
+            amount = max(1, outstanding * share // 100)
+            prov = self.world.prov()
+            self._attempt(self.app.recover_surplus, budget_id, amount, self.day, prov)
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), hours=st.integers(min_value=1, max_value=300),
+          share=st.integers(min_value=1, max_value=99),
+          rest=st.sampled_from(["disputed", "rejected"]))  # fmt: skip
+    def short_pay(self, data: st.DataObject, hours: int, share: int, rest: str) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        draft = self.world.draft(budget_id, f"INV-S{self.world.event_count()}", hours * 100)
+        try:
+            posted = self.app.post_invoice(PROVIDER, draft, self.world.as_provider())
+        except LedgerError:
+            return
+        part = max(1, posted["amount_pence"] * share // 100)
+        prov = self.world.prov(reason="missed-visits")
+        approve = self.app.approve_invoice
+        if self._attempt(
+            lambda: approve(posted["invoice_id"], self.day, prov, approved_pence=part, rest=rest)
+        ):
+            self.expected[budget_id].drawn += part
+            self.invoices.append((posted["invoice_id"], budget_id))
+
+    def _ended(self, ended: bool) -> list[str]:
+        return (
+            [b for b in self.budgets if self.app.budget(b).ended_on is not None]
+            if ended
+            else [b for b in self.budgets if self.app.budget(b).ended_on is None]
+        )
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), reason=st.sampled_from(["death", "moved-away"]), ended=st.booleans())
+    def end_budget(self, data: st.DataObject, reason: str, ended: bool) -> None:
+        """End a running budget (or, now and then, try one already ended)."""
+        budget_id = data.draw(st.sampled_from(self._ended(ended) or self.budgets))
+        self._attempt(self.app.end_budget, budget_id, reason, self.day, self.world.prov())
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), whole=st.booleans(), pence=amounts)
+    def recover_balance(self, data: st.DataObject, whole: bool, pence: int) -> None:
+        budget_id = data.draw(st.sampled_from(self._ended(True) or self.budgets))
+        amount = None if whole else pence
+        self._attempt(self.app.recover_balance, budget_id, amount, self.day, self.world.prov())
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), other=st.booleans())
+    def reinstate(self, data: st.DataObject, other: bool) -> None:
+        """Reinstate an ended budget by its ending (or, with ``other``, name another entry)."""
+        budget = self.app.budget(data.draw(st.sampled_from(self._ended(True) or self.budgets)))
+        version = budget.version if other or not budget.ending_version else budget.ending_version
+        ending = entry_id(budget.id, version)
+        prov = self.world.prov(reason="ended-in-error")
+        self._attempt(self.app.reinstate_budget, str(budget.id), ending, self.day, prov)
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), pence=amounts)
+    def reverse_any_entry(self, data: st.DataObject, pence: int) -> None:
+        """A correction of any money entry: of a budget, an invoice or the pooled fund."""
+        records: list[object] = [self.app.budget(b) for b in self.budgets]
+        records += [self.app.invoice(i) for i, _ in self.invoices]
+        if self.app.exists(pooled_fund_id(COUNCIL, POOL)):
+            records.append(self.app.pooled_fund(COUNCIL, POOL))
+        record = records[data.draw(st.integers(min_value=0, max_value=len(records) - 1))]
+        entries: dict[int, tuple[str, int]] = getattr(record, "entries", {})
+        if not entries:
+            return
+        version = data.draw(st.sampled_from(sorted(entries)))
+        entry_type = entries[version][0]
+        entry = entry_id(record.id, version)  # type: ignore[attr-defined]
+        prov = self.world.prov(reason="keying-error")
+        if not self._attempt(self.app.correct_entry, entry, pence, self.day, prov):
+            return
+        if isinstance(record, PersonalBudget):
+            want = self.expected[str(record.id)]
+            figure = CORRECTED[entry_type]
+            if figure is not None:
+                setattr(want, figure, getattr(want, figure) - pence)
+            if figure == "cash":
+                want.drawn -= pence
+        elif isinstance(record, Invoice):
+            self.expected[record.budget_id].drawn += INVOICE_DRAWN[entry_type] * pence
 
     @invariant()
     def never_overdrawn_and_matches_the_model(self) -> None:
@@ -177,6 +325,9 @@ class LedgerMachine(RuleBasedStateMachine):
         budgets = [self.app.budget(b) for b in self.budgets]
         assert balance.get(Account.AVAILABLE, 0) == sum(b.available_pence for b in budgets)
         assert balance.get(Account.DP_ACCOUNTS, 0) == sum(b.held_pence for b in budgets)
+        posted = {e.originator_id for e in self.world.events() if isinstance(e, Invoice.Posted)}
+        owed = sum(i.approved_pence - i.paid_pence for i in map(self.app.invoice, posted))
+        assert -balance.get(Account.PAYABLE, 0) == owed  # approved, not paid: nothing stuck
 
     @invariant()
     def replaying_the_log_rebuilds_identical_state(self) -> None:

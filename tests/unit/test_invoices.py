@@ -154,7 +154,8 @@ def test_keeps_a_flagged_invoice_but_approves_it_only_with_a_reason(world: World
     [
         ("opened", err.BudgetNotActiveError),
         ("suspend_budget", err.BudgetSuspendedError),
-        ("end_budget", err.BudgetEndedError),
+        # ended on 20 April: an invoice for care to 2 May is not for care before the end
+        ("end_budget", err.EffectiveDateOutsideBudgetError),
     ],
 )
 def test_refuses_an_invoice_on_a_budget_that_is_not_active(
@@ -260,15 +261,19 @@ def test_refuses_to_approve_beyond_available_plus_contingency(
 
 @pytest.mark.parametrize(
     ("command", "error"),
-    [("end_budget", err.BudgetEndedError), ("suspend_budget", err.BudgetSuspendedError)],
+    [
+        # ended on 20 April, before the invoice's care (to 2 May) was delivered: rule 12
+        ("end_budget", err.EffectiveDateOutsideBudgetError),
+        ("suspend_budget", err.BudgetSuspendedError),
+    ],
 )
-def test_refuses_to_pay_after_the_budget_ended_or_while_suspended(
+def test_refuses_to_pay_for_care_after_the_end_or_while_suspended(
     world: World, command: str, error: type[err.LedgerError]
 ) -> None:
     budget_id = world.active_budget()
     invoice_id = approved(world, budget_id)
     args = ("death",) if command == "end_budget" else ()
-    getattr(world.app, command)(budget_id, *args, date(2010, 5, 5), world.prov())
+    getattr(world.app, command)(budget_id, *args, date(2010, 4, 20), world.prov())
 
     refused(world, error, world.app.pay_invoice, invoice_id, "BACS-1", ON, world.prov())
     assert world.app.invoice(invoice_id).paid_pence == 0
