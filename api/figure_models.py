@@ -69,6 +69,7 @@ class Statement(Figures):
     items: list[StatementLine]
     next_cursor: str | None
     has_more: bool
+    as_at_position: int | None = None
 
 
 @described

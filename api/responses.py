@@ -118,6 +118,7 @@ class InvoiceDetail(InvoiceAmounts):
     flags: list[str]
     credit_notes: dict[str, int]
     remittance_ref: str | None
+    as_at_position: int | None = None
     history: list[InvoiceEvent]
 
 
@@ -188,3 +189,4 @@ class BudgetOut(Out):
     representatives: dict[str, RepresentativeOut]
     available_pence: Pence
     held_pence: Pence
+    as_at_position: int | None = None

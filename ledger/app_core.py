@@ -206,9 +206,12 @@ class LedgerCore(Application[UUID]):
         self.notify(processing_event.events)  # the library's deprecated hook, kept in step
         return recordings
 
-    def get_aggregate(self, aggregate_id: UUID) -> Aggregate:
-        """``repository.get`` replaying with ``replay_events``; AggregateNotFoundError if none."""
-        aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=replay_events)
+    def get_aggregate(self, aggregate_id: UUID, version: int | None = None) -> Aggregate:
+        """``repository.get`` replaying with ``replay_events`` (up to ``version``, if given);
+        AggregateNotFoundError if none."""
+        aggregate: Aggregate = self.repository.get(
+            aggregate_id, version=version, projector_func=replay_events
+        )
         return aggregate
 
     def _load(
