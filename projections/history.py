@@ -45,7 +45,8 @@ FOREVER = 2**62  # the valid_to of a version still true
 SETUP_DDL = (
     f"CREATE TABLE IF NOT EXISTS {CLOCK} (id INTEGER PRIMARY KEY, position BIGINT NOT NULL)",
     f"INSERT INTO {CLOCK} (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
-    f"CREATE TABLE IF NOT EXISTS {REGISTRY} (name TEXT PRIMARY KEY, columns TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {REGISTRY} (name TEXT PRIMARY KEY, columns TEXT NOT NULL,"
+    " by_position TEXT)",
 )
 _NOW = f"(SELECT position FROM {CLOCK} WHERE id = 1)"
 
@@ -104,6 +105,17 @@ def lacks_history(cur: SqlCursor, table: str) -> bool:
     return bool(_columns(cur, table)) and not _columns(cur, f"{table}{SUFFIX}")
 
 
+def keep_by_position(cur: SqlCursor, table: str, column: str) -> None:
+    """An append-only table whose rows carry the log position they came from in ``column``:
+    its rows up to ``p`` are already its state at ``p``, so it needs no versions."""
+    cur.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
+    cur.execute(
+        f"INSERT INTO {REGISTRY} (name, columns, by_position) VALUES (?, '*', ?)"
+        " ON CONFLICT (name) DO UPDATE SET columns = '*', by_position = excluded.by_position",
+        (table, column),
+    )
+
+
 def keep_history(cur: SqlCursor, table: str) -> None:
     """Give ``table`` (just created, or kept with its history) its history table, holding every
     version of every row with ``valid_from``/``valid_to``, and the triggers that keep it. The
@@ -126,8 +138,8 @@ def keep_history(cur: SqlCursor, table: str) -> None:
     else:
         _sqlite_triggers(cur, table, base, key)
     cur.execute(
-        f"INSERT INTO {REGISTRY} (name, columns) VALUES (?, ?)"
-        " ON CONFLICT (name) DO UPDATE SET columns = excluded.columns",
+        f"INSERT INTO {REGISTRY} (name, columns, by_position) VALUES (?, ?, NULL)"
+        " ON CONFLICT (name) DO UPDATE SET columns = excluded.columns, by_position = NULL",
         (table, ",".join(base)),
     )
 
@@ -193,12 +205,16 @@ def _pg_triggers(cur: SqlCursor, table: str, base: list[str], key: list[str]) ->
     )
 
 
-Tables = dict[str, str]  # a view table that keeps history → its columns, comma-separated
+# A view table that keeps history → its columns (comma-separated), and for an append-only table
+# read by its position column, that column: ("*", "position").
+Tables = dict[str, tuple[str, str | None]]
 
 
 def history_tables(db: ViewDb) -> Tables:
-    """The view tables that keep history, with their columns."""
-    return {r["name"]: r["columns"] for r in db.query(f"SELECT name, columns FROM {REGISTRY}")}
+    """The view tables that keep history: their columns, and the position column of those
+    that are append-only."""
+    rows = db.query(f"SELECT name, columns, by_position FROM {REGISTRY}")
+    return {r["name"]: (r["columns"], r["by_position"]) for r in rows}
 
 
 # A view table after FROM or JOIN, with its alias if any (an identifier that is not a keyword).
@@ -244,9 +260,12 @@ def as_at_sql(sql: str, tables: Tables, position: int) -> str:
     return _TABLE_REF.sub(swap, sql)
 
 
-def _past_of(table: str, columns: str, position: int) -> str:
+def _past_of(table: str, kept: tuple[str, str | None], position: int) -> str:
     # ``position`` is an int from the resolver and ``columns`` the registry's: never input text.
     p = int(position)
+    columns, by_position = kept
+    if by_position is not None:
+        return f"(SELECT * FROM {table} WHERE {by_position} <= {p})"
     return f"(SELECT {columns} FROM {table}{SUFFIX} WHERE {VALID_FROM} <= {p} AND {VALID_TO} > {p})"
 
 

@@ -105,11 +105,7 @@ class Runner:
             if self.keep_history:
                 history.setup(cur)
             for view in self.views:
-                if (
-                    self.keep_history
-                    and _kept(view)
-                    and any(history.lacks_history(cur, t) for t in view.tables)
-                ):
+                if self.keep_history and _lacks_history(cur, view):
                     _drop(cur, view)  # built before history was kept: rebuilt from the log
                 view.create(cur)
                 self._keep_history(cur, view)
@@ -252,7 +248,14 @@ class Runner:
         row = cur.execute(
             "SELECT position FROM careledger_view_tracking WHERE view = ?", (view.name,)
         ).fetchone()
+        append_only = _append_only(view)
         for table in view.tables:
+            if table in getattr(view, "history_free", ()):
+                history.drop_history(cur, table)
+                continue
+            if table in append_only:
+                history.keep_by_position(cur, table, append_only[table])
+                continue
             history.keep_history(cur, table)
             if row is None or int(row["position"]) == 0:  # projected again from the start
                 history.clear_history(cur, table)
@@ -296,6 +299,19 @@ def _after(items: Sequence[Item], position: int) -> Sequence[Item]:
 def _kept(view: View) -> bool:
     """Whether ``view`` keeps its history (every view, unless it says ``history = False``)."""
     return bool(getattr(view, "history", True))
+
+
+def _append_only(view: View) -> dict[str, str]:
+    """The view's append-only tables and the column holding each row's log position: their
+    history is their rows up to a position (e.g. ``append_only = {"v_audit": "position"}``)."""
+    return dict(getattr(view, "append_only", {}))
+
+
+def _lacks_history(cur: SqlCursor, view: View) -> bool:
+    """A view built by a release that kept no history: it is projected again from the log."""
+    free = (*_append_only(view), *getattr(view, "history_free", ()))
+    kept = [t for t in view.tables if t not in free]
+    return _kept(view) and any(history.lacks_history(cur, t) for t in kept)
 
 
 def _drop(cur: SqlCursor, view: View) -> None:
