@@ -303,7 +303,7 @@ def _kept(view: View) -> bool:
 
 def _append_only(view: View) -> dict[str, str]:
     """The view's append-only tables and the column holding each row's log position: their
-    history is their rows up to a position (e.g. ``append_only = {"v_audit": "position"}``)."""
+    history is their rows up to a position (e.g. ``append_only = (("v_audit", "position"),)``)."""
     return dict(getattr(view, "append_only", {}))
 
 
