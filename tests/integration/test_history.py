@@ -39,7 +39,7 @@ def _compare_every_position(service: LedgerService) -> int:
         past = AsAtDb(service.db, position)
         try:
             for view in views:
-                for table in view.tables:
+                for table in [t for t in view.tables if t in tables]:  # not the write-once
                     columns = tables[table][0]
                     assert _rows(past, table, columns) == _rows(scratch, table, columns), (
                         position,
