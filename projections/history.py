@@ -130,8 +130,8 @@ def keep_history(cur: SqlCursor, table: str) -> None:
         for column in HISTORY_COLUMNS:
             cur.execute(f"ALTER TABLE {past} ADD COLUMN {column} BIGINT")
         keys = ", ".join(_key_columns(cur, table) or base)
-        cur.execute(f"CREATE INDEX {past}_key ON {past} ({keys}, {VALID_TO})")
-        cur.execute(f"CREATE INDEX {past}_to ON {past} ({VALID_TO}, {VALID_FROM})")
+        # A row's open version is found by its key (closing it), a row as at p by its key too.
+        cur.execute(f"CREATE INDEX {past}_key ON {past} ({keys}, {VALID_TO}, {VALID_FROM})")
     key = _key_columns(cur, table) or base
     if cur.dialect == "postgres":
         _pg_triggers(cur, table, base, key)
