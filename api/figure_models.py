@@ -79,6 +79,7 @@ class Statement(Figures):
     items: list[StatementLine]
     next_cursor: str | None
     has_more: bool
+    as_at_position: int | None = None
 
 
 @described

@@ -36,6 +36,7 @@ class Page(BaseModel, Generic[Item]):
     items: list[Item]
     next_cursor: str | None
     has_more: bool
+    as_at_position: int | None = None
 
 
 def page_of(items: list[Item], more: bool, cursor: str | None) -> dict[str, object]:

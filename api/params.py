@@ -6,14 +6,18 @@ signature and its dependencies'), so a new route or filter needs nothing listed 
 from __future__ import annotations
 
 import types
+from datetime import datetime
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api.models import AsIdentity
+from api.models import AsIdentity, Instant
 from api.problems import ProblemError
+from projections.asat import AsAtOutOfRangeError, resolve, view_db
+from projections.db import ViewDb
+from projections.service import LedgerService
 
 MULTI = (list, set, tuple, frozenset)
 
@@ -105,3 +109,34 @@ ProviderRef = Annotated[
     Query(min_length=1, max_length=64, pattern=r"^[!-~]+$", description="A care firm's reference."),
     AsIdentity,
 ]
+
+
+# As at: one parameter and one resolver for every read (DESIGN.md §7).
+AsAt = Annotated[
+    Instant | None,
+    Query(
+        description="What the ledger knew at this recorded instant (default: now); the answer's"
+        " as_at_position is the log position it resolved to."
+    ),
+]
+
+
+def as_at_position(service: LedgerService, as_at: datetime | None) -> int | None:
+    """The log position ``as_at`` resolves to (None: now): 422 ``as-at-out-of-range`` for an
+    instant before the first event or in the future."""
+    try:
+        return resolve(service.db, as_at)
+    except AsAtOutOfRangeError as error:
+        raise ProblemError(
+            422,
+            "as-at-out-of-range",
+            "No such instant in the ledger's life",
+            str(error),
+            field="as_at",
+            first_recorded=error.first_recorded,
+        ) from None
+
+
+def views_as_at(service: LedgerService, position: int | None) -> ViewDb:
+    """The views as they stood at ``position`` (None: the live views)."""
+    return view_db(service.db, position)

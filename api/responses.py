@@ -120,6 +120,7 @@ class InvoiceDetail(InvoiceAmounts):
     remittance_ref: str | None
     short_paid_pence: Pence
     short_pay_rest: str | None
+    as_at_position: int | None = None
     history: list[InvoiceEvent]
 
 
@@ -190,3 +191,4 @@ class BudgetOut(Out):
     representatives: dict[str, RepresentativeOut]
     available_pence: Pence
     held_pence: Pence
+    as_at_position: int | None = None

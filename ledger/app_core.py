@@ -23,6 +23,7 @@ from eventsourcing.domain import (
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ledger.budget import PersonalBudget
+from ledger.clock import recording_at
 from ledger.command_record import CommandRecord, fingerprint, legacy_record_id, record_id
 from ledger.council import Council
 from ledger.errors import (
@@ -80,7 +81,14 @@ class LedgerCore(Application[UUID]):
     def run_command(
         self, command: str, args: dict[str, Any], prov: Provenance, action: Action
     ) -> Outcome:
-        """Run ``action`` (load, check rules, change aggregates) once per command id."""
+        """Run ``action`` (load, check rules, change aggregates) once per command id; every
+        event it causes (and its command record) is recorded at one instant (``ledger.clock``)."""
+        with recording_at():
+            return self._run_command(command, args, prov, action)
+
+    def _run_command(
+        self, command: str, args: dict[str, Any], prov: Provenance, action: Action
+    ) -> Outcome:
         prov = self.stored_provenance(prov)
         # The reason (legal basis, override) is part of what was asked: a retry must repeat it.
         # Keyed, so the stored fingerprint cannot confirm a guessed reason.
@@ -222,9 +230,12 @@ class LedgerCore(Application[UUID]):
         self.notify(processing_event.events)  # the library's deprecated hook, kept in step
         return recordings
 
-    def get_aggregate(self, aggregate_id: UUID) -> Aggregate:
-        """``repository.get`` replaying with ``replay_events``; AggregateNotFoundError if none."""
-        aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=replay_events)
+    def get_aggregate(self, aggregate_id: UUID, version: int | None = None) -> Aggregate:
+        """``repository.get`` replaying with ``replay_events`` (up to ``version``, if given);
+        AggregateNotFoundError if none."""
+        aggregate: Aggregate = self.repository.get(
+            aggregate_id, version=version, projector_func=replay_events
+        )
         return aggregate
 
     def _load(

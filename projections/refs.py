@@ -75,6 +75,8 @@ def ref_of(event: Any) -> Ref | None:  # noqa: PLR0911 - one return per creation
 class RefsView:
     name = "refs"
     tables: tuple[str, ...] = ("v_refs",)
+    # A ref is written once and never changed (every view reads it by id): no history needed.
+    history_free = ("v_refs",)
     indexes: tuple[str, ...] = ()
 
     def __init__(self) -> None:

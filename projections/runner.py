@@ -21,6 +21,7 @@ import structlog
 from eventsourcing.persistence import Notification
 
 from ledger.application import CareLedger
+from projections import history
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 
@@ -78,6 +79,7 @@ class Runner:
         *,
         follow_refs: bool = False,
         create: bool = True,
+        keep_history: bool = True,
     ) -> None:
         self.app = app
         self.db = db
@@ -85,6 +87,8 @@ class Runner:
         self.follow_refs = follow_refs
         self.views: list[View] = [*views] if follow_refs else [self.refs, *views]
         self.page_size = page_size
+        # Live views keep their history (``projections.history``); a scratch replay needs none.
+        self.keep_history = keep_history
         self._catching_up = Lock()
         if create:
             self.setup()
@@ -98,8 +102,13 @@ class Runner:
     def setup(self) -> None:
         with self.db.schema_transaction() as cur:
             cur.execute(TRACKING_DDL)
+            if self.keep_history:
+                history.setup(cur)
             for view in self.views:
+                if self.keep_history and _lacks_history(cur, view):
+                    _drop(cur, view)  # built before history was kept: rebuilt from the log
                 view.create(cur)
+                self._keep_history(cur, view)
                 for statement in view.indexes:
                     cur.execute(statement)
                 cur.execute(
@@ -164,10 +173,18 @@ class Runner:
             self.refs.learn(items)
             self.refs.prefetch(items)
             head = items[-1].position
+            # With history, each run of events recorded at one instant is projected apart, its
+            # rows stamped with its last position: a view as at any instant is exact.
+            runs = history.runs_by_instant(items) if self.keep_history else (items,)
+            for run in runs:
+                if self.keep_history:
+                    history.set_clock(cur, run[-1].position)
+                for view in self.views:
+                    behind = _after(run, positions.get(view.name, 0))
+                    if behind:
+                        view.project(cur, behind, self.refs)
             for view in self.views:
-                behind = _after(items, positions.get(view.name, 0))
-                if behind:
-                    view.project(cur, behind, self.refs)
+                if _after(items, positions.get(view.name, 0)):
                     cur.execute(
                         "UPDATE careledger_view_tracking SET position = ? WHERE view = ?",
                         (head, view.name),
@@ -217,13 +234,31 @@ class Runner:
         views = [self.view(n) for n in names]
         with self.db.schema_transaction() as cur:
             for view in views:
-                for table in view.tables:
-                    cur.execute(f"DROP TABLE IF EXISTS {table}")
+                _drop(cur, view)
                 view.create(cur)
+                self._keep_history(cur, view)
                 cur.execute(
                     "UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,)
                 )
         return views
+
+    def _keep_history(self, cur: SqlCursor, view: View) -> None:
+        if not (self.keep_history and _kept(view)):
+            return
+        row = cur.execute(
+            "SELECT position FROM careledger_view_tracking WHERE view = ?", (view.name,)
+        ).fetchone()
+        append_only = _append_only(view)
+        for table in view.tables:
+            if table in getattr(view, "history_free", ()):
+                history.drop_history(cur, table)
+                continue
+            if table in append_only:
+                history.keep_by_position(cur, table, append_only[table])
+                continue
+            history.keep_history(cur, table)
+            if row is None or int(row["position"]) == 0:  # projected again from the start
+                history.clear_history(cur, table)
 
     def finish(self, views: Sequence[View]) -> None:
         """Build the readers' indexes of rebuilt views."""
@@ -254,11 +289,37 @@ class Runner:
             time.sleep(0.02)
 
 
-def _after(items: list[Item], position: int) -> list[Item]:
+def _after(items: Sequence[Item], position: int) -> Sequence[Item]:
     """The items after ``position`` (items are in position order)."""
     if position < items[0].position:
         return items
     return [i for i in items if i.position > position]
+
+
+def _kept(view: View) -> bool:
+    """Whether ``view`` keeps its history (every view, unless it says ``history = False``)."""
+    return bool(getattr(view, "history", True))
+
+
+def _append_only(view: View) -> dict[str, str]:
+    """The view's append-only tables and the column holding each row's log position: their
+    history is their rows up to a position (e.g. ``append_only = (("v_audit", "position"),)``)."""
+    return dict(getattr(view, "append_only", {}))
+
+
+def _lacks_history(cur: SqlCursor, view: View) -> bool:
+    """A view built by a release that kept no history: it is projected again from the log."""
+    free = (*_append_only(view), *getattr(view, "history_free", ()))
+    kept = [t for t in view.tables if t not in free]
+    return _kept(view) and any(history.lacks_history(cur, t) for t in kept)
+
+
+def _drop(cur: SqlCursor, view: View) -> None:
+    """Drop a view's tables and their history, back to position 0."""
+    for table in view.tables:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
+        history.drop_history(cur, table)
+    cur.execute("UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,))
 
 
 @contextmanager

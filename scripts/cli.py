@@ -20,7 +20,6 @@ from rich.table import Table
 from ledger.money import format_pounds
 from ledger.personal import PersonalData, reveal_reasons
 from ledger.provenance import plain_identity
-from projections.asat import position_at
 from projections.balance import balance_of, figures_of
 from projections.service import LedgerService
 from projections.tlog import kept_checks, signed_checkpoint
@@ -32,6 +31,7 @@ from scripts.cli_common import (
     DatabaseUrl,
     JsonOut,
     Typer,
+    as_at_position,
     console,
     open_service,
     require_registered,
@@ -215,7 +215,7 @@ def balance(
     """A budget's balance for a business date, as it was known at an instant."""
     with open_service(database_url) as service:
         service.runner.catch_up()
-        stop = position_at(service.db, as_at) if as_at else None
+        stop = as_at_position(service, as_at)
         figures = balance_of(
             service.app,
             budget_id,
@@ -268,7 +268,7 @@ def export_journal(
     with open_service(database_url) as service:
         require_registered(service, council=council)
         service.runner.catch_up()
-        stop = position_at(service.db, as_at) if as_at else None
+        stop = as_at_position(service, as_at)
         _write_lines(journal_lines(service.db, format_, council, stop), output)
 
 
@@ -276,11 +276,16 @@ def export_journal(
 def export_csv(
     view: Annotated[str, typer.Argument(help="A view's table, e.g. v_budget_balances.")],
     output: Annotated[str | None, typer.Option(help="Write to this file (default stdout).")] = None,
+    as_at: Annotated[
+        datetime | None, typer.Option(help="The view as known at this instant (UTC).")
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """A view as CSV with a header row, for spreadsheets."""
+    """A view as CSV with a header row, for spreadsheets (as it stood at `--as-at`)."""
     import csv
     import io
+
+    from projections.asat import view_db
 
     with open_service(database_url) as service:
         service.runner.catch_up()
@@ -288,7 +293,8 @@ def export_csv(
         if view not in tables:
             raise CliError(f"no such view table {view!r}; choose one of: {', '.join(tables)}")
         header = service.db.columns(view)
-        rows = service.db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
+        db = view_db(service.db, as_at_position(service, as_at))
+        rows = db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
         rows = mask_erased(service.db, rows)  # an erased person's values stored in the clear
         personal = service.app.personal  # reasons stored sealed are opened (or shown erased)
         cells = [[_cell(personal, r[c]) for c in header] for r in rows]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import psycopg
@@ -171,3 +172,14 @@ class Typer(typer.Typer):
             return function
 
         return decorator
+
+
+def as_at_position(service: LedgerService, as_at: datetime | None) -> int | None:
+    """The log position ``--as-at`` resolves to (None: now): the same resolver as the API's
+    ``as_at``; an instant before the first event or in the future is one clear line."""
+    from projections.asat import AsAtOutOfRangeError, resolve
+
+    try:
+        return resolve(service.db, as_at)
+    except AsAtOutOfRangeError as error:
+        raise CliError(f"--as-at: {error}") from None

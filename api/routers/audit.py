@@ -19,7 +19,7 @@ from api.auth import Principal
 from api.deps import Allow, Command, IdempotencyKey, Service, etag
 from api.models import BusinessDate, Instant, Reason, Strict, Written
 from api.pagination import CursorParam, Limit, Page, page_of
-from api.params import CouncilCode, ProviderRef, check_range
+from api.params import AsAt, CouncilCode, ProviderRef, as_at_position, check_range
 from api.problems import responses
 from api.responses_audit import AuditRow, CheckpointCheck, CheckpointOut, Verification
 from api.routers.reports import council_scope
@@ -113,13 +113,15 @@ def get_audit_trail(
     recorded_to: RecordedTo = None,
     cursor: CursorParam = None,
     limit: Limit = 100,
+    as_at: AsAt = None,
 ) -> Any:
     """Every event in log order with who did it (actor, role, on whose behalf, why, under which
     command), when it was recorded and effective, what it concerns, and its chain hash. Filter
     by budget, actor, event type, provider, council and recorded instants (`from`, `to`, both
     inclusive; `to` before `from` is 422); page on with `cursor` = `next_cursor`. Auditors'
-    notes carry their text in `audit_note`."""
+    notes carry their text in `audit_note`. With `as_at`, the trail as it stood then."""
     check_range(recorded_from, recorded_to)
+    stop = as_at_position(service, as_at)
     registered(service, provider=provider)
     if budget is not None and not service.app.exists(budget):
         raise BudgetNotFoundError("no PersonalBudget with that id", budget_id=str(budget))
@@ -137,13 +139,15 @@ def get_audit_trail(
     where, params = _where(values, event_type)
     start = CURSORS.decode(cursor)
     rows = service.db.query(
-        f"SELECT * FROM v_audit WHERE position > ?{where} ORDER BY position LIMIT ?",  # noqa: S608
-        [start[0] if start else 0, *params, limit + 1],
+        f"SELECT * FROM v_audit WHERE position > ? AND position <= ?{where}"  # noqa: S608
+        " ORDER BY position LIMIT ?",
+        [start[0] if start else 0, END if stop is None else stop, *params, limit + 1],
     )
     erased = erased_owners(service.db, rows[:limit])
     page = [_row(service, r, p) for r, p in zip(rows[:limit], erased, strict=True)]
     more = len(rows) > limit
-    return page_of(page, more, CURSORS.encode(page[-1]["position"]) if more else None)
+    listed = page_of(page, more, CURSORS.encode(page[-1]["position"]) if more else None)
+    return {**listed, "as_at_position": stop}
 
 
 def _row(service: LedgerService, r: dict[str, Any], person: str | None) -> dict[str, Any]:

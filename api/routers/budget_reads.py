@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -10,15 +9,18 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth import Principal
 from api.deps import Allow, Service, etag
 from api.figure_models import BudgetBalanceOut, Statement
-from api.models import BusinessDate, Instant
+from api.models import BusinessDate
 from api.pagination import CursorParam, Limit, page_of
+from api.params import AsAt, as_at_position, views_as_at
 from api.problems import responses
 from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
+from ledger.budget import PersonalBudget
+from ledger.errors import BudgetNotFoundError
 from ledger.personal import context, person_erased, person_shown, shown_for
 from ledger.provenance import Role
-from projections.asat import position_at
+from projections.asat import aggregate_at
 from projections.balance import balance_of, figures_of
 from projections.cursor import CursorKind, Int
 
@@ -26,19 +28,21 @@ router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
 Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.REPRESENTATIVE, Role.AUDITOR))]
 READ = responses(403, 404)
 CURSORS = CursorKind("statement", ((Int(), Int()),))  # the last line's (position, seq)
-AsAt = Annotated[
-    Instant | None,
-    Query(description="What the ledger knew at this recorded instant (default: now)."),
-]
 EffectiveOn = Annotated[
     BusinessDate | None, Query(description="The business date the figures are for.")
 ]
 
 
 @router.get("/{budget_id}", responses=READ, response_model=BudgetOut)
-def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Response) -> Any:
-    """The budget: status, plan, allocation, deployment, representatives, with its version."""
+def get_budget(
+    budget_id: BudgetId, who: Reader, service: Service, response: Response, as_at: AsAt = None
+) -> Any:
+    """The budget: status, plan, allocation, deployment, representatives, with its version;
+    with `as_at`, as it stood then (404 if it did not exist yet)."""
     b = budget_for(service, who, budget_id)
+    stop = as_at_position(service, as_at)
+    if stop is not None:
+        b = _budget_at(service, b, stop)
     etag(response, b.version)
     personal = service.app.personal
     erased = person_erased(personal, b.person_ref)  # then ids stored in the clear are masked
@@ -71,7 +75,15 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         },
         "available_pence": b.available_pence,
         "held_pence": b.held_pence,
+        "as_at_position": stop,
     }
+
+
+def _budget_at(service: Service, now: PersonalBudget, position: int) -> PersonalBudget:
+    then = aggregate_at(service.app, service.db, now.id, position)
+    if not isinstance(then, PersonalBudget):
+        raise BudgetNotFoundError("no such budget at that instant", budget_id=str(now.id))
+    return then
 
 
 def _deployment(d: Any) -> dict[str, Any] | None:
@@ -107,10 +119,7 @@ def get_balance(
     """The balance for a business date, as known at an instant — replayed from the events. Each
     figure is defined in the README's glossary; the nets equal the budget's journal accounts."""
     budget_for(service, who, budget_id)
-    stop = None
-    if as_at is not None:
-        instant = as_at if as_at.tzinfo else as_at.replace(tzinfo=UTC)
-        stop = position_at(service.db, instant)
+    stop = as_at_position(service, as_at)
     figures = balance_of(
         service.app, budget_id, stop_position=stop, effective_on=effective_on, db=service.db
     )
@@ -125,16 +134,21 @@ def get_statement(
     service: Service,
     cursor: CursorParam = None,
     limit: Limit = 200,
+    as_at: AsAt = None,
+    effective_on: EffectiveOn = None,
 ) -> Any:
     """Every money movement on the budget with the running available balance, in log order;
-    page on with `cursor` = `next_cursor`."""
+    page on with `cursor` = `next_cursor`. With `as_at`, the lines known then; with
+    `effective_on`, only those effective on or before that date."""
     b = budget_for(service, who, budget_id)
     start = CURSORS.decode(cursor) or (0, -1)
-    rows = service.db.query(
+    stop = as_at_position(service, as_at)
+    day = effective_on.isoformat() if effective_on else None
+    rows = views_as_at(service, stop).query(
         "SELECT position, seq, effective_on, event_type, entry_id, actor_id, amount_pence"
         " FROM v_postings WHERE budget_id = ? AND account = 'Budgets:Available'"
-        " ORDER BY position, seq",
-        (str(b.id),),
+        " AND (CAST(? AS TEXT) IS NULL OR effective_on <= ?) ORDER BY position, seq",
+        (str(b.id), day, day),
     )
     running, lines = 0, []
     for r in rows:
@@ -146,4 +160,4 @@ def get_statement(
             lines.append((at, line))
     page, more = lines[:limit], len(lines) > limit
     next_cursor = CURSORS.encode(*page[-1][0]) if more else None
-    return page_of([line for _, line in page], more, next_cursor)
+    return {**page_of([line for _, line in page], more, next_cursor), "as_at_position": stop}

@@ -13,15 +13,17 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth import Principal
 from api.deps import Allow, Service, etag
 from api.pagination import CursorParam, Limit, page_of
-from api.params import CouncilCode, ProviderRef
+from api.params import AsAt, CouncilCode, ProviderRef, as_at_position, views_as_at
 from api.problems import ProblemError, responses
 from api.responses import InvoiceDetail, InvoicePage
 from api.routers.invoices import InvoiceId
 from api.scope import invoice_for, registered
+from ledger.errors import InvoiceNotFoundError
 from ledger.invoice import Invoice
 from ledger.personal import shown_for
 from ledger.provenance import Role
 from ledger.values import InvoiceStatus
+from projections.asat import aggregate_at
 from projections.cursor import CursorKind, Int
 from projections.views.invoices import get_invoice, list_invoices
 from projections.views.people import erased_budgets
@@ -58,6 +60,7 @@ def list_invoices_route(
     ] = None,
     cursor: CursorParam = None,
     limit: Limit = 100,
+    as_at: AsAt = None,
 ) -> Any:
     """Invoices in posting order, filtered by provider, council and status; a care firm sees
     only its own, a council officer only its council's. Page on with `cursor` = `next_cursor`."""
@@ -65,14 +68,17 @@ def list_invoices_route(
     registered(service, council=council, provider=provider)
     state = status.value if status else None
     start = CURSORS.decode(cursor)
+    stop = as_at_position(service, as_at)
+    db = views_as_at(service, stop)
 
     def page(size: int, after: int | None) -> list[dict[str, Any]]:
-        return list_invoices(service.db, provider, council, state, size, after)
+        return list_invoices(db, provider, council, state, size, after)
 
     rows = page(limit, int(start[0]) if start else None)
     last = int(rows[-1]["posted_position"]) if rows else 0
     more = len(rows) == limit and bool(page(1, last))
-    return page_of([_listed(r) for r in rows], more, CURSORS.encode(last) if more else None)
+    listed = page_of([_listed(r) for r in rows], more, CURSORS.encode(last) if more else None)
+    return {**listed, "as_at_position": stop}
 
 
 def _listed(r: dict[str, Any]) -> dict[str, Any]:
@@ -90,13 +96,17 @@ def _listed(r: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/{invoice_id}", responses=READ, response_model=InvoiceDetail)
 def get_invoice_route(
-    invoice_id: InvoiceId, who: Reader, service: Service, response: Response
+    invoice_id: InvoiceId, who: Reader, service: Service, response: Response, as_at: AsAt = None
 ) -> Any:
     """The invoice — lines, status, flags, amounts approved, paid and credited — with its
-    history, one entry per event, oldest first. `ETag` is its version."""
+    history, one entry per event, oldest first. `ETag` is its version. With `as_at`, as it
+    stood then (404 if not yet posted)."""
     invoice = invoice_for(service, who, invoice_id)
+    stop = as_at_position(service, as_at)
+    if stop is not None:
+        invoice = _invoice_at(service, invoice, stop)
     etag(response, invoice.version)
-    view = get_invoice(service.db, str(invoice.id))
+    view = get_invoice(views_as_at(service, stop), str(invoice.id))
     personal = service.app.personal
     erased = bool(erased_budgets(service.db, [invoice.budget_id]))
     history = [
@@ -106,7 +116,16 @@ def get_invoice_route(
         }
         for event in (view["history"] if view else [])
     ]
-    return {**_invoice(invoice), "history": history}
+    return {**_invoice(invoice), "history": history, "as_at_position": stop}
+
+
+def _invoice_at(service: Service, now: Invoice, position: int) -> Invoice:
+    then = aggregate_at(service.app, service.db, now.id, position)
+    if not isinstance(then, Invoice):
+        raise InvoiceNotFoundError(
+            "no Invoice with that id at that instant", invoice_id=str(now.id)
+        )
+    return then
 
 
 def _invoice(i: Invoice) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Reports: spend by provider, council and national progress, exceptions, the trial balance and
 the journal export. All but the exceptions also answer as the ledger knew it at a past recorded
-instant (``as_at``): spend and progress replay their view into a scratch database up to the last
-event recorded by then; the trial balance and the journal read the postings up to it.
+instant (``as_at``), read from the history every view keeps (``projections.history``): as quick
+as a read as at now, whatever the length of the history.
 
 Who reads what:
 
@@ -19,8 +19,7 @@ Asking for another council than your token's is 403.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -31,22 +30,18 @@ from api.deps import Allow, Service
 from api.figure_models import CouncilProgress, NationalProgress, SpendByProvider, TrialBalance
 from api.models import AsIdentity, BusinessDate, Instant
 from api.pagination import CursorParam, Limit
-from api.params import CouncilCode, check_range
+from api.params import AsAt, CouncilCode, as_at_position, check_range, views_as_at
 from api.problems import ProblemError, responses
 from api.responses import ExceptionPage
 from api.scope import registered
 from ledger.personal import reveal_reasons
 from ledger.provenance import Role
-from projections.asat import build_as_at, position_at
-from projections.db import ViewDb
 from projections.export import journal_lines
-from projections.runner import View
 from projections.service import LedgerService
 from projections.views.exceptions_query import exceptions
 from projections.views.people import erased_owners, masked
-from projections.views.progress import ProgressView
 from projections.views.progress_measures import council_progress, national_progress
-from projections.views.spend import SpendByProviderView, spend_by_provider
+from projections.views.spend import spend_by_provider
 
 router = APIRouter(tags=["reports"])
 R = Role
@@ -65,10 +60,6 @@ MonthFrom = Annotated[
 MonthTo = Annotated[
     str | None, Query(alias="to", pattern=MONTH, description="Last service month, YYYY-MM.")
 ]
-AsAt = Annotated[
-    Instant | None,
-    Query(description="What the ledger knew at this recorded instant (default: now)."),
-]
 On = Annotated[
     BusinessDate | None, Query(description="The business date the figures are for (today).")
 ]
@@ -85,29 +76,6 @@ def council_scope(who: Principal, council: str | None, service: LedgerService) -
         )
     registered(service, council=council)
     return forced or council
-
-
-def stop_at(service: LedgerService, as_at: datetime | None) -> int | None:
-    """The last log position recorded at or before ``as_at`` (None: now)."""
-    if as_at is None:
-        return None
-    return position_at(service.db, as_at)
-
-
-@contextmanager
-def view_as_at(
-    service: LedgerService, view: View, as_at: datetime | None
-) -> Iterator[tuple[ViewDb, int | None]]:
-    """The live views' database, or ``view`` replayed into a scratch database as at ``as_at``."""
-    stop = stop_at(service, as_at)
-    if stop is None:
-        yield service.db, None
-        return
-    scratch = build_as_at(service.app, [view], stop)
-    try:
-        yield scratch, stop
-    finally:
-        scratch.close()
 
 
 @router.get(
@@ -130,8 +98,9 @@ def get_spend_by_provider(
     `from` is 422."""
     council = council_scope(who, council, service)
     check_range(month_from, month_to)
-    with view_as_at(service, SpendByProviderView(), as_at) as (db, stop):
-        rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
+    stop = as_at_position(service, as_at)
+    db = views_as_at(service, stop)
+    rows = spend_by_provider(db, council, month_from, month_to, by_month=by_month)
     return {"council": council, "month_from": month_from, "month_to": month_to,
             "as_at_position": stop, "items": rows}  # fmt: skip
 
@@ -153,8 +122,8 @@ def get_council_progress(
     budget (target 30%), on direct payments, net spend through budgets as a share of gross
     adult-social-care spend, each by primary support reason; carers apart; pooled funds
     disentangled. Fields: the README's glossary."""
-    with view_as_at(service, ProgressView(), as_at) as (db, stop):
-        figures = council_progress(db, code, on or date.today())
+    stop = as_at_position(service, as_at)
+    figures = council_progress(views_as_at(service, stop), code, on or date.today())
     return {**figures, "as_at_position": stop}
 
 
@@ -164,8 +133,8 @@ def get_national_progress(
 ) -> Any:
     """England's measures on a business date: totals over councils, how many meet the 30%
     target, and the lowest and highest uptake."""
-    with view_as_at(service, ProgressView(), as_at) as (db, stop):
-        figures = national_progress(db, on or date.today())
+    stop = as_at_position(service, as_at)
+    figures = national_progress(views_as_at(service, stop), on or date.today())
     return {**figures, "as_at_position": stop}
 
 
@@ -198,6 +167,7 @@ def get_exceptions(
     recorded_to: Annotated[
         Instant | None, Query(description="Only exceptions the ledger learned of at or before.")
     ] = None,
+    as_at: AsAt = None,
 ) -> Any:
     """What needs an auditor's or officer's eye on a business date: flagged, disputed and
     duplicate invoices, corrections, payments after ending, overdue reviews, surpluses. Each
@@ -206,8 +176,11 @@ def get_exceptions(
     council = council_scope(who, council, service)
     check_range(effective_from, effective_to, "effective_from", "effective_to")
     check_range(recorded_from, recorded_to, "recorded_from", "recorded_to")
+    stop = as_at_position(service, as_at)
+    if as_at is not None and (recorded_to is None or recorded_to > as_at):
+        recorded_to = as_at  # refusals, kept outside the views, as known then too
     found = exceptions(
-        service.db,
+        views_as_at(service, stop),
         council,
         kind,
         on=on or date.today(),
@@ -222,7 +195,7 @@ def get_exceptions(
     for item, person in zip(found["items"], erased, strict=True):
         shown = item if person is None else masked(item, person)
         item["detail"] = reveal_reasons(service.app.personal, shown["detail"])
-    return found
+    return {**found, "as_at_position": stop}
 
 
 TRIAL_BALANCE_SQL = (
@@ -249,7 +222,7 @@ def get_trial_balance(
     """Debits, credits and balance per council and account from the postings, as known at an
     instant; the total balance is zero at every point of history."""
     council = council_scope(who, council, service)
-    stop = stop_at(service, as_at)
+    stop = as_at_position(service, as_at)
     day = effective_on.isoformat() if effective_on else None
     rows = service.db.query(
         TRIAL_BALANCE_SQL, (END if stop is None else stop, council, council, day, day)
@@ -310,7 +283,7 @@ def export_journal(
     see `projections/export.py` (beancount puts Funding under Equity, Budgets and Pool under
     Assets)."""
     council = council_scope(who, council, service)
-    stop = stop_at(service, as_at)
+    stop = as_at_position(service, as_at)
     lines = journal_lines(service.db, fmt, council, stop)
     suffix = "beancount" if fmt == "beancount" else "journal"
     return StreamingResponse(

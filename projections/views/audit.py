@@ -34,6 +34,7 @@ def utc_stamp(instant: datetime) -> str:
 class AuditView:
     name = "audit"
     tables: tuple[str, ...] = ("v_audit",)
+    append_only = (("v_audit", "position"),)  # its history: the rows up to a position
     indexes: tuple[str, ...] = (
         *(
             f"CREATE INDEX IF NOT EXISTS v_audit_{column} ON v_audit ({column})"

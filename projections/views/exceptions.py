@@ -276,6 +276,8 @@ class ExceptionsView:
         "v_exception_payments",
     )
     indexes: tuple[str, ...] = READER_INDEXES
+    # Rows per event, never changed: their history is the rows up to a position.
+    append_only = (("v_exceptions", "position"), ("v_exception_payments", "position"))
 
     def create(self, cur: SqlCursor) -> None:
         if _made_before_recorded_at(cur):  # by an older release: project it again from the log

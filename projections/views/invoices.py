@@ -129,6 +129,7 @@ def history_row(row: Row, event: Any, position: int) -> tuple[Any, ...]:
 class InvoicesView:
     name = "invoices"
     tables: tuple[str, ...] = ("v_invoices", "v_invoice_history")
+    append_only = (("v_invoice_history", "position"),)  # a row per event, never changed
     indexes: tuple[str, ...] = tuple(
         f"CREATE INDEX IF NOT EXISTS v_invoices_{column} ON v_invoices ({column}, posted_position)"
         for column in ("provider", "council", "budget_id")

@@ -21,6 +21,7 @@ COLUMNS = ("position", "seq", "council", "account", "amount_pence", "effective_o
 class JournalView:
     name = "journal"
     tables: tuple[str, ...] = ("v_postings",)
+    append_only = (("v_postings", "position"),)  # its history: the rows up to a position
     indexes: tuple[str, ...] = (
         "CREATE INDEX IF NOT EXISTS v_postings_council ON v_postings (council, account)",
     )

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 class MerkleView:
     name = "merkle"
     tables: tuple[str, ...] = ("v_merkle_leaves", "v_merkle_nodes")
+    # Append-only by leaf: the tree at any size is already its own history.
+    history = False
     indexes: tuple[str, ...] = (
         "CREATE INDEX IF NOT EXISTS v_merkle_leaves_position ON v_merkle_leaves (position)",
     )

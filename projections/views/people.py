@@ -39,6 +39,8 @@ class PeopleView:
 
     name = "people"
     tables: tuple[str, ...] = ("v_people",)
+    # Erasure must leave no past copy of a row behind: no history kept.
+    history = False
     indexes: tuple[str, ...] = ("CREATE INDEX IF NOT EXISTS v_people_person ON v_people (person)",)
 
     def __init__(self, personal: PersonalData = IN_THE_CLEAR) -> None:

@@ -144,7 +144,8 @@ Handler = Callable[[SqlCursor, Any, RefsView, _Page], None]
 
 def _council_registered(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     cur.execute(
-        "INSERT INTO v_councils VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO v_councils (code, name, surplus_weeks, invoice_tolerance_bp,"
+        " max_contingency_bp) VALUES (?, ?, ?, ?, ?)",
         (e.code, e.name, e.surplus_weeks, e.invoice_tolerance_bp, e.max_contingency_bp),
     )
 
@@ -162,14 +163,16 @@ def _population(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     code, day = _code(e, refs), e.effective_on.isoformat()
     cur.execute("DELETE FROM v_council_population WHERE code = ? AND effective_on = ?", (code, day))
     cur.executemany(
-        "INSERT INTO v_council_population VALUES (?, ?, ?, ?)",
+        "INSERT INTO v_council_population (code, effective_on, support_reason, eligible)"
+        " VALUES (?, ?, ?, ?)",
         [(code, day, reason, count) for reason, count in sorted(e.counts.items())],
     )
 
 
 def _gross_spend(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     cur.execute(
-        "INSERT INTO v_council_spend VALUES (?, ?, ?) ON CONFLICT (code, financial_year)"
+        "INSERT INTO v_council_spend (code, financial_year, gross_asc_spend_pence)"
+        " VALUES (?, ?, ?) ON CONFLICT (code, financial_year)"
         " DO UPDATE SET gross_asc_spend_pence = excluded.gross_asc_spend_pence",
         (_code(e, refs), e.financial_year, e.gross_pence),
     )
@@ -182,7 +185,9 @@ def _opened(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
 
 def _pool_established(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     cur.execute(
-        "INSERT INTO v_pools VALUES (?, ?, ?, 0, 0)", (str(e.originator_id), e.council, e.fund_ref)
+        "INSERT INTO v_pools (pool_id, council, fund_ref, partner_contributions_pence,"
+        " net_disentangled_pence) VALUES (?, ?, ?, 0, 0)",
+        (str(e.originator_id), e.council, e.fund_ref),
     )
 
 

@@ -51,6 +51,8 @@ INVOICES_DDL = (
 class SpendByProviderView:
     name = "spend"
     tables: tuple[str, ...] = (TABLE, "v_spend_invoices")
+    # Each invoice's amount, written once and read by key by this view alone: no history needed.
+    history_free = ("v_spend_invoices",)
     indexes: tuple[str, ...] = ()
 
     def create(self, cur: SqlCursor) -> None:

@@ -41,6 +41,7 @@ def drop_if_stale(cur: SqlCursor, view: Named, expected: dict[str, tuple[str, ..
         return False
     for table in view.tables:
         cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"DROP TABLE IF EXISTS {table}__h")  # its history (projections.history)
     cur.execute("UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,))
     log.warning("projections.stale_view_dropped", view=view.name, tables=stale)
     return True

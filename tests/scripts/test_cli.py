@@ -127,8 +127,8 @@ def test_balance_for_a_business_date_and_as_known_at_an_instant(loaded_url: str)
     then = json.loads(early.stdout)
     assert (then["cash_paid_pence"], then["available_pence"]) == (0, 10_000_00)
     assert then["effective_on"] == "2010-04-05"
-    assert before_it_existed.exit_code == 1
-    assert "no such budget at that position" in before_it_existed.output
+    assert before_it_existed.exit_code == 2  # before the first event: one clear line
+    assert "before the ledger knew anything" in before_it_existed.output
 
 
 def test_a_token_is_made_for_a_registered_council_or_firm_in_its_plain_form(

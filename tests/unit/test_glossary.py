@@ -57,5 +57,5 @@ def test_a_page_of_any_list_describes_its_envelope_from_the_glossary() -> None:
     page = Page[int]
 
     assert {n: i.description for n, i in page.model_fields.items()} == {
-        name: GLOSSARY[name] for name in ("items", "next_cursor", "has_more")
+        name: GLOSSARY[name] for name in ("items", "next_cursor", "has_more", "as_at_position")
     }

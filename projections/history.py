@@ -1,0 +1,314 @@
+# ruff: noqa: S608 - every name in this SQL is a view table's or a constant, never input
+"""Every view keeps its own history: a read as at a past log position is an index lookup.
+
+The mechanism lives here, under the views, so a view's own code does not change (and a new
+view written on the usual pattern gets history without asking):
+
+* each view table ``<table>`` gets a sibling ``<table>__h`` holding every version of every
+  row, with ``valid_from`` (the log position from which it held) and ``valid_to`` (from which
+  it no longer did; ``FOREVER`` while it still holds); the live table is untouched, so reads
+  as at now cost what they did;
+* database triggers keep the versions, whatever SQL the view writes (an upsert, ``UPDATE … SET
+  x = x + ?``, a delete): the position comes from a clock (a one-row table on SQLite, a
+  transaction-local setting on PostgreSQL) that the runner sets before each run of events it
+  hands the views (one run per recorded instant, ``runs_by_instant``), in the same transaction;
+* a read as at position ``p`` sees each table as its versions with ``valid_from <= p <
+  valid_to``: ``AsAtDb`` rewrites every ``FROM``/``JOIN`` of a view table into that, so every
+  read function answers as at ``p`` unchanged.
+
+A row is stamped with the last position of the run that wrote it. Runs are cut wherever the
+recorded instant changes, and an instant resolves to the last position recorded by then
+(``projections.asat.position_at``), so every position a reader can ask for is exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from projections.db import SqlCursor, ViewDb
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from projections.runner import Item
+
+SUFFIX = "__h"
+VALID_FROM = "valid_from"
+VALID_TO = "valid_to"
+CLOCK = "careledger_history_clock"
+REGISTRY = "careledger_history_tables"
+HISTORY_COLUMNS = (VALID_FROM, VALID_TO)
+FOREVER = 2**62  # the valid_to of a version still true
+SETUP_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {CLOCK} (id INTEGER PRIMARY KEY, position BIGINT NOT NULL)",
+    f"INSERT INTO {CLOCK} (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    f"CREATE TABLE IF NOT EXISTS {REGISTRY} (name TEXT PRIMARY KEY, columns TEXT NOT NULL,"
+    " by_position TEXT)",
+)
+_NOW = f"(SELECT position FROM {CLOCK} WHERE id = 1)"
+
+
+def setup(cur: SqlCursor) -> None:
+    """The clock and the list of tables that keep history."""
+    for statement in SETUP_DDL:
+        cur.execute(statement)
+
+
+def set_clock(cur: SqlCursor, position: int) -> None:
+    """Rows written from now on in this transaction are true from ``position`` (on PostgreSQL a
+    setting local to the transaction: parallel workers never wait on one clock row)."""
+    if cur.dialect == "postgres":
+        cur.execute("SELECT set_config('careledger.clock', ?, true)", (str(position),))
+    else:
+        cur.execute(f"UPDATE {CLOCK} SET position = ? WHERE id = 1", (position,))
+
+
+def runs_by_instant(items: Sequence[Item]) -> Iterator[Sequence[Item]]:
+    """``items`` cut into runs of consecutive events recorded at the same instant."""
+    start = 0
+    for i in range(1, len(items)):
+        if items[i].event.timestamp != items[i - 1].event.timestamp:
+            yield items[start:i]
+            start = i
+    if items:
+        yield items[start:]
+
+
+def _columns(cur: SqlCursor, table: str) -> list[str]:
+    if cur.dialect == "postgres":
+        sql = (
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position"
+        )
+    else:
+        sql = "SELECT name FROM pragma_table_info(?)"
+    return [r["name"] for r in cur.execute(sql, (table,)).fetchall()]
+
+
+def _key_columns(cur: SqlCursor, table: str) -> list[str]:
+    if cur.dialect == "postgres":
+        sql = (
+            "SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a"
+            " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary"
+        )
+        return [r["name"] for r in cur.execute(sql, (table,)).fetchall()]
+    rows = cur.execute("SELECT name, pk FROM pragma_table_info(?)", (table,)).fetchall()
+    return [r["name"] for r in sorted(rows, key=lambda r: r["pk"]) if r["pk"]]
+
+
+def lacks_history(cur: SqlCursor, table: str) -> bool:
+    """True if ``table`` exists without its history (built by an older release: rebuild it)."""
+    return bool(_columns(cur, table)) and not _columns(cur, f"{table}{SUFFIX}")
+
+
+def keep_by_position(cur: SqlCursor, table: str, column: str) -> None:
+    """An append-only table whose rows carry the log position they came from in ``column``:
+    its rows up to ``p`` are already its state at ``p``, so it needs no versions."""
+    cur.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
+    cur.execute(
+        f"INSERT INTO {REGISTRY} (name, columns, by_position) VALUES (?, '*', ?)"
+        " ON CONFLICT (name) DO UPDATE SET columns = '*', by_position = excluded.by_position",
+        (table, column),
+    )
+
+
+def keep_history(cur: SqlCursor, table: str) -> None:
+    """Give ``table`` (just created, or kept with its history) its history table, holding every
+    version of every row with ``valid_from``/``valid_to``, and the triggers that keep it. The
+    live table is untouched: reads as at now stay as they were. Idempotent."""
+    base = _columns(cur, table)
+    past = f"{table}{SUFFIX}"
+    if not _columns(cur, past):
+        if cur.dialect == "postgres":
+            cur.execute(f"CREATE TABLE {past} (LIKE {table})")
+        else:
+            cur.execute(f"CREATE TABLE {past} AS SELECT * FROM {table} WHERE 0")
+        for column in HISTORY_COLUMNS:
+            cur.execute(f"ALTER TABLE {past} ADD COLUMN {column} BIGINT")
+        keys = ", ".join(_key_columns(cur, table) or base)
+        # A row's open version is found by its key (closing it), a row as at p by its key too.
+        cur.execute(f"CREATE INDEX {past}_key ON {past} ({keys}, {VALID_TO}, {VALID_FROM})")
+    key = _key_columns(cur, table) or base
+    if cur.dialect == "postgres":
+        _pg_triggers(cur, table, base, key)
+    else:
+        _sqlite_triggers(cur, table, base, key)
+    cur.execute(
+        f"INSERT INTO {REGISTRY} (name, columns, by_position) VALUES (?, ?, NULL)"
+        " ON CONFLICT (name) DO UPDATE SET columns = excluded.columns, by_position = NULL",
+        (table, ",".join(base)),
+    )
+
+
+def clear_history(cur: SqlCursor, table: str) -> None:
+    """Forget ``table``'s versions (its view is being projected again from position 0)."""
+    if _columns(cur, f"{table}{SUFFIX}"):
+        cur.execute(f"DELETE FROM {table}{SUFFIX}")
+
+
+def drop_history(cur: SqlCursor, table: str) -> None:
+    """Drop ``table``'s versions (with the table itself, when a view is rebuilt)."""
+    cur.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
+
+
+def _close(past: str, key: list[str], row: str, now: str) -> list[str]:
+    """Statements ending the open version of the row ``row`` (OLD/NEW) at ``now``; a version
+    opened at ``now`` itself (written twice in one run) is void and goes."""
+    match = " AND ".join(f"{k} IS {row}.{k}" for k in key)
+    open_ = f"{match} AND {VALID_TO} = {FOREVER}"
+    return [
+        f"DELETE FROM {past} WHERE {open_} AND {VALID_FROM} = {now};",
+        f"UPDATE {past} SET {VALID_TO} = {now} WHERE {open_};",
+    ]
+
+
+def _open(past: str, base: list[str], now: str) -> str:
+    names = ", ".join([*base, VALID_FROM, VALID_TO])
+    values = ", ".join([*(f"NEW.{c}" for c in base), now, str(FOREVER)])
+    return f"INSERT INTO {past} ({names}) VALUES ({values});"
+
+
+def _sqlite_triggers(cur: SqlCursor, table: str, base: list[str], key: list[str]) -> None:
+    past = f"{table}{SUFFIX}"
+    opened, closed = _open(past, base, _NOW), " ".join(_close(past, key, "OLD", _NOW))
+    for statement in (
+        f"CREATE TRIGGER IF NOT EXISTS {table}__hi AFTER INSERT ON {table} BEGIN {opened} END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}__hu AFTER UPDATE ON {table}"
+        f" BEGIN {closed} {opened} END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}__hd AFTER DELETE ON {table} BEGIN {closed} END",
+    ):
+        cur.execute(statement)
+
+
+def _pg_triggers(cur: SqlCursor, table: str, base: list[str], key: list[str]) -> None:
+    past = f"{table}{SUFFIX}"
+    closed = " ".join(_close(past, key, "OLD", "now_at")).replace(
+        " IS OLD.", " IS NOT DISTINCT FROM OLD."
+    )
+    cur.execute(
+        f"CREATE OR REPLACE FUNCTION {table}__hf() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " DECLARE now_at BIGINT := COALESCE("
+        f"NULLIF(current_setting('careledger.clock', true), '')::bigint, {_NOW});"
+        " BEGIN"
+        f" IF TG_OP <> 'INSERT' THEN {closed} END IF;"
+        f" IF TG_OP <> 'DELETE' THEN {_open(past, base, 'now_at')} END IF;"
+        " RETURN NULL;"
+        " END $$"
+    )
+    cur.execute(
+        f"CREATE OR REPLACE TRIGGER {table}__ht AFTER INSERT OR UPDATE OR DELETE ON {table}"
+        f" FOR EACH ROW EXECUTE FUNCTION {table}__hf()"
+    )
+
+
+# A view table that keeps history → its columns (comma-separated), and for an append-only table
+# read by its position column, that column: ("*", "position").
+Tables = dict[str, tuple[str, str | None]]
+
+
+def history_tables(db: ViewDb) -> Tables:
+    """The view tables that keep history: their columns, and the position column of those
+    that are append-only."""
+    rows = db.query(f"SELECT name, columns, by_position FROM {REGISTRY}")
+    return {r["name"]: (r["columns"], r["by_position"]) for r in rows}
+
+
+# A view table after FROM or JOIN, with its alias if any (an identifier that is not a keyword).
+_KEYWORDS = frozenset(
+    [
+        "where",
+        "group",
+        "order",
+        "join",
+        "left",
+        "right",
+        "inner",
+        "outer",
+        "cross",
+        "on",
+        "limit",
+        "union",
+        "having",
+        "as",
+        "using",
+        "natural",
+        "full",
+        "window",
+        "except",
+        "intersect",
+    ]
+)
+_TABLE_REF = re.compile(r"\b(FROM|JOIN)\s+(v_\w+)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.IGNORECASE)
+
+
+def as_at_sql(sql: str, tables: Tables, position: int) -> str:
+    """``sql`` reading every view table in ``tables`` as it stood at ``position``."""
+
+    def swap(match: re.Match[str]) -> str:
+        keyword, table, alias = match.group(1), match.group(2), match.group(3)
+        if table not in tables:
+            return match.group(0)
+        tail = ""
+        if alias is not None and alias.lower() in _KEYWORDS:
+            tail, alias = " " + alias, None
+        return f"{keyword} {_past_of(table, tables[table], position)} AS {alias or table}{tail}"
+
+    return _TABLE_REF.sub(swap, sql)
+
+
+def _past_of(table: str, kept: tuple[str, str | None], position: int) -> str:
+    # ``position`` is an int from the resolver and ``columns`` the registry's: never input text.
+    p = int(position)
+    columns, by_position = kept
+    if by_position is not None:
+        return f"(SELECT * FROM {table} WHERE {by_position} <= {p})"
+    return f"(SELECT {columns} FROM {table}{SUFFIX} WHERE {VALID_FROM} <= {p} AND {VALID_TO} > {p})"
+
+
+class AsAtCursor(SqlCursor):
+    """A cursor whose every statement reads the views as at one position."""
+
+    def __init__(self, raw: Any, dialect: str, tables: Tables, position: int) -> None:
+        super().__init__(raw, dialect)
+        self.tables = tables
+        self.position = position
+
+    def _sql(self, sql: str) -> str:
+        return super()._sql(as_at_sql(sql, self.tables, self.position))
+
+
+class AsAtDb(ViewDb):
+    """The views' database read as at log position ``position``: every read function given it
+    answers as the ledger knew it then. Read only."""
+
+    def __init__(self, db: ViewDb, position: int) -> None:
+        self.db = db
+        self.dialect = db.dialect
+        self.position = position
+        self.tables = history_tables(db)
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[SqlCursor]:
+        if write:
+            raise PermissionError("a view read as at a past position is read only")
+        with self.db.transaction(write=False) as cur:
+            yield AsAtCursor(cur.raw, self.dialect, self.tables, self.position)
+
+    def schema_transaction(self) -> AbstractContextManager[SqlCursor]:
+        raise PermissionError("a view read as at a past position is read only")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return self.db.query(as_at_sql(sql, self.tables, self.position), params)
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        return self.db.stream(as_at_sql(sql, self.tables, self.position), params)
+
+    def compact(self, table: str) -> None:
+        raise PermissionError("a view read as at a past position is read only")
+
+    def close(self) -> None:
+        """The live database stays open: it is not this reader's."""

@@ -1,0 +1,122 @@
+"""Every view keeps its own history (``projections.history``): each table read as at any past
+instant equals the same view replayed from the log up to the position the instant resolves to,
+whatever the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from projections.asat import build_as_at
+from projections.history import AsAtDb, as_at_sql, history_tables
+from projections.service import LedgerService
+from tests.integration.test_projections import scenario
+
+
+def _rows(db: object, table: str, columns: str) -> list[str]:
+    query = db.query  # type: ignore[attr-defined]
+    return sorted(repr(tuple(r.values())) for r in query(f"SELECT {columns} FROM {table}"))
+
+
+def _instants(service: LedgerService) -> list[int]:
+    """Every position an instant can resolve to: the last one recorded at each instant (the
+    events of one command share it)."""
+    stamps = service.db.query("SELECT position, known_by FROM v_audit ORDER BY position")
+    return [
+        int(row["position"])
+        for row, after in zip(stamps, [*stamps[1:], None], strict=True)
+        if after is None or after["known_by"] != row["known_by"]
+    ]
+
+
+def _compare_every_position(service: LedgerService) -> int:
+    tables = history_tables(service.db)
+    views = [v for v in service.runner.views if getattr(v, "history", True) and v.name != "refs"]
+    checked = 0
+    for position in _instants(service):
+        scratch = build_as_at(service.app, views, position)
+        past = AsAtDb(service.db, position)
+        try:
+            for view in views:
+                for table in [t for t in view.tables if t in tables]:  # not the write-once
+                    columns = tables[table][0]
+                    assert _rows(past, table, columns) == _rows(scratch, table, columns), (
+                        position,
+                        table,
+                    )
+                    checked += 1
+        finally:
+            scratch.close()
+    return checked
+
+
+def test_every_view_as_at_every_instant_equals_a_replay(database_url: str) -> None:
+    service = LedgerService(database_url)  # inline: a page per command
+    scenario(service)
+
+    assert _compare_every_position(service) > 0
+
+
+def test_a_commands_events_are_recorded_at_one_instant(tmp_path: Path) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+
+    rows = service.db.query("SELECT command_id, recorded_at FROM v_audit")
+    stamps: dict[str, set[str]] = {}
+    for row in rows:
+        stamps.setdefault(row["command_id"], set()).add(row["recorded_at"])
+    assert all(len(s) == 1 for s in stamps.values())
+    assert len(set().union(*stamps.values())) == len(stamps) < len(rows)
+
+
+def test_a_rebuild_in_big_pages_keeps_the_same_history(tmp_path: Path) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}", inline=False)
+    scenario(service)
+    service.runner.catch_up(page_size=10_000)
+
+    assert _compare_every_position(service) > 0
+
+
+def test_a_view_rebuilt_forgets_its_old_versions(tmp_path: Path) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    before = service.db.query("SELECT COUNT(*) AS n FROM v_budget_balances__h")[0]["n"]
+
+    service.runner.rebuild(["balances"])
+
+    after = service.db.query("SELECT COUNT(*) AS n FROM v_budget_balances__h")[0]["n"]
+    assert before == after > 0
+    assert _compare_every_position(service) > 0
+
+
+def test_a_read_as_at_a_position_is_read_only(tmp_path: Path) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+
+    with pytest.raises(PermissionError), AsAtDb(service.db, 1).transaction(write=True):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM v_x WHERE a = 1", "SELECT * FROM (P) AS v_x WHERE a = 1"),
+        ("SELECT * FROM v_x x JOIN v_y AS y ON", "SELECT * FROM (P) AS x JOIN (Q) AS y ON"),
+        ("SELECT 1 FROM v_x GROUP BY a", "SELECT 1 FROM (P) AS v_x GROUP BY a"),
+        ("SELECT 1 FROM v_other", "SELECT 1 FROM v_other"),
+        ("SELECT 1 FROM careledger_refusals f", "SELECT 1 FROM careledger_refusals f"),
+    ],
+)
+def test_every_view_table_named_after_from_or_join_is_read_as_at(sql: str, expected: str) -> None:
+    rewritten = as_at_sql(sql, {"v_x": ("a", None), "v_y": ("b", None)}, 7)
+
+    past_x = "SELECT a FROM v_x__h WHERE valid_from <= 7 AND valid_to > 7"
+    past_y = "SELECT b FROM v_y__h WHERE valid_from <= 7 AND valid_to > 7"
+    assert rewritten == expected.replace("(P)", f"({past_x})").replace("(Q)", f"({past_y})")
+
+
+def test_an_append_only_table_is_read_as_at_by_its_position_column() -> None:
+    rewritten = as_at_sql("SELECT * FROM v_p WHERE a = 1", {"v_p": ("*", "position")}, 7)
+
+    assert rewritten == "SELECT * FROM (SELECT * FROM v_p WHERE position <= 7) AS v_p WHERE a = 1"
