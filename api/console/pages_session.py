@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import TokenStore
@@ -45,7 +45,7 @@ def sign_in_page(
         title="Sign in",
         csrf=csrf,
         error=error,
-        notice=notice or request.query_params.get("notice"),
+        notice=notice,
         minutes=sessions.seconds // 60,
     )
     response.headers.append("set-cookie", placeholder.headers["set-cookie"])
@@ -53,8 +53,13 @@ def sign_in_page(
 
 
 @router.get("/ui/sign-in", response_class=HTMLResponse)
-def sign_in_form(request: Request, sessions: SessionsDep) -> HTMLResponse:
-    return sign_in_page(request, sessions)
+def sign_in_form(
+    request: Request,
+    sessions: SessionsDep,
+    notice: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """The sign-in form; ``notice`` says why you are here (signed out, session expired)."""
+    return sign_in_page(request, sessions, notice=notice)
 
 
 @router.post("/ui/sign-in", response_model=None)

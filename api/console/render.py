@@ -49,7 +49,7 @@ def money(pence: int | None) -> str:
 
 def day(value: date | str | None) -> str:
     """A date as 31 March 2011."""
-    if value is None or value == "":
+    if not value:
         return "—"
     d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
@@ -57,7 +57,7 @@ def day(value: date | str | None) -> str:
 
 def instant(value: datetime | str | None) -> str:
     """A recorded instant as 31 March 2011, 14:05:03 UTC."""
-    if value is None or value == "":
+    if not value:
         return "—"
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
