@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from api.console.charts import steps
 from api.console.pages_national import Text
 from api.console.render import admit, allowed, guard, page, parsed
+from api.console.render import day as day_of
 from api.console.session import Signed
 from api.deps import Service
 from api.models import BusinessDate, Instant
@@ -44,7 +45,7 @@ def budget(
     provenance = _provenance(who, service, budget_id, lines)
     chart = steps(
         "Available balance after each entry",
-        [(str(x["effective_on"]), x["available_pence"]) for x in lines],
+        [(day_of(x["effective_on"]), x["available_pence"]) for x in lines],
         "The available balance",
     )
     return page(

@@ -81,8 +81,12 @@ def sign_in(
 
 
 @router.post("/ui/sign-out", response_model=None)
-def sign_out(session: Signed, csrf_token: CsrfField = None) -> Response:
+def sign_out(
+    session: Signed, sessions: SessionsDep, tokens: Tokens, csrf_token: CsrfField = None
+) -> Response:
+    """End the session: the cookie is dropped, and the session refused even if copied."""
     check_csrf(session.csrf, csrf_token)
+    sessions.end(tokens.db, session.session_id)
     response = RedirectResponse("/ui/sign-in?notice=You+have+signed+out", status_code=303)
     response.delete_cookie(COOKIE, path="/ui")
     return response

@@ -14,6 +14,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -21,8 +22,15 @@ from fastapi import Depends, Request, Response
 
 from api.auth import Principal, TokenStore
 from api.deps import get_tokens
+from projections.db import ViewDb
 
 COOKIE = "careledger_session"
+# Sessions ended by signing out: a copied cookie of an ended session is refused until it would
+# have expired anyway (rows older than the session lifetime can be deleted).
+ENDED_DDL = (
+    "CREATE TABLE IF NOT EXISTS careledger_console_ended"
+    " (session_id TEXT PRIMARY KEY, ended_at TEXT NOT NULL)"
+)
 PRE_COOKIE = "careledger_signin"  # the sign-in form's own CSRF secret, before any session
 
 
@@ -42,6 +50,7 @@ class CsrfRefusedError(Exception):
 class Session:
     principal: Principal
     csrf: str
+    session_id: str
 
 
 class Sessions:
@@ -51,6 +60,28 @@ class Sessions:
         seed = secret.encode() if secret else secrets.token_bytes(32)
         self.fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(seed).digest()))
         self.seconds = minutes * 60
+        self.ready = False
+
+    def _table(self, db: ViewDb) -> None:
+        if not self.ready:
+            with db.schema_transaction() as cur:
+                cur.execute(ENDED_DDL)
+            self.ready = True
+
+    def ended(self, db: ViewDb, session_id: str) -> bool:
+        self._table(db)
+        found = db.query(
+            "SELECT 1 AS ended FROM careledger_console_ended WHERE session_id = ?", (session_id,)
+        )
+        return bool(found)
+
+    def end(self, db: ViewDb, session_id: str) -> None:
+        self._table(db)
+        with db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO careledger_console_ended VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (session_id, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
 
     def seal(self, data: dict[str, str]) -> str:
         return self.fernet.encrypt(json.dumps(data).encode()).decode()
@@ -65,7 +96,9 @@ class Sessions:
         return data if isinstance(data, dict) else None
 
     def start(self, response: Response, request: Request, token: str) -> None:
-        value = self.seal({"token": token, "csrf": secrets.token_urlsafe(24)})
+        value = self.seal(
+            {"token": token, "csrf": secrets.token_urlsafe(24), "sid": secrets.token_hex(16)}
+        )
         set_cookie(response, request, COOKIE, value, self.seconds)
         response.delete_cookie(PRE_COOKIE, path="/ui")
 
@@ -104,12 +137,14 @@ def signed_in(
     if data is None:
         raise SignInNeededError("Sign in to continue" if COOKIE not in request.cookies else
                            "Your session has expired: sign in again")  # fmt: skip
+    if sessions.ended(tokens.db, str(data.get("sid", ""))):
+        raise SignInNeededError("You signed out of that session: sign in again")
     principal = tokens.authenticate(str(data.get("token", "")))
     if principal is None:
         raise SignInNeededError("Your token has been revoked or is no longer valid: sign in again")
     request.state.actor = principal.token_id  # the request log line, as for the API
     request.state.role = principal.role.value
-    return Session(principal, str(data.get("csrf", "")))
+    return Session(principal, str(data.get("csrf", "")), str(data.get("sid", "")))
 
 
 Signed = Annotated[Session, Depends(signed_in)]

@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By
 from api.auth import TokenStore
 from ledger.app_invoices import InvoiceDraft
 from ledger.provenance import Provenance
-from ledger.values import Period
+from ledger.values import InvoiceLine, Period
 from scripts.cli_common import open_service
 from scripts.cli_serve import demo_scope
 from scripts.demo_cli import _load
@@ -86,7 +86,12 @@ def _open_invoices(service: Any, provider: str, council: str, count: int) -> lis
         old = service.app.invoice(row["invoice_id"])
         shift = timedelta(days=28)
         period = Period(old.period.start + shift, old.period.end + shift)
-        draft = InvoiceDraft(f"CONSOLE-{n}", old.budget_id, period, tuple(old.lines), period.end)
+        lines = tuple(old.lines)
+        if n == 1:  # three times the plan: flagged over-plan, an exception with a position
+            lines = tuple(
+                InvoiceLine(x.service, x.units_hundredths * 3, x.rate_pence) for x in lines
+            )
+        draft = InvoiceDraft(f"CONSOLE-{n}", old.budget_id, period, lines, period.end)
         prov = Provenance(provider, "provider", f"console-seed-{n}")
         made.append(service.app.post_invoice(provider, draft, prov)["invoice_id"])
     service.runner.catch_up()

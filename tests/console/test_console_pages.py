@@ -98,8 +98,8 @@ def test_a_care_firm_sees_only_its_own_invoices(browser, console: Console) -> No
 
 
 MAIN = [
-    ("regulator", "national", "/ui/national"),
-    ("auditor", "council", "/ui/councils/{council}"),
+    ("regulator", "national", "/ui/national?on=2011-03-31"),
+    ("auditor", "council", "/ui/councils/{council}?on=2011-03-31"),
     ("auditor", "budget", "/ui/budgets/{budget}"),
     ("auditor", "audit-trail", "/ui/audit"),
     ("auditor", "integrity", "/ui/integrity?run=true"),
