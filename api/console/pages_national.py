@@ -20,7 +20,7 @@ from projections.views.progress_measures import (
     COUNCILS_SQL,
     load,
     measures,
-    national_progress,
+    national_of,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -41,12 +41,13 @@ def national(
     admit(reports.ProgressReader, session.principal)
     day, instant = dates(on, as_at)
     with reports.view_as_at(service, ProgressView(), instant) as (db, stop):
-        figures = {**national_progress(db, day), "as_at_position": stop}
+        every = load(db, day, None)  # national_progress's own read, once for both tables
+        figures = {**national_of(every, day), "as_at_position": stop}
         names = {r["code"]: r["name"] for r in db.query(COUNCILS_SQL, (None, None))}
         councils = [
             {"council": code, "name": names.get(code, code),
              **measures(f, day, with_funds=False)}
-            for code, f in sorted(load(db, day, None).items())
+            for code, f in sorted(every.items())
         ]  # fmt: skip
     uptake = [
         (c["council"], None if (bp := c["users"]["with_budget_share_of_eligible_bp"]) is None

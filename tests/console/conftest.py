@@ -52,6 +52,7 @@ class Console:
     budget: str
     other_budget: str
     facts: dict[str, Any] = field(default_factory=dict)
+    output: Path | None = None  # what `careledger serve` printed
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with open_service(self.url) as service:
@@ -141,12 +142,13 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     port = _free_port()
     env = {**os.environ, **keys, "CARELEDGER_DATABASE_URL": url, "CARELEDGER_LOG_JSON": "1",
            "CARELEDGER_CONSOLE_SECRET": "console-test-secret"}  # fmt: skip
+    output = (folder / "serve.out").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port)],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -159,10 +161,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             time.sleep(0.1)
         else:
             raise RuntimeError("careledger serve did not start")
-        yield Console(base, url, **seeded)
+        yield Console(base, url, output=folder / "serve.out", **seeded)
     finally:
         server.terminate()
         server.wait(timeout=10)
+        output.close()
 
 
 @pytest.fixture(scope="module")

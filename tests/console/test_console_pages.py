@@ -32,6 +32,13 @@ def _path(console: Console, name: str) -> str:
     return PAGES[name].format(council=console.council, budget=console.budget)
 
 
+def test_serve_prints_the_sign_in_address(console: Console) -> None:
+    assert console.output is not None
+    printed = console.output.read_text()
+    assert f"Web console: {console.base}/ui/sign-in" in printed
+    assert "assets are missing" not in printed
+
+
 def test_the_front_door_leads_to_sign_in(browser, console: Console) -> None:
     browser.delete_all_cookies()
     browser.get(console.base + "/")
