@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,14 @@ def _seed(url: str) -> dict[str, Any]:
         made["other_council"] = store.create("council", "console test", council=other)
         budget = q("SELECT MIN(budget_id) AS b FROM v_budget_balances WHERE council = ?",
                    (council,))[0]["b"]  # fmt: skip
+        appointed = Provenance("console-officer", "council", "console-seed-rep")
+        service.app.appoint_representative(
+            budget, "rep-console-1", "carer", "none", date(2010, 4, 6), appointed
+        )
+        service.runner.catch_up()
+        made["representative"] = store.create(
+            "representative", "console test", budget_id=budget, representative_id="rep-console-1"
+        )
         other_budget = q("SELECT MIN(budget_id) AS b FROM v_budget_balances WHERE council = ?",
                          (other,))[0]["b"]  # fmt: skip
     return {

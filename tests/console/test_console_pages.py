@@ -24,6 +24,7 @@ MAY = {
     "auditor": {"national", "council", "budget", "invoices", "exceptions", "audit", "integrity"},
     "council": {"national", "council", "budget", "invoices", "exceptions"},
     "provider": {"national", "council", "invoices", "upload"},
+    "representative": {"budget"},  # their own budget's statement, nothing else
     "admin": set(),
 }
 
@@ -62,10 +63,15 @@ def test_each_role_opens_exactly_its_pages(browser, console: Console, role: str)
             assert title == "Your role may not do this", (role, name, title)
 
 
-@pytest.mark.parametrize("role", ["council", "auditor"])
+@pytest.mark.parametrize("role", ["council", "auditor", "representative"])
 def test_another_councils_budget_is_not_found(browser, console: Console, role: str) -> None:
     token = console.tokens["other_council"] if role == "council" else console.tokens[role]
     sign_in(browser, console, token)
+    if role == "representative":  # their own budget is their start page; another is not found
+        assert heading(browser) == "Budget statement"
+        browser.get(f"{console.base}/ui/budgets/{console.other_budget}")
+        assert heading(browser) == "No such personal budget"
+        return
     browser.get(f"{console.base}/ui/budgets/{console.budget}")
     if role == "council":  # the other council's officer
         assert heading(browser) == "No such personal budget"
