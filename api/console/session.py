@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -86,11 +87,14 @@ class Sessions:
     def seal(self, data: dict[str, str]) -> str:
         return self.fernet.encrypt(json.dumps(data).encode()).decode()
 
-    def open(self, cookie: str | None) -> dict[str, str] | None:
+    def open(self, cookie: str | None, now: float | None = None) -> dict[str, str] | None:
+        """The cookie's content if it is ours, unaltered and younger than the session lifetime
+        (at ``now``, default the clock's); otherwise None."""
         if not cookie or len(cookie) > 4096:
             return None
+        at = int(time.time() if now is None else now)
         try:
-            data = json.loads(self.fernet.decrypt(cookie.encode(), ttl=self.seconds))
+            data = json.loads(self.fernet.decrypt_at_time(cookie.encode(), self.seconds, at))
         except (InvalidToken, ValueError):
             return None
         return data if isinstance(data, dict) else None

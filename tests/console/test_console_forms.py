@@ -147,7 +147,7 @@ def test_a_care_firm_uploads_a_csv_and_sees_each_rows_result(
     browser.get(console.base + "/ui/invoices/upload")
     browser.find_element(By.ID, "file").send_keys(str(path))
     browser.find_element(By.ID, "upload").click()
-    assert browser.find_element(By.ID, "summary").text == "1 invoices accepted, 3 refused."
+    assert browser.find_element(By.ID, "summary").text == "Accepted: 1. Refused: 3."
     rows = {r.find_elements(By.TAG_NAME, "td")[0].text: r.text
             for r in browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")}  # fmt: skip
     assert "accepted" in rows["2, 3"]
