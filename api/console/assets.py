@@ -3,14 +3,16 @@
 
 Only the files named here are served. The GOV.UK crown, its images and the GDS Transport
 typeface stay out: they are reserved for GOV.UK, and councils use the components under their own
-name (``console.css`` sets Arial)."""
+name (the styles are served without the typeface: ``without_typeface``)."""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.problems import ProblemError
 
@@ -29,19 +31,30 @@ ASSETS = {
     "axe.min.js": NODE / "axe-core/axe.min.js",
 }
 TYPES = {".css": "text/css", ".js": "text/javascript"}
+CACHE = {"Cache-Control": "public, max-age=86400"}
+GOVUK_CSS = "govuk-frontend.min.css"
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/ui/assets/{name}")
-def asset(name: str) -> FileResponse:
+@router.get("/ui/assets/{name}", response_model=None)
+def asset(name: str) -> Response:
     """One of the named assets, cached for a day (the lock pins their content)."""
     path = ASSETS.get(name)
     if path is None or not path.is_file():
         raise ProblemError(404, "not-found", "No such asset", f"{name!r} is not served")
-    return FileResponse(
-        path,
-        media_type=TYPES[path.suffix],
-        headers={"Cache-Control": "public, max-age=86400"},
+    if name == GOVUK_CSS:
+        return Response(without_typeface(path), media_type="text/css", headers=CACHE)
+    return FileResponse(path, media_type=TYPES[path.suffix], headers=CACHE)
+
+
+@lru_cache(maxsize=1)
+def without_typeface(path: Path) -> str:
+    """GOV.UK Frontend's styles without the GDS Transport typeface (reserved for GOV.UK): its
+    font faces removed, its name dropped from every font stack (Arial follows it there)."""
+    css = path.read_text(encoding="utf-8")
+    css = re.sub(r"@font-face\{font-family:GDS Transport;[^}]*\}", "", css)
+    return css.replace("font-family:GDS Transport,", "font-family:").replace(
+        "font-family:GDS Transport", "font-family:arial,sans-serif"
     )
 
 

@@ -122,5 +122,8 @@ def test_docs_and_redoc_are_served_by_the_app(api: Api) -> None:
         assert "http" not in page.text.split("<body>", 1)[1]  # nothing from elsewhere
         assert api.client.get(f"/ui/assets/{asset}").status_code == 200
     assert api.client.get("/ui/assets/govuk-crest.svg").status_code == 404
+    styles = api.client.get("/ui/assets/govuk-frontend.min.css")
+    assert ".govuk-button" in styles.text
+    assert "GDS Transport" not in styles.text  # the GOV.UK typeface is GOV.UK's alone
     front = api.client.get("/", follow_redirects=True)
     assert front.url.path == "/ui/sign-in"

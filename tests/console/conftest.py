@@ -183,6 +183,7 @@ def browser(console: Console) -> Iterator[webdriver.Chrome]:
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,1000", "--lang=en-GB"):  # fmt: skip
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=ChromeService(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     try:
@@ -214,6 +215,12 @@ def axe_violations(driver: webdriver.Chrome) -> list[dict[str, Any]]:
         WCAG,
     )
     return list(result)
+
+
+def browser_errors(driver: webdriver.Chrome) -> list[str]:
+    """The page's console errors since the last call: a refused script or style (the content
+    security policy), an asset not found, a script that failed."""
+    return [str(e["message"]) for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def screenshot(driver: webdriver.Chrome, name: str) -> None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.console.conftest import Console, axe_violations, heading, screenshot, sign_in
+from tests.console.conftest import (
+    Console,
+    axe_violations,
+    browser_errors,
+    heading,
+    screenshot,
+    sign_in,
+)
 
 # Pages each role may open (200) and may not (403), by path template.
 PAGES = {
@@ -128,8 +135,11 @@ def test_main_pages_have_no_accessibility_violations(
     browser, console: Console, role: str, name: str, path: str
 ) -> None:
     sign_in(browser, console, console.tokens[role])
+    browser_errors(browser)  # the sign-in's
     browser.get(console.base + path.format(council=console.council, budget=console.budget))
     assert browser.find_elements(By.ID, "problem-detail") == []
+    assert browser_errors(browser) == []
+    assert "js-enabled" in browser.find_element(By.TAG_NAME, "body").get_attribute("class")
     assert axe_violations(browser) == []
     screenshot(browser, name)
 

@@ -1,10 +1,15 @@
+// The GOV.UK components' behaviour (the pages work without it), from the app's own copy.
+import { initAll } from "/ui/assets/govuk-frontend.min.js";
+
+document.body.className += " js-enabled govuk-frontend-supported";
+initAll();
+
 // Sortable tables: a button in each header sorts its column (works without JavaScript as a plain
 // table; with it, aria-sort says which column orders the rows).
 document.querySelectorAll("table[data-sortable] th[scope=col]").forEach(function (th, index) {
   var button = document.createElement("button");
   button.type = "button";
-  button.className = "govuk-link";
-  button.style.cssText = "background:none;border:0;padding:0;font:inherit;font-weight:700;cursor:pointer";
+  button.className = "cl-sort";
   button.textContent = th.textContent;
   th.textContent = "";
   th.appendChild(button);
