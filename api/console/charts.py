@@ -3,7 +3,7 @@ description, and the page shows a table of the same numbers beside it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -18,8 +18,11 @@ def bars(
     target: float | None = None,
     unit: str = "%",
     scale_max: float | None = None,
+    shown: Callable[[float], str] | None = None,
 ) -> Markup:
-    """Horizontal bars, one per (label, value); an optional dashed target line."""
+    """Horizontal bars, one per (label, value); an optional dashed target line; ``shown``
+    writes a value beside its bar (default: one decimal and the unit)."""
+    shown = shown or (lambda v: f"{v:.1f}{unit}")
     values = [v for _, v in rows if v is not None]
     top = max([*values, target or 0, scale_max or 0, 1e-9])
     plot = WIDTH - LABEL - 60
@@ -42,7 +45,9 @@ def bars(
             continue
         w = plot * value / top
         parts.append(f'<rect x="{LABEL}" y="{y}" width="{w:.1f}" height="{BAR}" fill="#1d70b8"/>')
-        parts.append(f'<text x="{LABEL + w + 4:.1f}" y="{y + BAR - 3}">{value:.1f}{unit}</text>')
+        parts.append(
+            f'<text x="{LABEL + w + 4:.1f}" y="{y + BAR - 3}">{escape(shown(value))}</text>'
+        )
     if target is not None:
         x = LABEL + plot * target / top
         parts.append(

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from api.console.charts import bars
 from api.console.pages_national import Text, dates
-from api.console.render import admit, allowed, guard, page, parsed
+from api.console.render import admit, allowed, guard, money, page, parsed
 from api.console.session import Signed
 from api.deps import Service
 from api.models import Instant
@@ -70,9 +70,9 @@ def council(
                                                           as_at=instant))  # fmt: skip
     providers = _by_provider(spend["items"]) if spend else []
     chart = bars(
-        "Invoiced by care firm",
-        [(p["provider"], p["invoiced_pence"] / 100) for p in providers[:15]],
-        unit="",
+        "Invoiced by care firm" + (", the 15 largest" if len(providers) > 15 else ""),
+        [(p["provider"], p["invoiced_pence"]) for p in providers[:15]],
+        shown=lambda pence: money(int(pence)),
     )
     return page(
         request, "council.html", session, title=progress["name"], m=progress, budgets=budgets,
