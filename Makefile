@@ -10,7 +10,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(VENV)/.installed
 
-install: $(VENV)/.installed
+# The console's browser assets (GOV.UK Frontend, Swagger UI, ReDoc, axe-core), pinned by
+# package-lock.json and served by the app itself: no CDN.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch node_modules/.installed
+
+install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	$(VENV)/bin/careledger serve --demo-if-empty
@@ -46,6 +52,6 @@ bench: install
 	$(VENV)/bin/careledger bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
 	rm -f careledger.db*
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

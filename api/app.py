@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from fastapi import Depends, FastAPI
 
-from api import problems
+from api import console, problems
 from api.auth import TokenStore
 from api.deps import Service
 from api.logging import configure_logging
@@ -72,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from the console, with their assets offline
+        redoc_url=None,
         dependencies=[Depends(known_query_params)],
     )
     problems.install(app)
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         endings,
     ):
         app.include_router(module.router)
+    console.install(app, settings)
     return app
 
 

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # True: each write catches the views up before it returns (read-your-writes, embedded use).
     # False: run `careledger project --follow` as a separate worker.
     inline_projections: bool = True
+    # The web console's session cookies are encrypted and signed with a key derived from this
+    # secret. None: a random one per process (sessions end on restart; set it for --workers > 1).
+    console_secret: str | None = None
+    console_session_minutes: int = 480
 
 
 @lru_cache

@@ -58,9 +58,14 @@ def run_bench(
     http: bool = True,
     scale_events: tuple[int, ...] = (),
     rebuild_jobs: int | None = None,
+    console_events: tuple[int, ...] = (),
+    console_only: bool = False,
 ) -> dict[str, Any]:
     """Every section on every store; the JSON is written to ``output`` and its path returned."""
     results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
+    _console(results, postgres_url, console_events, console)
+    if console_only:
+        return _written(results, output)
     for name, url in fresh_stores(postgres_url):
         results["stores"][name] = _bench_store(url, events, console)
     results["commands"] = {}
@@ -79,6 +84,23 @@ def run_bench(
             console.print(f"{name}: the demo at about {size} events, rebuild, balance reads …")
             results["scale"].setdefault(name, []).append(bench_scale(url, size, rebuild_jobs))
     _memory_growth(results["scale"])
+    return _written(results, output)
+
+
+def _console(
+    results: dict[str, Any], postgres_url: str | None, sizes: tuple[int, ...], console: Console
+) -> None:
+    """The console's page render times at each history length (``scripts.bench_console``)."""
+    from scripts.bench_console import bench_console
+
+    results["console"] = {}
+    for size in sizes:
+        for name, url in fresh_stores(postgres_url):
+            console.print(f"{name}: console pages at about {size} events …")
+            results["console"].setdefault(name, []).append(bench_console(url, size))
+
+
+def _written(results: dict[str, Any], output: str) -> dict[str, Any]:
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -173,6 +195,13 @@ def table(results: dict[str, Any]) -> Table:
     for store, runs in results.get("scale", {}).items():
         for r in runs:
             _scale_rows(t, store, r)
+    for store, runs in results.get("console", {}).items():
+        for r in runs:
+            for page, f in r["pages"].items():
+                t.add_row(store, f"console {page} p50/p99 ms ({r['events']:,} ev)",
+                          f"{f['page_ms']['p50']} / {f['page_ms']['p99']}",
+                          f"API {f['api_ms']['p50']} / {f['api_ms']['p99']}",
+                          str(f["ratio_p50"]), f"p99 ≤ {r['target_p99_ms']} ms")  # fmt: skip
     return t
 
 

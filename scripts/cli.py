@@ -356,13 +356,24 @@ def bench(
     rebuild_jobs: Annotated[
         int | None, typer.Option(min=1, help="Processes for the scale rebuild.")
     ] = None,
+    console_events: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Demo history lengths (events) at which to time the web console's pages"
+            " beside their API routes; repeat for several."
+        ),
+    ] = None,
+    console_only: Annotated[
+        bool, typer.Option(help="Only the console's pages (with --console-events).")
+    ] = False,
 ) -> None:
     """Measure speed against baselines in the same run; write JSON and print a table."""
     from scripts.bench_run import run_bench, table
 
     results = run_bench(
         events, postgres_url, output, console, http=http, scale_events=tuple(scale or ()),
-        rebuild_jobs=rebuild_jobs,
+        rebuild_jobs=rebuild_jobs, console_events=tuple(console_events or ()),
+        console_only=console_only,
     )  # fmt: skip
     Console().print(table(results))
     console.print(f"written to {results['path']}")

@@ -46,6 +46,8 @@ def serve(
     if demo_if_empty:
         _prepare_demo(url, f"http://{bind_host}:{bind_port}")
     typer.echo(f"CareLedger on http://{bind_host}:{bind_port}  (health: /healthz, docs: /docs)")
+    typer.echo(f"Web console: http://{bind_host}:{bind_port}/ui/sign-in  (paste a token once)")
+    _check_console_assets()
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -79,6 +81,7 @@ def _prepare_demo(url: str, base: str) -> None:
         ]
         lines = [(role, scope, store.create(role, "make run", **scope)[0]) for role, scope in ready]
     typer.echo(f"\nAPI docs: {base}/docs   OpenAPI: {base}/openapi.json   health: {base}/healthz")
+    typer.echo(f"Web console: {base}/ui/sign-in  (paste one of these tokens to sign in)")
     typer.echo("Ready tokens (created now; revoke with careledger tokens revoke):")
     for role, scope, token in lines:
         where = " ".join(f"{k}={v}" for k, v in scope.items())
@@ -86,6 +89,19 @@ def _prepare_demo(url: str, base: str) -> None:
     typer.echo(
         f"Try: curl -H 'Authorization: Bearer <auditor token>' {base}/v1/national/progress\n"
     )
+
+
+def _check_console_assets() -> None:
+    """Say so if the console's browser assets were never fetched (``make install`` does)."""
+    from api.console.assets import missing_assets
+
+    missing = missing_assets()
+    if missing:
+        typer.echo(
+            f"warning: the console's assets are missing ({', '.join(missing)}):"
+            " run `make install` (npm ci) for the console, /docs and /redoc",
+            err=True,
+        )
 
 
 def demo_scope(service: LedgerService) -> tuple[str, str]:

@@ -119,12 +119,17 @@ def list_balances(
     council: str | None = None,
     limit: int = DEFAULT_LIMIT,
     after_budget_id: str | None = None,
+    status: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Balances in budget id order; pass the last row's ``budget_id`` to get the next page."""
+    """Balances in budget id order (only those in ``status`` if given); pass the last row's
+    ``budget_id`` to get the next page."""
     where, params = [], []
     if council is not None:
         where.append("council = ?")
         params.append(council)
+    if status is not None:
+        where.append("status = ?")
+        params.append(status)
     if after_budget_id is not None:
         where.append("budget_id > ?")
         params.append(after_budget_id)

@@ -215,7 +215,11 @@ def council_progress(db: ViewDb, code: str, on: date) -> dict[str, Any]:
 
 def national_progress(db: ViewDb, on: date) -> dict[str, Any]:
     """England at ``on``: totals over councils, how many meet the target, the range of uptake."""
-    councils = load(db, on, None)
+    return national_of(load(db, on, None), on)
+
+
+def national_of(councils: dict[str, Figures], on: date) -> dict[str, Any]:
+    """England's measures from every council's figures (``load(db, on, None)``)."""
     total = Figures()
     for code in sorted(councils):
         total.add(councils[code])
