@@ -14,8 +14,8 @@ from api.console.render import admit, guard, page, parsed
 from api.console.session import Signed
 from api.deps import Service
 from api.models import BusinessDate, Instant
+from api.params import as_at_position, views_as_at
 from api.routers import reports
-from projections.views.progress import ProgressView
 from projections.views.progress_measures import (
     COUNCILS_SQL,
     load,
@@ -40,15 +40,16 @@ def national(
     """England's measures, and every council's uptake against the 30% target."""
     admit(reports.ProgressReader, session.principal)
     day, instant = dates(on, as_at)
-    with reports.view_as_at(service, ProgressView(), instant) as (db, stop):
-        every = load(db, day, None)  # national_progress's own read, once for both tables
-        figures = {**national_of(every, day), "as_at_position": stop}
-        names = {r["code"]: r["name"] for r in db.query(COUNCILS_SQL, (None, None))}
-        councils = [
-            {"council": code, "name": names.get(code, code),
-             **measures(f, day, with_funds=False)}
-            for code, f in sorted(every.items())
-        ]  # fmt: skip
+    stop = as_at_position(service, instant)
+    db = views_as_at(service, stop)
+    every = load(db, day, None)  # national_progress's own read, once for both tables
+    figures = {**national_of(every, day), "as_at_position": stop}
+    names = {r["code"]: r["name"] for r in db.query(COUNCILS_SQL, (None, None))}
+    councils = [
+        {"council": code, "name": names.get(code, code),
+         **measures(f, day, with_funds=False)}
+        for code, f in sorted(every.items())
+    ]  # fmt: skip
     uptake = [
         (c["council"], None if (bp := c["users"]["with_budget_share_of_eligible_bp"]) is None
          else bp / 100)
