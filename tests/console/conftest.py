@@ -21,6 +21,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from api.auth import TokenStore
 from ledger.app_invoices import InvoiceDraft
@@ -196,7 +198,10 @@ def sign_in(driver: webdriver.Chrome, console: Console, token: str) -> None:
     driver.delete_all_cookies()
     driver.get(f"{console.base}/ui/sign-in")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.ID, "sign-in").click()
+    button = driver.find_element(By.ID, "sign-in")
+    button.click()
+    # the form posts and redirects: wait for the next page, not the sign-in page still shown
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
 
 
 def heading(driver: webdriver.Chrome) -> str:
