@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.budget import PersonalBudget
 from ledger.invoice import Invoice
 from ledger.personal import PREFIX
+from ledger.pooled_fund import PooledFund
 from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
@@ -237,9 +238,13 @@ def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
 
 
 def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
+    """A correction (rule 10) of an entry on a budget, an invoice or a pooled fund."""
     e = item.event
-    detail = f"{e.entry_type} v{e.entry_version}: {e.prov.reason}"
-    page.add(item, "correction", refs.get(item.aggregate_id), e.amount_pence, detail)
+    entry_type = getattr(e, "entry_type", "ContributionReceived")  # a pool's: a contribution
+    detail = f"{entry_type} v{e.entry_version}: {e.prov.reason}"
+    invoice = item.aggregate_id if isinstance(e, Invoice.EntryReversed) else None
+    page.add(item, "correction", refs.get(item.aggregate_id), e.amount_pence, detail,
+             invoice_id=invoice)  # fmt: skip
 
 
 def _surplus(page: _Page, item: Item, refs: RefsView) -> None:
@@ -263,6 +268,8 @@ HANDLERS: dict[type[Any], Handler] = {
     PersonalBudget.Approved: _budget_approved,
     PersonalBudget.Reviewed: _reviewed,
     PersonalBudget.Corrected: _corrected,
+    Invoice.EntryReversed: _corrected,
+    PooledFund.ContributionReversed: _corrected,
     PersonalBudget.SurplusIdentified: _surplus,
 }
 
