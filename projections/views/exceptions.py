@@ -178,6 +178,9 @@ def _approved(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     if e.prov.reason is None:  # a flagged invoice cannot be approved without a reason
         return
+    if e.short_pay_rest == "disputed":  # a short-pay: the rest is disputed in the same command
+        page.add(item, "dispute", refs.get(item.aggregate_id), e.short_paid_pence,
+                 f"short-pay: {e.prov.reason}", invoice_id=item.aggregate_id)  # fmt: skip
     flags = page.invoice_flags(item.aggregate_id)
     if flags:
         detail = f"{e.prov.reason}: {','.join(flags)}"
