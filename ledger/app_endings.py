@@ -30,17 +30,15 @@ class EndingCommands(BudgetCommands):
     ) -> Outcome:
         """After an ending, recover ``amount_pence`` (None: all) of the direct-payment balance
         left; over-paid client contribution is refunded first."""
-        parts: dict[str, int] = {}
 
-        def change(budget: PersonalBudget) -> None:
+        def action() -> tuple[list[Aggregate], Outcome]:
+            budget = self.budget(budget_id, expected_version)
             refunded, recovered = budget.recover_balance(amount_pence, effective_on, prov)
-            parts.update(refunded_pence=refunded, recovered_pence=recovered)
+            outcome = {"budget_id": str(budget.id), "version": budget.version}
+            return [budget], {**outcome, "refunded_pence": refunded, "recovered_pence": recovered}
 
-        args = {"pence": amount_pence, "on": effective_on}
-        outcome = self.budget_command(
-            "recover_balance", budget_id, args, prov, change, expected_version
-        )
-        return {**parts, **outcome}
+        args = {"budget": str(budget_id), "pence": amount_pence, "on": effective_on}
+        return self.run_command("recover_balance", args, prov, action)
 
     def reinstate_budget(
         self,
