@@ -15,7 +15,7 @@ from ledger.budget import PersonalBudget
 from ledger.errors import EntryNotCorrectableError, EntryNotFoundError, PooledFundNotFoundError
 from ledger.ids import parse_entry_id
 from ledger.invoice import Invoice
-from ledger.pooled_fund import PooledFund
+from ledger.pooled_fund import PooledFund, share_moved_to_council_fund
 from ledger.provenance import Provenance
 
 
@@ -130,7 +130,16 @@ class EndingCommands(BudgetCommands):
         def action() -> tuple[list[Aggregate], Outcome]:
             pool = self._load(fund_id, PooledFund, PooledFundNotFoundError)
             _check_version(pool, expected_version)
-            pool.reverse_entry(version, args["pence"], args["on"], prov)
-            return [pool], {"pooled_fund_id": str(pool.id), "version": pool.version}
+            pence, on = args["pence"], args["on"]
+            changed: list[Aggregate] = [pool]
+            if pool.check_reversal(version, pence, prov) == "DrawnDown":
+                # the budget's pooled share was drawn in error: the council fund pays it instead
+                budget = self.budget(pool.entry_budgets[version])
+                moved = share_moved_to_council_fund(budget.allocation, pool.fund_ref, pence)
+                policy = self.council(budget.council).max_contingency_bp
+                budget.revise(moved, on, prov, policy)
+                changed.append(budget)
+            pool.reverse_entry(version, pence, on, prov)
+            return changed, {"pooled_fund_id": str(pool.id), "version": pool.version}
 
         return self.run_command("correct_entry", args, prov, action)

@@ -243,7 +243,10 @@ def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
 def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
     """A correction (rule 10) of an entry on a budget, an invoice or a pooled fund."""
     e = item.event
-    entry_type = getattr(e, "entry_type", "ContributionReceived")  # a pool's: a contribution
+    pool_entry = (
+        "DrawnDown" if isinstance(e, PooledFund.DrawdownReversed) else "ContributionReceived"
+    )
+    entry_type = getattr(e, "entry_type", pool_entry)  # a pool's: a contribution or drawdown
     detail = f"{entry_type} v{e.entry_version}: {e.prov.reason}"
     invoice = item.aggregate_id if isinstance(e, Invoice.EntryReversed) else None
     page.add(item, "correction", refs.get(item.aggregate_id), e.amount_pence, detail,
@@ -273,6 +276,7 @@ HANDLERS: dict[type[Any], Handler] = {
     PersonalBudget.Corrected: _corrected,
     Invoice.EntryReversed: _corrected,
     PooledFund.ContributionReversed: _corrected,
+    PooledFund.DrawdownReversed: _corrected,
     PersonalBudget.SurplusIdentified: _surplus,
 }
 
