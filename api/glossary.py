@@ -49,9 +49,9 @@ COMMON: Final = {
     " sum), an invoice line's, a funding stream's, an invoice history entry's (null: the event"
     " moves no money); on an exception, the pence at issue, which its kind gives: the flagged,"
     " overridden or refused duplicate invoice's amount, the payment made after ending, the"
-    " amount corrected, the surplus identified, or the cash held above the surplus threshold"
-    " (null: dispute, review-overdue); in the v_postings CSV, a journal posting's, signed"
-    " (debit positive).",
+    " amount corrected, the surplus identified, the cash held above the surplus threshold, or"
+    " a short-pay's disputed rest (null: a dispute of a whole invoice, review-overdue); in the"
+    " v_postings CSV, a journal posting's, signed (debit positive).",
     "effective_on": "A business date: for an entry, the date it takes effect; for an exception,"
     " the date it concerns; for a report, the date its figures are for (null: every entry"
     " recorded).",

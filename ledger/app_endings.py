@@ -15,7 +15,7 @@ from ledger.budget import PersonalBudget
 from ledger.errors import EntryNotCorrectableError, EntryNotFoundError, PooledFundNotFoundError
 from ledger.ids import parse_entry_id
 from ledger.invoice import Invoice
-from ledger.pooled_fund import PooledFund
+from ledger.pooled_fund import PooledFund, share_moved_to_council_fund
 from ledger.provenance import Provenance
 
 
@@ -30,17 +30,15 @@ class EndingCommands(BudgetCommands):
     ) -> Outcome:
         """After an ending, recover ``amount_pence`` (None: all) of the direct-payment balance
         left; over-paid client contribution is refunded first."""
-        parts: dict[str, int] = {}
 
-        def change(budget: PersonalBudget) -> None:
+        def action() -> tuple[list[Aggregate], Outcome]:
+            budget = self.budget(budget_id, expected_version)
             refunded, recovered = budget.recover_balance(amount_pence, effective_on, prov)
-            parts.update(refunded_pence=refunded, recovered_pence=recovered)
+            outcome = {"budget_id": str(budget.id), "version": budget.version}
+            return [budget], {**outcome, "refunded_pence": refunded, "recovered_pence": recovered}
 
-        args = {"pence": amount_pence, "on": effective_on}
-        outcome = self.budget_command(
-            "recover_balance", budget_id, args, prov, change, expected_version
-        )
-        return {**parts, **outcome}
+        args = {"budget": str(budget_id), "pence": amount_pence, "on": effective_on}
+        return self.run_command("recover_balance", args, prov, action)
 
     def reinstate_budget(
         self,
@@ -132,7 +130,16 @@ class EndingCommands(BudgetCommands):
         def action() -> tuple[list[Aggregate], Outcome]:
             pool = self._load(fund_id, PooledFund, PooledFundNotFoundError)
             _check_version(pool, expected_version)
-            pool.reverse_entry(version, args["pence"], args["on"], prov)
-            return [pool], {"pooled_fund_id": str(pool.id), "version": pool.version}
+            pence, on = args["pence"], args["on"]
+            changed: list[Aggregate] = [pool]
+            if pool.check_reversal(version, pence, prov) == "DrawnDown":
+                # the budget's pooled share was drawn in error: the council fund pays it instead
+                budget = self.budget(pool.entry_budgets[version])
+                moved = share_moved_to_council_fund(budget.allocation, pool.fund_ref, pence)
+                policy = self.council(budget.council).max_contingency_bp
+                budget.revise(moved, on, prov, policy)
+                changed.append(budget)
+            pool.reverse_entry(version, pence, on, prov)
+            return changed, {"pooled_fund_id": str(pool.id), "version": pool.version}
 
         return self.run_command("correct_entry", args, prov, action)

@@ -21,7 +21,8 @@ from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.errors import DuplicateInvoiceError, InvalidCommandError, LedgerError
 from ledger.ids import invoice_id, raw_invoice_id
-from ledger.invoice import Invoice, check_invoice_lines
+from ledger.invoice import Invoice
+from ledger.invoice_checks import check_invoice_lines
 from ledger.provenance import Provenance
 from ledger.provider import Provider
 from ledger.values import DeploymentKind, InvoiceFlag, InvoiceLine, Period, PlanLine

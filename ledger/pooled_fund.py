@@ -6,6 +6,7 @@ Drawing a person's share into their personal budget is how pooled money is disen
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from ledger.ids import pooled_fund_id
 from ledger.money import check_pence
 from ledger.provenance import Provenance, check_identity, check_ref
 from ledger.reversals import check_reversal
-from ledger.values import Allocation
+from ledger.values import Allocation, FundingSource, FundingStream
 
 MAX_PARTNERS = 10
 
@@ -51,6 +52,15 @@ class PooledFund(Aggregate):
 
     class Released(Event):
         TOPIC = "careledger.pool:Released"
+        budget_id: str
+        amount_pence: int
+
+    class DrawdownReversed(Event):
+        """Rule 10: (part of) the drawdown at ``entry_version`` reversed, the budget's share
+        moved to the council fund in the same save (a revision of its allocation)."""
+
+        TOPIC = "careledger.pool:DrawdownReversed"
+        entry_version: int
         budget_id: str
         amount_pence: int
 
@@ -107,6 +117,7 @@ class PooledFund(Aggregate):
         self.drawn_by_budget: dict[str, int] = {}
         self.entries: dict[int, tuple[str, int]] = {}  # contributions: version → (type, pence)
         self.entry_partners: dict[int, str] = {}
+        self.entry_budgets: dict[int, str] = {}  # a drawdown's version → its budget
         self.reversed: dict[int, int] = {}  # version → pence reversed so far
 
     def receive_contribution(
@@ -127,12 +138,10 @@ class PooledFund(Aggregate):
         self.entry_partners[self.version + 1] = partner
         self.contributed_pence += amount_pence
 
-    def reverse_entry(
-        self, entry_version: int, amount_pence: int, effective_on: date, prov: Provenance
-    ) -> None:
-        """Rule 10 for a partner's contribution; rule 11: never below what budgets drew. A
-        drawdown or release moves with a budget's allocation: a revision corrects it."""
-        check_reversal(
+    def check_reversal(self, entry_version: int, amount_pence: int, prov: Provenance) -> str:
+        """Rule 10 for a partner's contribution (rule 11: never below what budgets drew) or a
+        drawdown (never beyond the budget's share left). A release moves with a revision."""
+        entry_type = check_reversal(
             {"pooled_fund": self.fund_ref},
             self.entries,
             self.reversed,
@@ -140,10 +149,9 @@ class PooledFund(Aggregate):
             amount_pence,
             prov,
             version=self.version,
-            not_correctable="a budget's pooled share moves with its allocation: revise the"
-            " budget to correct a drawdown or release",
+            not_correctable="a release moves with the budget's allocation: revise the budget",
         )
-        if amount_pence > self.undrawn_pence:
+        if entry_type == "ContributionReceived" and amount_pence > self.undrawn_pence:
             raise PoolOverdrawnError(
                 f"reversing {amount_pence}p leaves less than the {self.drawn_pence}p budgets"
                 f" drew from the pool ({self.undrawn_pence}p undrawn)",
@@ -151,6 +159,33 @@ class PooledFund(Aggregate):
                 amount_pence=amount_pence,
                 undrawn_pence=self.undrawn_pence,
             )
+        if entry_type == "DrawnDown":
+            budget_id = self.entry_budgets[entry_version]
+            share = self.drawn_by_budget.get(budget_id, 0)
+            if amount_pence > share:
+                raise PoolOverdrawnError(
+                    f"the budget's share drawn from the pool is {share}p now, not {amount_pence}p",
+                    pooled_fund=self.fund_ref,
+                    budget_id=budget_id,
+                    amount_pence=amount_pence,
+                    drawn_pence=share,
+                )
+        return entry_type
+
+    def reverse_entry(
+        self, entry_version: int, amount_pence: int, effective_on: date, prov: Provenance
+    ) -> str:
+        """Reverse (part of) a contribution or a drawdown; returns the entry's type."""
+        entry_type = self.check_reversal(entry_version, amount_pence, prov)
+        if entry_type == "DrawnDown":
+            self._drawdown_reversed(
+                entry_version=entry_version,
+                budget_id=self.entry_budgets[entry_version],
+                amount_pence=amount_pence,
+                effective_on=effective_on,
+                prov=prov,
+            )
+            return entry_type
         self._contribution_reversed(
             entry_version=entry_version,
             partner=self.entry_partners[entry_version],
@@ -158,6 +193,20 @@ class PooledFund(Aggregate):
             effective_on=effective_on,
             prov=prov,
         )
+        return entry_type
+
+    @event(DrawdownReversed)
+    def _drawdown_reversed(
+        self,
+        entry_version: int,
+        budget_id: str,
+        amount_pence: int,
+        effective_on: date,
+        prov: Provenance,
+    ) -> None:
+        self.reversed[entry_version] = self.reversed.get(entry_version, 0) + amount_pence
+        self.drawn_pence -= amount_pence
+        self.drawn_by_budget[budget_id] -= amount_pence
 
     @event(ContributionReversed)
     def _contribution_reversed(
@@ -195,6 +244,8 @@ class PooledFund(Aggregate):
     def _drawn_down(
         self, budget_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
+        self.entries[self.version + 1] = ("DrawnDown", amount_pence)
+        self.entry_budgets[self.version + 1] = budget_id
         self.drawn_pence += amount_pence
         self.drawn_by_budget[budget_id] = self.drawn_by_budget.get(budget_id, 0) + amount_pence
 
@@ -217,6 +268,27 @@ class PooledFund(Aggregate):
     ) -> None:
         self.drawn_pence -= amount_pence
         self.drawn_by_budget[budget_id] -= amount_pence
+
+
+def share_moved_to_council_fund(allocation: Allocation, fund_ref: str, pence: int) -> Allocation:
+    """The allocation with ``pence`` of the pool's stream paid by the council fund instead (a
+    reversed drawdown): the total and who pays it are unchanged."""
+    streams: list[FundingStream] = []
+    left, council = pence, pence
+    for stream in allocation.streams:
+        if stream.pooled_fund_id == fund_ref and left:
+            taken = min(left, stream.amount_pence)
+            left -= taken
+            if stream.amount_pence > taken:
+                streams.append(replace(stream, amount_pence=stream.amount_pence - taken))
+        elif stream.source == FundingSource.COUNCIL_FUND.value and council:
+            streams.append(replace(stream, amount_pence=stream.amount_pence + council))
+            council = 0
+        else:
+            streams.append(stream)
+    if council:
+        streams.append(FundingStream(FundingSource.COUNCIL_FUND.value, council))
+    return replace(allocation, streams=tuple(streams))
 
 
 def move_pool_shares(

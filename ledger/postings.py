@@ -194,6 +194,9 @@ RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
     ),
     PooledFund.ContributionReceived: lambda e: _pool_contribution(e.amount_pence),
     PooledFund.ContributionReversed: lambda e: _reversed(_pool_contribution(e.amount_pence)),
+    PooledFund.DrawdownReversed: lambda e: list(
+        _pair(Account.POOL_HELD, Account.POOL_DISENTANGLED, e.amount_pence)
+    ),
     PooledFund.DrawnDown: lambda e: list(
         _pair(Account.POOL_DISENTANGLED, Account.POOL_HELD, e.amount_pence)
     ),

@@ -18,7 +18,8 @@ from datetime import date
 from ledger.app_invoices import invoice_flags
 from ledger.budget import PersonalBudget
 from ledger.council import Council
-from ledger.invoice import Invoice, check_invoice_lines
+from ledger.invoice import Invoice
+from ledger.invoice_checks import check_invoice_lines
 from ledger.pooled_fund import PooledFund, move_pool_shares
 from ledger.provenance import Provenance, Role
 from ledger.provider import Provider

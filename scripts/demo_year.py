@@ -127,14 +127,20 @@ class Year:
         if self.p.carer:
             self.one_off()
         else:
+            final: list[tuple[int, Period]] = []  # invoiced after the ending (rule 12)
             for k, period in enumerate(self.periods()):
                 if k == self.p.suspend:
                     self.suspension(period)
                     continue
                 self.cycle(k, period)
                 if self.deployment.takes_invoices and self.invoiceable(period):
-                    invoice_period(self, k, period)
+                    if self.final_invoice(period):
+                        final.append((k, period))
+                    else:
+                        invoice_period(self, k, period)
             self.finish()
+            for k, period in final:  # care delivered before the end, billed and paid after it
+                invoice_period(self, k, period)
         return [self.budget, *self.invoices]
 
     # --- the start ---------------------------------------------------------------------------
@@ -197,10 +203,17 @@ class Year:
             start += CYCLE
 
     def invoiceable(self, period: Period) -> bool:
+        """Care delivered by the end (and by the demo's last day) is invoiced."""
         if period.end > self.books.last_day:
             return False
         end = self.p.end_on
-        return end is None or self.p.back_dated_end or period.end + timedelta(days=35) < end
+        return end is None or self.p.back_dated_end or period.end <= end
+
+    def final_invoice(self, period: Period) -> bool:
+        """An invoice the care firm sends after the ending: its care ended within five weeks
+        of the end (a back-dated ending is learned of only after everything was paid)."""
+        end = self.p.end_on
+        return end is not None and not self.p.back_dated_end and period.end + 35 * DAY >= end
 
     def cycle(self, k: int, period: Period) -> None:
         if self.deployment.pays_cash:
@@ -274,7 +287,19 @@ class Year:
             return
         self.budget.end(p.end_reason, p.end_on, self.act.officer())
         if self.deployment.pays_cash:
-            self.surplus(p.end_on + 14 * DAY)
+            self.recover_balance(p.end_on + 14 * DAY)
+
+    def recover_balance(self, on: date) -> None:
+        """Rule 12: after the ending, the last spend return, then the direct-payment balance
+        left is recovered by its own entry (over-paid contribution refunded first)."""
+        b = self.budget
+        if self.unreported and b.held_pence:
+            spent = min(b.held_pence, self.unreported * self.rng.randint(80, 95) // 100)
+            covered = Period(self.return_from, min(b.ended_on or on, on))
+            if spent and covered.start <= covered.end:
+                b.report_direct_payment_spend(spent, covered, on, self.act.officer())
+        if b.held_pence > 0:
+            b.recover_balance(None, on + 14 * DAY, self.act.officer(reason="ended-balance-left"))
 
     def one_off(self) -> None:
         """A carer's own budget: one payment for a break, then a return of what it bought."""

@@ -214,7 +214,8 @@ def correct_entry(
     """Reverse all or part of any earlier money entry, by its entry id, with a reason (rule 10):
     on a budget, a cash payment, spend reported, a contribution assessed or received, a surplus
     identified or recovered, a balance recovered after the ending; on an invoice, its approval
-    (charge), payment or a credit note; on a pooled fund, a partner's contribution. The original
+    (charge), payment or a credit note; on a pooled fund, a partner's contribution or a budget's
+    drawdown (the council fund then pays that share: a revision in the same save). The original
     stays; the reversal posts its exact reverse postings and, with earlier reversals, never
     exceeds it (422 `correction-exceeds-original`, with the amounts). A payment is reversed
     before the approval it pays, credit notes before the payment (422

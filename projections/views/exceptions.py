@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.budget import PersonalBudget
 from ledger.invoice import Invoice
 from ledger.personal import PREFIX
+from ledger.pooled_fund import PooledFund
 from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
@@ -177,6 +178,9 @@ def _approved(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     if e.prov.reason is None:  # a flagged invoice cannot be approved without a reason
         return
+    if e.short_pay_rest == "disputed":  # a short-pay: the rest is disputed in the same command
+        page.add(item, "dispute", refs.get(item.aggregate_id), e.short_paid_pence,
+                 f"short-pay: {e.prov.reason}", invoice_id=item.aggregate_id)  # fmt: skip
     flags = page.invoice_flags(item.aggregate_id)
     if flags:
         detail = f"{e.prov.reason}: {','.join(flags)}"
@@ -237,9 +241,16 @@ def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
 
 
 def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
+    """A correction (rule 10) of an entry on a budget, an invoice or a pooled fund."""
     e = item.event
-    detail = f"{e.entry_type} v{e.entry_version}: {e.prov.reason}"
-    page.add(item, "correction", refs.get(item.aggregate_id), e.amount_pence, detail)
+    pool_entry = (
+        "DrawnDown" if isinstance(e, PooledFund.DrawdownReversed) else "ContributionReceived"
+    )
+    entry_type = getattr(e, "entry_type", pool_entry)  # a pool's: a contribution or drawdown
+    detail = f"{entry_type} v{e.entry_version}: {e.prov.reason}"
+    invoice = item.aggregate_id if isinstance(e, Invoice.EntryReversed) else None
+    page.add(item, "correction", refs.get(item.aggregate_id), e.amount_pence, detail,
+             invoice_id=invoice)  # fmt: skip
 
 
 def _surplus(page: _Page, item: Item, refs: RefsView) -> None:
@@ -263,6 +274,9 @@ HANDLERS: dict[type[Any], Handler] = {
     PersonalBudget.Approved: _budget_approved,
     PersonalBudget.Reviewed: _reviewed,
     PersonalBudget.Corrected: _corrected,
+    Invoice.EntryReversed: _corrected,
+    PooledFund.ContributionReversed: _corrected,
+    PooledFund.DrawdownReversed: _corrected,
     PersonalBudget.SurplusIdentified: _surplus,
 }
 

@@ -280,6 +280,7 @@ HANDLERS: dict[type[Any], Handler] = {
     PooledFund.DrawnDown: _flow(0, 1),
     PooledFund.Released: _flow(0, -1),
     PooledFund.ContributionReversed: _flow(-1, 0),
+    PooledFund.DrawdownReversed: _flow(0, -1),
 }
 
 

@@ -432,3 +432,37 @@ def test_one_event_per_page_builds_the_same_view(world: World, db: ViewDb) -> No
 
     assert all_rows(scratch) == all_rows(db)
     scratch.close()
+
+
+def test_corrections_of_invoice_and_pool_entries_show_among_the_exceptions(
+    world: World, db: ViewDb
+) -> None:
+    from ledger.ids import pooled_fund_id
+    from tests.support import POOL
+    from tests.unit.test_reversals import LATER, _approved, last_entry
+
+    invoice_id, _ = _approved(world)
+    approval, _ = last_entry(world, invoice_id)
+    world.app.correct_entry(approval, 1_00, LATER, world.prov(reason="rate-wrong"))
+    pool = str(pooled_fund_id(COUNCIL, POOL))
+    world.app.correct_entry(f"{pool}/2", 2_00, LATER, world.prov(reason="keyed-twice"))
+
+    project(world.app, db)
+    rows = db.query("SELECT invoice_id, amount_pence FROM v_exceptions WHERE kind = 'correction'")
+
+    assert sorted((r["invoice_id"] or "", r["amount_pence"]) for r in rows) == sorted(
+        [(invoice_id, 1_00), ("", 2_00)]
+    )
+
+
+def test_a_short_pays_disputed_rest_is_listed_as_a_dispute(world: World, db: ViewDb) -> None:
+    budget_id = world.active_budget()
+    draft = world.draft(budget_id, "SP-1", 4000)  # £520 billed
+    invoice_id = world.app.post_invoice(PROVIDER, draft, world.as_provider())["invoice_id"]
+    world.app.approve_invoice(invoice_id, date(2010, 5, 10), world.prov(reason="missed-visits"),
+                              approved_pence=40_000, rest="disputed")  # fmt: skip
+
+    project(world.app, db)
+    rows = db.query("SELECT invoice_id, amount_pence FROM v_exceptions WHERE kind = 'dispute'")
+
+    assert [(r["invoice_id"], r["amount_pence"]) for r in rows] == [(invoice_id, 12_000)]

@@ -116,3 +116,23 @@ def test_a_rebuild_equals_the_view_kept_live_command_by_command(world: World, db
     assert all_rows(db) == live
     may = next(r for r in live if r["month"] == "2010-05")
     assert (may["approved_count"], may["paid_pence"]) == (1, 520_00)
+
+
+def test_a_short_pay_counts_approved_for_its_part_and_the_rest_as_disputed_or_rejected(
+    world: World, db: ViewDb
+) -> None:
+    budget_id = world.active_budget()
+    app, prov = world.app, world.prov
+    for number, rest, approved in (("SP-1", "disputed", 40_000), ("SP-2", "rejected", 50_000)):
+        draft = world.draft(budget_id, number, 4000)  # £520 billed
+        invoice_id = app.post_invoice(PROVIDER, draft, world.as_provider())["invoice_id"]
+        app.approve_invoice(invoice_id, date(2010, 5, 10), prov(reason="missed-visits"),
+                            approved_pence=approved, rest=rest)  # fmt: skip
+
+    Runner(app, db, [SpendByProviderView()]).catch_up()
+
+    assert all_rows(db) == [
+        {"council": COUNCIL, "provider": PROVIDER, "month": "2010-04",
+         **measures(invoiced=(2, 1_040_00), flagged=(1, 520_00), approved=(2, 90_000),
+                    disputed=(1, 12_000), rejected=(1, 2_000))},
+    ]  # fmt: skip

@@ -12,6 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.application import CareLedger
+from ledger.budget import PersonalBudget
+from ledger.invoice import Invoice
+from ledger.postings import Account, postings_for
 from projections.service import LedgerService
 from projections.verify import verify
 from scripts.cli import app
@@ -72,6 +75,30 @@ def test_the_loaded_ledger_verifies_and_balances(
     trial = next(c for c in report.checks if c.name == "trial-balance")
     assert trial.detail == "152 councils balance to zero"
     assert summary.events == count_events(service.app)
+
+
+def test_endings_settle_final_invoices_after_the_end_and_recover_the_balance_left(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    """Rule 12 in the demo: invoices for care before an ending are paid after it, and the
+    direct-payment balance left is recovered by its own entry; nothing stays payable."""
+    service, _ = loaded
+    app = service.app
+    events = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 10**7)]
+    ended = {str(e.originator_id): e.effective_on for e in events
+             if isinstance(e, PersonalBudget.Ended)}  # fmt: skip
+    budget_of = {e.originator_id: e.budget_id for e in events if isinstance(e, Invoice.Posted)}
+    paid_after = [e for e in events if isinstance(e, Invoice.Paid)
+                  and budget_of[e.originator_id] in ended
+                  and e.effective_on > ended[budget_of[e.originator_id]]]  # fmt: skip
+    recovered = [e for e in events if isinstance(e, PersonalBudget.BalanceRecovered)]
+
+    assert paid_after and recovered
+    assert all(str(e.originator_id) in ended for e in recovered)
+    payable = sum(p.amount_pence for e in events for p in postings_for(e)
+                  if p.account == Account.PAYABLE)  # fmt: skip
+    approved = sum(app.invoice(i).approved_pence - app.invoice(i).paid_pence for i in budget_of)
+    assert -payable == approved
 
 
 def test_resent_invoice_files_are_refused_and_logged(

@@ -234,3 +234,17 @@ def test_only_the_ending_in_force_is_reinstated(world: World) -> None:
         err.EntryNotCorrectableError,  # an ending is reversed by a reinstatement, not a correction
         lambda: app.correct_entry(ending, 1, AFTER, world.prov(reason="x")),
     )
+
+
+def test_a_repeated_balance_recovery_answers_its_first_outcome_and_writes_nothing(
+    world: World,
+) -> None:
+    budget_id = cash_budget_ended(world)
+    prov = world.prov()
+    first = world.app.recover_balance(budget_id, None, AFTER, prov)
+    before = world.event_count()
+
+    again = world.app.recover_balance(budget_id, None, AFTER, prov)
+
+    assert world.event_count() == before
+    assert again["replayed"] and again["recovered_pence"] == first["recovered_pence"] == 1_700_00

@@ -103,6 +103,11 @@ def _pool_contribution(world: World) -> tuple[str, str]:
     return str(pooled_fund_id(COUNCIL, POOL)), ""
 
 
+def _pool_drawdown(world: World) -> tuple[str, str]:
+    budget_id = world.active_budget(allocation(pooled=2_000_00))  # its share drawn on approval
+    return str(pooled_fund_id(COUNCIL, POOL)), budget_id
+
+
 ENTRIES: dict[str, Callable[[World], tuple[str, str]]] = {
     "cash payment": _cash,
     "spend reported": _spend,
@@ -114,6 +119,7 @@ ENTRIES: dict[str, Callable[[World], tuple[str, str]]] = {
     "invoice payment": _paid,
     "credit note": _credited,
     "pooled-fund contribution": _pool_contribution,
+    "pooled-fund drawdown (a budget's share)": _pool_drawdown,
 }
 
 
@@ -286,4 +292,33 @@ def test_an_assessment_replaced_by_a_later_one_is_not_reversed(world: World) -> 
         world,
         err.ReverseLaterEntryFirstError,
         lambda: world.app.correct_entry(entry, 1_00, LATER, world.prov(reason="e")),
+    )
+
+
+def test_a_reversed_drawdown_moves_the_budgets_share_to_the_council_fund(world: World) -> None:
+    pool, budget_id = _pool_drawdown(world)
+    entry, _ = last_entry(world, pool)
+
+    world.app.correct_entry(entry, 500_00, LATER, world.prov(reason="wrong-fund"))
+
+    budget = world.app.budget(budget_id)
+    assert budget.allocation.pool_amounts() == {POOL: 1_500_00}
+    assert budget.allocation.total_pence == 10_000_00
+    assert world.app.pooled_fund(COUNCIL, POOL).drawn_by_budget[budget_id] == 1_500_00
+    balance = world.trial_balance()
+    assert balance["Funding:PooledFund"] == -1_500_00
+    assert balance["Pool:Disentangled"] == 1_500_00
+    assert sum(balance.values()) == 0
+
+
+def test_a_release_is_not_corrected_but_revised(world: World) -> None:
+    pool, budget_id = _pool_drawdown(world)
+    world.app.revise_budget(budget_id, allocation(pooled=1_000_00), ON, world.prov())
+    release, event = last_entry(world, pool)
+    assert type(event).__name__ == "Released"
+
+    refused(
+        world,
+        err.EntryNotCorrectableError,
+        lambda: world.app.correct_entry(release, 1_00, LATER, world.prov(reason="e")),
     )
