@@ -14,7 +14,7 @@ import typer
 
 from ledger.council import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from ledger.provenance import Provenance, Role, plain_identity
-from projections.erasure import erase_note, erase_person, erase_pseudonym
+from projections.erasure import erase_note, erase_person, erase_pseudonym, erase_representative
 from projections.retention import due_people
 from projections.service import LedgerService
 from scripts.cli_common import DatabaseUrl, JsonOut, console, open_service
@@ -55,6 +55,31 @@ def erase(
         typer.echo(json.dumps(outcome))
     else:
         typer.echo(f"erased person {outcome['person']} (record {outcome['erasure_id']})")
+        console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
+
+
+def erase_representative_command(
+    representative_id: Annotated[str, typer.Argument(help="The representative's id.")],
+    reason: Reason,
+    effective_on: EffectiveOn = None,
+    command_id: CommandId = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Erase a representative's own personal data: their id reads as erased on every budget
+    they represent and their tokens are deleted; the people they represent are untouched.
+    Exit 1 when nothing is held under their key or it is already erased."""
+    on = effective_on.date() if effective_on else date.today()
+    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
+    with open_service(database_url) as service:
+        key = command_id or f"erase-{service.keys.pseudonym('representative', representative_id)}"
+        prov = Provenance(actor, Role.ADMIN.value, key, reason=reason)
+        outcome = erase_representative(service, representative_id, on, prov)
+    if json_out:
+        typer.echo(json.dumps(outcome))
+    else:
+        typer.echo(f"erased representative {outcome['person']} (record {outcome['erasure_id']})")
         console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
 
 

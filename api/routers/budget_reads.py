@@ -16,7 +16,15 @@ from api.problems import responses
 from api.responses import BudgetOut
 from api.routers.budgets import BudgetId
 from api.scope import budget_for
-from ledger.personal import context, person_erased, person_shown, shown_for
+from ledger.personal import (
+    ERASED,
+    PersonalData,
+    context,
+    is_sealed,
+    person_erased,
+    person_shown,
+    representative_shown,
+)
 from ledger.provenance import Role
 from projections.asat import position_at
 from projections.balance import balance_of, figures_of
@@ -59,9 +67,7 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         "allocation": _allocation(b.allocation),
         "deployment": _deployment(b.deployment),
         "representatives": {
-            str(
-                shown_for(personal, r.stored_id or rid, context(b.id, "representative_id"), erased)
-            ): {
+            _representative(personal, str(b.id), r.stored_id or rid, erased): {
                 "kind": r.kind,
                 "basis": r.basis,
                 "appointed_on": r.appointed_on,
@@ -72,6 +78,14 @@ def get_budget(budget_id: BudgetId, who: Reader, service: Service, response: Res
         "available_pence": b.available_pence,
         "held_pence": b.held_pence,
     }
+
+
+def _representative(personal: PersonalData, budget_id: str, stored: str, erased: bool) -> str:
+    """A representative's id as shown: opened, or erased (their key or the person's gone; an
+    id stored in the clear before sealing, once the person is erased)."""
+    if erased and not is_sealed(stored):
+        return ERASED
+    return representative_shown(personal, stored, context(budget_id, "representative_id"))
 
 
 def _deployment(d: Any) -> dict[str, Any] | None:
