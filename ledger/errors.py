@@ -286,3 +286,11 @@ class RetentionOutOfBoundsError(InvalidCommandError):
 
     code = "retention-out-of-bounds"
     title = "The retention period is out of bounds"
+
+
+class PersonKeyDamagedError(ConflictError):
+    """The key store holds a data key for the subject that is not a 256-bit key: nothing is
+    sealed under it (what is stored under it reads as erased) until it is restored."""
+
+    code = "person-key-damaged"
+    title = "The data key in the key store is damaged"
