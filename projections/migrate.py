@@ -54,6 +54,7 @@ class Report:
             "plain_events": self.plain_events,
             "plain_fields": dict(sorted(self.fields.items())),
             "people": len([p for p in self.people if p not in (NO_PERSON, UNKNOWN)]),
+            "plain_events_by_person": {p: len(v) for p, v in sorted(self.people.items())},
             "plain_positions": {p: v[:MAX_POSITIONS] for p, v in sorted(self.people.items())},
             "keys_made": self.keyed,
             "rewritable": False,

@@ -56,6 +56,12 @@ def erase(
     else:
         typer.echo(f"erased person {outcome['person']} (record {outcome['erasure_id']})")
         console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
+        if outcome["plain_events"]:
+            console.print(
+                f"{outcome['plain_events']} event(s) written before sealing still hold their"
+                f" personal data in plain text, at positions {_positions(outcome)}: the log"
+                " keeps them byte for byte (reads show them as erased)"
+            )
 
 
 def erase_representative_command(
@@ -198,6 +204,15 @@ def migrate_personal_data(
         f"{report['events']} events scanned; {report['plain_events']} hold personal data in"
         f" plain text, for {report['people']} person(s): {report['plain_fields']}"
     )
+    for person, positions in report["plain_positions"].items():
+        count = report["plain_events_by_person"][person]
+        typer.echo(f"  {person}: {count} event(s) at {_positions({'plain_positions': positions})}")
     if apply:
         typer.echo(f"{report['keys_made']} data key(s) made")
     console.print(report["note"])
+
+
+def _positions(found: dict[str, Any], shown: int = 10) -> str:
+    positions = [str(p) for p in found["plain_positions"]]
+    more = f" … (+{len(positions) - shown})" if len(positions) > shown else ""
+    return ", ".join(positions[:shown]) + more
