@@ -4,6 +4,7 @@ the budgets they represent, their tokens go, the person and the money stay."""
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from ledger.personal import ERASED
@@ -15,7 +16,9 @@ from tests.api.test_personal_data_api import PERSON, REP, with_personal_data
 PATH = f"/v1/representatives/{REP}/erasure"
 
 
-def test_an_administrator_erases_a_representative_alone(api: Api, database_url: str) -> None:
+def test_an_administrator_erases_a_representative_alone(
+    api: Api, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     budget_id = with_personal_data(api)
     before = figures(api, budget_id)
     refused = api.post("council", PATH, ERASE)
@@ -31,6 +34,9 @@ def test_an_administrator_erases_a_representative_alone(api: Api, database_url: 
     assert not found(REP.encode(), database_bytes(api, database_url))
     assert figures(api, budget_id) == before
     assert api.get("auditor", "/v1/audit/verify").json()["ok"] is True
+    logs = capsys.readouterr()
+    assert "/v1/representatives/{representative_id}/erasure" in logs.out  # the route, logged
+    assert REP not in logs.out + logs.err
 
 
 def test_an_erased_representative_is_not_appointed_again_nor_erased_twice(api: Api) -> None:
