@@ -336,7 +336,7 @@ PAGINATION: Final = {
 
 ERASURE: Final = {
     "person": "The person's pseudonym in the ledger (a keyed hash, never their reference); on a"
-    " note's erasure, the note's own key's pseudonym.",
+    " representative's erasure, the representative's; on a note's, the note's own key's.",
     "erasure_id": "The id of the erasure's record (`PersonErasure.Recorded` on the trail).",
     "note_id": "The auditor's note erased (its id, as the trail's `aggregate_id`).",
     "tokens_deleted": "How many representatives' access tokens of the person's budgets were"

@@ -6,7 +6,7 @@ from datetime import date
 
 from ledger.app_core import LedgerCore, Outcome
 from ledger.erasure import PersonErasure, erasure_id
-from ledger.errors import PersonErasedError, PersonNotFoundError
+from ledger.errors import PersonErasedError, PersonNotFoundError, RepresentativeNotFoundError
 from ledger.provenance import Provenance
 
 
@@ -40,3 +40,13 @@ class ErasureCommands(LedgerCore):
         )
         self.personal.destroy(person)
         return outcome
+
+    def representative_key_subject(self, representative_id: str) -> str:
+        """The pseudonym a representative's own key is held under, to erase them: their id,
+        wherever it is sealed, is sealed under that key inside the person's."""
+        subject = self.personal.pseudonym("representative", representative_id)
+        if self.personal.state(subject) == "unknown":
+            raise RepresentativeNotFoundError(
+                "no personal data is held under that representative's own key"
+            )
+        return subject

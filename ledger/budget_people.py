@@ -93,10 +93,14 @@ class BudgetPeopleCommands:
         return join
 
     def _sealed_rep(self: PersonalBudget, personal: PersonalData, representative_id: str) -> str:
-        """A representative's id sealed under the person's key, joined by its pseudonym."""
+        """A representative's id sealed twice, joined by its pseudonym: under the
+        representative's own key (they are a data subject too), and that under the person's
+        key. Destroying either key — erasing the person or the representative — erases it."""
         join = self._rep_key(personal, representative_id)
         where = context(self.id, "representative_id")
-        return personal.seal(self.person, where, representative_id, join=join)
+        own = personal.pseudonym("representative", representative_id)
+        inner = personal.seal(own, where, representative_id, join=join)
+        return personal.seal(self.person, where, inner, join=join)
 
     def revoke_representative(
         self: PersonalBudget,

@@ -365,3 +365,11 @@ class RecoveryExceedsBalanceError(RuleViolation):
 
     code = "recovery-exceeds-balance"
     title = "The recovery exceeds the direct-payment balance held"
+
+
+class PersonKeyDamagedError(ConflictError):
+    """The key store holds a data key for the subject that is not a 256-bit key: nothing is
+    sealed under it (what is stored under it reads as erased) until it is restored."""
+
+    code = "person-key-damaged"
+    title = "The data key in the key store is damaged"

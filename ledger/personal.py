@@ -158,3 +158,19 @@ def shown_for(personal: PersonalData, stored: str | None, where: str, erased: bo
     if erased and not is_sealed(stored):
         return ERASED
     return reveal_reasons(personal, stored) if where == "reason" else personal.reveal(stored, where)
+
+
+def representative_shown(personal: PersonalData, stored: str, where: str) -> str:
+    """A representative's id for a reader. Sealed twice (under their own key inside the
+    person's), opened twice; erased when either key is gone, and — an id sealed once, under
+    the person's key only, or stored in the clear before sealing — when the representative's
+    own key was destroyed (``erase-representative``)."""
+    if (
+        personal.state(
+            join_key(stored) if is_sealed(stored) else personal.pseudonym("representative", stored)
+        )
+        == "erased"
+    ):
+        return ERASED
+    shown = personal.reveal(stored, where)
+    return personal.reveal(shown, where) if is_sealed(shown) else shown

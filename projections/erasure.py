@@ -69,3 +69,23 @@ def erase_note(
     subject = service.app.note_key_subject(note_id)
     outcome = service.app.erase_pseudonym(subject, effective_on, prov)
     return {**outcome, "note_id": str(service.app.audit_note(note_id).id)}
+
+
+def erase_representative(
+    service: LedgerService, representative_id: str, effective_on: date, prov: Provenance
+) -> Outcome:
+    """Erase a representative (a data subject in their own right): their own key is destroyed,
+    so their id reads as erased on every budget they represent, and their access tokens are
+    deleted. The people they represent and the money are untouched."""
+    subject = service.app.representative_key_subject(representative_id)
+    outcome = service.app.erase_pseudonym(subject, effective_on, prov)
+    deleted = 0
+    if service.db.columns("careledger_tokens"):
+        with service.db.transaction() as cur:
+            deleted = cur.execute(
+                "DELETE FROM careledger_tokens WHERE role = 'representative'"
+                " AND representative_id = ?",
+                (representative_id,),
+            ).raw.rowcount
+        service.db.compact("careledger_tokens")
+    return {**outcome, "tokens_deleted": max(deleted, 0)}

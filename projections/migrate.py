@@ -22,7 +22,7 @@ from ledger.audit_note import AuditNote
 from ledger.budget import PersonalBudget
 from ledger.command_record import CommandRecord
 from ledger.invoice import Invoice
-from ledger.personal import is_sealed, key_subject
+from ledger.personal import is_sealed, join_key, key_subject
 from ledger.provenance import Role
 from projections.db import ViewDb
 from projections.personal import KeyStore
@@ -54,6 +54,7 @@ class Report:
             "plain_events": self.plain_events,
             "plain_fields": dict(sorted(self.fields.items())),
             "people": len([p for p in self.people if p not in (NO_PERSON, UNKNOWN)]),
+            "plain_events_by_person": {p: len(v) for p, v in sorted(self.people.items())},
             "plain_positions": {p: v[:MAX_POSITIONS] for p, v in sorted(self.people.items())},
             "keys_made": self.keyed,
             "rewritable": False,
@@ -116,14 +117,20 @@ class Owners:
 
 
 def scan(app: Any, keys: KeyStore, apply: bool = False) -> Report:
-    """Every stored event, page by page; with ``apply``, a key for each person found."""
+    """Every stored event, page by page; with ``apply``, a key for each person found and for
+    each representative without one of their own (appointed before it existed), so each can
+    be erased on their own from then on."""
     report = Report()
     owners = Owners()
+    reps: set[str] = set()
     start = 1
     while page := app.recorder.select_notifications(start, PAGE):
         for n in page:
             event = app.mapper.to_domain_event(n)
             report.events += 1
+            if isinstance(event, REP_EVENTS):
+                stored = event.representative_id
+                reps.add(join_key(stored) if is_sealed(stored) else _rep(keys, stored))
             person = owners.person(event, str(n.originator_id), keys)
             fields = plain_fields(event, person)
             if fields:
@@ -132,8 +139,13 @@ def scan(app: Any, keys: KeyStore, apply: bool = False) -> Report:
                 report.people.setdefault(person, []).append(n.id)
         start = page[-1].id + 1
     if apply:
-        report.keyed = sum(keys.ensure(p) for p in report.people if p not in (NO_PERSON, UNKNOWN))
+        people = [p for p in report.people if p not in (NO_PERSON, UNKNOWN)]
+        report.keyed = sum(keys.ensure(p) for p in [*people, *sorted(reps)])
     return report
+
+
+def _rep(keys: KeyStore, plain_id: str) -> str:
+    return keys.pseudonym("representative", plain_id)
 
 
 def plain_positions(app: Any, db: ViewDb, person: str) -> list[int]:

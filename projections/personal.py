@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledger.errors import PersonErasedError
+from ledger.errors import PersonErasedError, PersonKeyDamagedError
 from ledger.persistence import persistence_env
 from ledger.personal import ERASED, PREFIX, parts
 from projections.db import SqliteViewDb, ViewDb, open_view_db
@@ -39,6 +39,7 @@ CREATE = (
     " created_at TEXT NOT NULL, erased_at TEXT)"
 )
 SECRET_BYTES = 32
+KEY_BYTES = 32  # AES-256
 
 
 def secret_path(database_url: str, env: Mapping[str, str] | None = None) -> Path:
@@ -177,7 +178,14 @@ class KeyStore:
                 "this person's personal data has been erased: nothing more is recorded for them",
                 person=subject,
             )
-        return bytes(row["data_key"])
+        key = bytes(row["data_key"])
+        if len(key) != KEY_BYTES:
+            raise PersonKeyDamagedError(
+                "the data key held for this person is damaged: restore careledger_person_keys"
+                " from a backup; nothing was recorded",
+                person=subject,
+            )
+        return key
 
     def ensure(self, subject: str) -> bool:
         """A key for ``subject`` unless they have one or were erased (True if one was made)."""

@@ -39,6 +39,7 @@ from scripts.cli_common import (
 from scripts.cli_people import (
     erase,
     erase_note_command,
+    erase_representative_command,
     migrate_personal_data,
     retention,
     retention_policy,
@@ -64,6 +65,7 @@ def progress_bar(label: str, total: int) -> Iterator[Any]:
 app.command()(serve)
 app.command()(erase)
 app.command(name="erase-note")(erase_note_command)
+app.command(name="erase-representative")(erase_representative_command)
 app.command()(retention)
 app.command(name="retention-policy")(retention_policy)
 app.command(name="migrate-personal-data")(migrate_personal_data)

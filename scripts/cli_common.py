@@ -32,6 +32,7 @@ from ledger.errors import InvalidCommandError, LedgerError
 from ledger.ids import council_id, provider_id
 from ledger.persistence import StoreUnavailableError, persistence_env
 from projections.service import LedgerService
+from projections.signing import SigningKeyError
 from projections.store_check import StoreError, check_store
 from projections.stores.pg_schema import SchemaLockTimeoutError, schema_lock
 
@@ -144,6 +145,8 @@ def reporting_errors(command: F) -> F:
         except (StoreUnavailableError, OperationalError, InterfaceError) as error:
             fail(f"the database did not answer: {_first_line(error)}")
         except SchemaLockTimeoutError as error:
+            fail(str(error))
+        except SigningKeyError as error:  # the signing key or the pseudonym secret file
             fail(str(error))
         except (PersistenceError, psycopg.Error) as error:  # e.g. no right to create tables
             fail(f"the database refused: {_first_line(error)}")

@@ -14,7 +14,7 @@ import typer
 
 from ledger.council import DEFAULT_RETENTION_YEARS, MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from ledger.provenance import Provenance, Role, plain_identity
-from projections.erasure import erase_note, erase_person, erase_pseudonym
+from projections.erasure import erase_note, erase_person, erase_pseudonym, erase_representative
 from projections.retention import due_people
 from projections.service import LedgerService
 from scripts.cli_common import DatabaseUrl, JsonOut, console, open_service
@@ -55,6 +55,37 @@ def erase(
         typer.echo(json.dumps(outcome))
     else:
         typer.echo(f"erased person {outcome['person']} (record {outcome['erasure_id']})")
+        console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
+        if outcome["plain_events"]:
+            console.print(
+                f"{outcome['plain_events']} event(s) written before sealing still hold their"
+                f" personal data in plain text, at positions {_positions(outcome)}: the log"
+                " keeps them byte for byte (reads show them as erased)"
+            )
+
+
+def erase_representative_command(
+    representative_id: Annotated[str, typer.Argument(help="The representative's id.")],
+    reason: Reason,
+    effective_on: EffectiveOn = None,
+    command_id: CommandId = None,
+    actor: Actor = "cli-admin",
+    json_out: JsonOut = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Erase a representative's own personal data: their id reads as erased on every budget
+    they represent and their tokens are deleted; the people they represent are untouched.
+    Exit 1 when nothing is held under their key or it is already erased."""
+    on = effective_on.date() if effective_on else date.today()
+    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
+    with open_service(database_url) as service:
+        key = command_id or f"erase-{service.keys.pseudonym('representative', representative_id)}"
+        prov = Provenance(actor, Role.ADMIN.value, key, reason=reason)
+        outcome = erase_representative(service, representative_id, on, prov)
+    if json_out:
+        typer.echo(json.dumps(outcome))
+    else:
+        typer.echo(f"erased representative {outcome['person']} (record {outcome['erasure_id']})")
         console.print(f"{outcome['tokens_deleted']} representative token(s) deleted")
 
 
@@ -173,6 +204,15 @@ def migrate_personal_data(
         f"{report['events']} events scanned; {report['plain_events']} hold personal data in"
         f" plain text, for {report['people']} person(s): {report['plain_fields']}"
     )
+    for person, positions in report["plain_positions"].items():
+        count = report["plain_events_by_person"][person]
+        typer.echo(f"  {person}: {count} event(s) at {_positions({'plain_positions': positions})}")
     if apply:
         typer.echo(f"{report['keys_made']} data key(s) made")
     console.print(report["note"])
+
+
+def _positions(found: dict[str, Any], shown: int = 10) -> str:
+    positions = [str(p) for p in found["plain_positions"]]
+    more = f" … (+{len(positions) - shown})" if len(positions) > shown else ""
+    return ", ".join(positions[:shown]) + more

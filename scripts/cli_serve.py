@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from api.settings import Settings, get_settings
+from projections.personal import load_secret, secret_path
 from projections.service import LedgerService
 from projections.store_check import check_store
 from scripts.cli_common import (
@@ -37,6 +38,8 @@ def serve(
     if workers > 1 and not url.startswith("postgres"):
         raise CliError("several workers need PostgreSQL; SQLite serves from one process")
     check_store(url, create=True)
+    if not url.startswith("memory"):
+        load_secret(secret_path(url))  # a damaged pseudonym secret: one line, not a traceback
     ensure_schema(url)  # once, here: the workers then find every table made
     # The app (in this process or in each worker) reads its settings afresh from here.
     os.environ["CARELEDGER_DATABASE_URL"] = url

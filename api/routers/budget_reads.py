@@ -18,7 +18,15 @@ from api.routers.budgets import BudgetId
 from api.scope import budget_for
 from ledger.budget import PersonalBudget
 from ledger.errors import BudgetNotFoundError
-from ledger.personal import context, person_erased, person_shown, shown_for
+from ledger.personal import (
+    ERASED,
+    PersonalData,
+    context,
+    is_sealed,
+    person_erased,
+    person_shown,
+    representative_shown,
+)
 from ledger.provenance import Role
 from projections.asat import aggregate_at
 from projections.balance import balance_of, figures_of
@@ -63,9 +71,7 @@ def get_budget(
         "allocation": _allocation(b.allocation),
         "deployment": _deployment(b.deployment),
         "representatives": {
-            str(
-                shown_for(personal, r.stored_id or rid, context(b.id, "representative_id"), erased)
-            ): {
+            _representative(personal, str(b.id), r.stored_id or rid, erased): {
                 "kind": r.kind,
                 "basis": r.basis,
                 "appointed_on": r.appointed_on,
@@ -84,6 +90,14 @@ def _budget_at(service: Service, now: PersonalBudget, position: int) -> Personal
     if not isinstance(then, PersonalBudget):
         raise BudgetNotFoundError("no such budget at that instant", budget_id=str(now.id))
     return then
+
+
+def _representative(personal: PersonalData, budget_id: str, stored: str, erased: bool) -> str:
+    """A representative's id as shown: opened, or erased (their key or the person's gone; an
+    id stored in the clear before sealing, once the person is erased)."""
+    if erased and not is_sealed(stored):
+        return ERASED
+    return representative_shown(personal, stored, context(budget_id, "representative_id"))
 
 
 def _deployment(d: Any) -> dict[str, Any] | None:

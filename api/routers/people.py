@@ -25,7 +25,7 @@ from api.problems import responses
 from api.routers.reports import council_scope
 from ledger.council import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from ledger.provenance import Role
-from projections.erasure import erase_note, erase_person
+from projections.erasure import erase_note, erase_person, erase_representative
 
 router = APIRouter(tags=["people"])
 Admin = Annotated[Principal, Depends(Allow(Role.ADMIN))]
@@ -77,6 +77,15 @@ class NoteErasureOut(BaseModel):
     version: int
 
 
+@described
+class RepresentativeErasureOut(BaseModel):
+    """The erasure's record of a representative: their pseudonym, never their id."""
+
+    person: str
+    erasure_id: str
+    version: int
+
+
 class RetentionIn(Strict):
     # Loosely bounded here; the ledger's own bounds answer 422 `retention-out-of-bounds`.
     years: Annotated[
@@ -118,6 +127,27 @@ def erase_audit_note(
     prov = Command(who, key).prov(body.reason)
     outcome = erase_note(service, note_id, body.effective_on, prov)
     return NoteErasureOut(**{k: outcome[k] for k in NoteErasureOut.model_fields})
+
+
+@router.post(
+    "/v1/representatives/{representative_id}/erasure", responses=responses(400, 403, 404, 409)
+)
+def erase_a_representative(
+    representative_id: PersonPath,
+    body: ErasureIn,
+    who: Admin,
+    key: IdempotencyKey,
+    service: Service,
+) -> Any:
+    """Erase a representative's own personal data: their key is destroyed, so their id reads
+    as erased on every budget they represent, and their access tokens are deleted; the people
+    they represent are untouched. 404 `representative-not-found` when nothing is held under
+    their key, 409 `person-erased` when it already is erased."""
+    prov = Command(who, key).prov(body.reason)
+    outcome = erase_representative(service, representative_id, body.effective_on, prov)
+    return RepresentativeErasureOut(
+        **{k: outcome[k] for k in RepresentativeErasureOut.model_fields}
+    )
 
 
 @router.post("/v1/councils/{code}/retention", responses=responses(400, 403, 404, 409))

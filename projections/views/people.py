@@ -105,7 +105,7 @@ def erased_owners(db: ViewDb, rows: Sequence[dict[str, Any]]) -> list[str | None
         sql = "SELECT invoice_id, budget_id FROM v_invoices WHERE invoice_id IN ({})"
         found = db.query(sql.format(_marks(invoices)), invoices)
         owners = {str(r["invoice_id"]): str(r["budget_id"]) for r in found}
-    commands = sorted({str(r["command_id"]) for r in rows if r.get("aggregate_kind") == "command"})
+    commands = sorted({str(r["command_id"]) for r in rows if _plain_command(r)})
     by_command: dict[tuple[str, str], str] = {}
     if commands:
         sql = (
@@ -124,6 +124,19 @@ def erased_owners(db: ViewDb, rows: Sequence[dict[str, Any]]) -> list[str | None
         or by_command.get((str(r.get("command_id")), str(r.get("actor_id"))))
         for r in rows
     ]
+
+
+def _plain_command(row: dict[str, Any]) -> bool:
+    """A command record holding a value in the clear (written before sealing): only those are
+    looked up, so a store sealed from the start pays nothing for this."""
+    if row.get("aggregate_kind") != "command":
+        return False
+    reason = row.get("reason")
+    plain_reason = isinstance(reason, str) and not is_sealed(reason)
+    plain_actor = row.get("actor_role") == "representative" and not is_pseudonym(
+        str(row.get("actor_id"))
+    )
+    return plain_reason or plain_actor
 
 
 def _marks(values: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from ledger.personal import ERASED, IN_THE_CLEAR
 from projections.migrate import scan
 from tests.api.conftest import Api, active_budget
-from tests.api.test_erasure_api import erase
+from tests.api.test_erasure_api import ERASE, erase
 from tests.api.test_invoices_api import posted
 from tests.api.test_personal_data_api import PERSON, stored_bytes
 from tests.api.test_sealed_free_text_api import csv_export
@@ -100,3 +100,22 @@ def test_a_person_sealed_from_the_start_has_no_plain_events(api: Api) -> None:
     answer = erase(api).json()
 
     assert (answer["plain_events"], answer["plain_positions"]) == (0, [])
+
+
+def test_a_representative_appointed_before_sealing_is_keyed_by_migrate_then_erasable(
+    api: Api,
+) -> None:
+    budget_id, _ = written_before_sealing(api)
+    path = f"/v1/representatives/{REP}/erasure"
+    not_yet = api.post("admin", path, ERASE)
+
+    scan(api.service.app, api.service.keys, apply=True)
+    erased = api.post("admin", path, ERASE)
+    budget = api.get("council", f"/v1/budgets/{budget_id}").json()
+
+    assert (not_yet.status_code, not_yet.json()["type"]) == (
+        404,
+        "/problems/representative-not-found",
+    )
+    assert erased.status_code == 200, erased.json()
+    assert (budget["person_ref"], list(budget["representatives"])) == (PERSON, [ERASED])

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from ledger.app_invoices import InvoiceDraft
-from ledger.personal import context, reveal_reasons
+from ledger.personal import context, representative_shown, reveal_reasons
 from ledger.provenance import Provenance
 from ledger.values import InvoiceLine, Period
 from tests.api.conftest import Api, active_budget, budget_body
@@ -83,7 +83,8 @@ def decision_recorded(api: Api, budget_id: str) -> tuple[str, ...]:
     e = last_budget_event(api, budget_id)
     personal = api.service.app.personal
     assert REP not in e.representative_id  # stored sealed
-    rep = personal.reveal(e.representative_id, context(e.originator_id, "representative_id"))
+    where = context(e.originator_id, "representative_id")
+    rep = representative_shown(personal, e.representative_id, where)  # sealed twice
     for_whom = "P-000123" if e.prov.on_behalf_of == person(api) else e.prov.on_behalf_of
     return type(e).__name__, rep, e.decision, e.prov.actor_role, for_whom
 

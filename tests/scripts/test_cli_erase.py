@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from ledger.personal import ERASED, context
+from ledger.personal import ERASED, IN_THE_CLEAR, context
 from projections.retention import retained_until
 from projections.service import LedgerService
 from scripts.cli import app
@@ -185,3 +185,28 @@ def _events(url: str) -> int:
         return service.runner.head()
     finally:
         service.close()
+
+
+def test_migrate_and_erase_say_which_events_of_an_older_store_stay_plain(sqlite_url: str) -> None:
+    service = LedgerService(sqlite_url)
+    try:
+        world = World(service.app).setup()
+        sealing, service.app.personal = service.app.personal, IN_THE_CLEAR  # before sealing
+        opened = service.app.open_budget(COUNCIL, "P-OLD-77", "physical", START, world.prov())
+        service.app.personal = sealing
+        person = service.keys.pseudonym("person", "P-OLD-77")
+    finally:
+        service.close()
+
+    report = cli("migrate-personal-data", "--apply", "--json", "--database-url", sqlite_url)
+    text = cli("migrate-personal-data", "--database-url", sqlite_url)
+    erased = cli("erase", "P-OLD-77", "--reason", "art17-request", "--database-url", sqlite_url)
+
+    found = json.loads(report[1])
+    positions = found["plain_positions"][person]
+    assert (found["plain_events_by_person"][person], found["keys_made"]) == (1, 1)
+    assert f"{person}: 1 event(s) at {positions[0]}" in text[1]
+    assert erased[0] == 0, erased
+    assert "1 event(s) written before sealing" in erased[2] and str(positions[0]) in erased[2]
+    assert "P-OLD-77" not in erased[1] + erased[2] + text[1]
+    assert opened["budget_id"]
