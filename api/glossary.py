@@ -71,7 +71,8 @@ BALANCE: Final = {
     " alone; on a budget, an object: the kind, its care firm and its cash part.",
     "direct_payment_annual_pence": "For a mixed deployment, the part of the annual allocation"
     " paid in cash as a direct payment (0 for other deployments).",
-    "allocated_pence": "The budget's current allocation (approved, as last revised).",
+    "allocated_pence": "The budget's allocation (approved, as last revised); with budget years,"
+    " every year's allocation added up (the years list has each).",
     "contingency_pence": "The contingency allowed above the available balance (part of the"
     " allocation).",
     "cash_paid_pence": "Direct-payment cash paid into the person's account, gross: corrections"
@@ -94,7 +95,8 @@ BALANCE: Final = {
     "contribution_weekly_assessed_pence": "The person's assessed weekly client contribution"
     " (null until assessed).",
     "contributions_received_pence": "Client contributions received, gross: corrections are in"
-    " contributions_reversed_pence.",
+    " contributions_reversed_pence. On a budget paid net or gross, contributions are owed and"
+    " what is paid against them is in contributions_paid_pence instead.",
     "contributions_reversed_pence": "Client contributions reversed by corrections.",
     "surplus_identified_pence": "Surplus identified over the budget's life (cumulative), whether"
     " or not recovered since.",
@@ -334,6 +336,15 @@ YEARS: Final = {
     "payment_basis": "How the budget's direct payments are paid: net (the person pays the"
     " assessed contribution into the account) or gross (the council collects it); null: not"
     " chosen, contributions are then counted when received and never owed.",
+    "allocation_annual_pence": "The allocation's annual figure (approved, as last revised or"
+    " re-assessed): what a whole year is allocated.",
+    "contributions_charged_net_pence": "Of contributions_charged_pence, those on budgets paid"
+    " net: the client's share of the care, paid by the person into the account, drawn from the"
+    " budget with the period's net cash (in net_drawn_pence).",
+    "contribution_charge_latest_pence": "The latest period's contribution charge: owed, not yet"
+    " overdue.",
+    "contributions_paid_into_account_pence": "Of contributions_paid_pence, those paid into the"
+    " direct-payment account (net): in held_pence.",
     "contributions_paid_pence": "Client contributions paid against what was charged: to the"
     " council (gross) or into the direct-payment account (net).",
     "contributions_owed_pence": "Contributions charged and not yet paid:"

@@ -529,8 +529,6 @@ class PersonalBudget(
         self.contributions_paid_pence += amount_pence
         if into_account:
             self.contributions_into_account_pence += amount_pence
-        else:
-            self.contributions_received_pence += amount_pence
 
     def _draw(self, amount_pence: int, day: date, entry_version: int | None = None) -> date:
         """State only (called by ``@event`` methods): draw on the year ``day`` falls in."""

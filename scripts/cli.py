@@ -36,6 +36,7 @@ from scripts.cli_common import (
     require_registered,
 )
 from scripts.cli_people import erase, migrate_personal_data, retention
+from scripts.cli_runs import payment_run
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
@@ -58,6 +59,7 @@ app.command()(serve)
 app.command()(erase)
 app.command()(retention)
 app.command(name="migrate-personal-data")(migrate_personal_data)
+app.command(name="payment-run")(payment_run)
 app.add_typer(tokens, name="tokens")
 
 

@@ -82,12 +82,13 @@ def expected_from_journal(j: dict[tuple[str, str], int], budget_id: str) -> dict
         ),
         "invoices_approved_pence - credit_notes_pence": account(Account.CARE_EXPENSE),
         "invoices_approved_pence - invoices_paid_pence": -account(Account.PAYABLE),
-        "contributions_received_pence - contributions_reversed_pence - surplus_refunded_pence": (
-            -account(Account.CONTRIBUTIONS)
-        ),
+        "contributions_received_pence - contributions_reversed_pence - surplus_refunded_pence"
+        " + contributions_charged_pence": -account(Account.CONTRIBUTIONS),
         "surplus_recovered_pence + credit_notes_pence + contributions_received_pence"
         " - contributions_reversed_pence - cash_paid_pence + cash_reversed_pence"
-        " - invoices_paid_pence": account(Account.BANK),
+        " - invoices_paid_pence + contributions_paid_pence"
+        " - contributions_paid_into_account_pence": account(Account.BANK),
+        "contributions_owed_pence": account(Account.CONTRIBUTIONS_OWED),
     }
 
 
@@ -126,6 +127,7 @@ class FiguresMachine(LedgerMachine):
         self.expected = {}
         self.invoices = []
         self.cash_entries = []
+        self.net = {}
         self.day = self.day_zero()
 
     def teardown(self) -> None:
