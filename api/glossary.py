@@ -42,14 +42,15 @@ COMMON: Final = {
     "kind": "What sort of thing the object is, from its own list: an exception is an invoice"
     " flag (provider-not-registered, outside-budget-life, over-plan, overlapping-period,"
     " not-commissioned), flag-overridden, dispute, correction, surplus-identified,"
-    " payment-after-ending, review-overdue, surplus-above-threshold or"
-    " duplicate-invoice-attempt; a deployment is direct-payment, council-managed,"
+    " payment-after-ending, review-overdue, surplus-above-threshold,"
+    " duplicate-invoice-attempt or contribution-arrears; a deployment is direct-payment, council-managed,"
     " individual-service-fund or mixed; a representative is nominated, authorised or carer.",
     "amount_pence": "The pence of the object it is in: an invoice's total billed (its lines'"
     " sum), an invoice line's, a funding stream's, an invoice history entry's (null: the event"
     " moves no money); on an exception, the pence at issue, which its kind gives: the flagged,"
     " overridden or refused duplicate invoice's amount, the payment made after ending, the"
-    " amount corrected, the surplus identified, or the cash held above the surplus threshold"
+    " amount corrected, the surplus identified, the cash held above the surplus threshold or"
+    " the contributions in arrears"
     " (null: dispute, review-overdue); in the v_postings CSV, a journal posting's, signed"
     " (debit positive).",
     "effective_on": "A business date: for an entry, the date it takes effect; for an exception,"
