@@ -44,7 +44,8 @@ COMMON: Final = {
     " not-commissioned), flag-overridden, dispute, correction, surplus-identified,"
     " payment-after-ending, review-overdue, surplus-above-threshold,"
     " duplicate-invoice-attempt or contribution-arrears; a deployment is direct-payment,"
-    " council-managed, individual-service-fund or mixed; a representative is nominated, authorised or carer.",
+    " council-managed, individual-service-fund or mixed; a representative is nominated,"
+    " authorised or carer.",
     "amount_pence": "The pence of the object it is in: an invoice's total billed (its lines'"
     " sum), an invoice line's, a funding stream's, an invoice history entry's (null: the event"
     " moves no money); on an exception, the pence at issue, which its kind gives: the flagged,"
