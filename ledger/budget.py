@@ -6,7 +6,7 @@ state, because they run again on every replay.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -340,6 +340,9 @@ class PersonalBudget(
     @event(Resumed)
     def _resumed(self, effective_on: date, prov: Provenance) -> None:
         self.status = BudgetStatus.ACTIVE
+        if self.dp_started_on is not None:  # a suspension's days are not paid afterwards
+            before = effective_on - timedelta(days=1)
+            self.dp_paid_through = max(before, self.dp_paid_through or before)
 
     @event(Ended)
     def _ended(self, end_reason: str, effective_on: date, prov: Provenance) -> None:
