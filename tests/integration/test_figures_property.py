@@ -127,7 +127,6 @@ class FiguresMachine(LedgerMachine):
         self.expected = {}
         self.invoices = []
         self.cash_entries = []
-        self.net = {}
         self.day = self.day_zero()
 
     def teardown(self) -> None:

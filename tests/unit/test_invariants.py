@@ -35,6 +35,10 @@ class Expected:
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net: dict[str, bool] = {}  # budgets paid net (True) or gross (False)
+
     @initialize()
     def start(self) -> None:
         self.app = CareLedger("memory://")
@@ -43,7 +47,6 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected: dict[str, Expected] = {}
         self.invoices: list[tuple[str, str]] = []  # (invoice id, budget id)
         self.cash_entries: list[tuple[str, int]] = []  # (entry id, pence)
-        self.net: dict[str, bool] = {}  # budgets paid net (True) or gross (False)
         self.day = self.day_zero()
 
     @staticmethod
