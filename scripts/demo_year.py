@@ -211,8 +211,7 @@ class Year:
         if self.deployment.pays_cash:
             self.cash(k, period)
         if self.p.weekly_charge and not (self.p.misses_payments and self.rng.random() < 0.3):
-            on = period.start + timedelta(days=10)
-            self.budget.receive_contribution(self.p.weekly_charge * 4, on, self.act.officer())
+            self.contribution(period)
         if k == self.p.revise and not self.budget.year_allocations:  # none once rolled over
             self.revision(period.start)
         if self.deployment.pays_cash and k % 3 == 2:
@@ -237,6 +236,15 @@ class Year:
             b.issue_cash_payment(amount, period, period.start, self.act.officer())
             reason = self.act.officer(reason="duplicate-payment-reversed")
             b.correct(b.version, amount, period.start + 3 * DAY, reason)
+
+    def contribution(self, period: Period) -> None:
+        """The person pays four weeks' contribution; where it is owed (paid net or gross), no
+        more than is owed (a missed payment stays in arrears)."""
+        b, amount = self.budget, self.p.weekly_charge * 4
+        if b.net_payments is not None:
+            amount = min(amount, b.contributions_owed_pence)
+        if amount > 0:
+            b.receive_contribution(amount, period.start + timedelta(days=10), self.act.officer())
 
     def spend_return(self, period: Period) -> None:
         share = self.rng.uniform(0.55, 0.75) if self.p.underspend else self.rng.uniform(0.93, 1.0)
