@@ -59,6 +59,15 @@ class BudgetBalanceOut(Figures):
     last_review_on: str | None
     weekly_funding_pence: int
     weeks_of_funding_held_x100: int
+    allocation_annual_pence: int
+    payment_basis: str | None
+    contributions_charged_pence: int
+    contributions_charged_net_pence: int
+    contribution_charge_latest_pence: int
+    contributions_paid_pence: int
+    contributions_paid_into_account_pence: int
+    contributions_owed_pence: int
+    contribution_arrears_pence: int
     as_at_position: int | None
     effective_on: date | None
 

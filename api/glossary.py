@@ -42,16 +42,18 @@ COMMON: Final = {
     "kind": "What sort of thing the object is, from its own list: an exception is an invoice"
     " flag (provider-not-registered, outside-budget-life, over-plan, overlapping-period,"
     " not-commissioned), flag-overridden, dispute, correction, surplus-identified,"
-    " payment-after-ending, review-overdue, surplus-above-threshold or"
-    " duplicate-invoice-attempt; a deployment is direct-payment, council-managed,"
-    " individual-service-fund or mixed; a representative is nominated, authorised or carer.",
+    " payment-after-ending, review-overdue, surplus-above-threshold,"
+    " duplicate-invoice-attempt or contribution-arrears; a deployment is direct-payment,"
+    " council-managed, individual-service-fund or mixed; a representative is nominated,"
+    " authorised or carer.",
     "amount_pence": "The pence of the object it is in: an invoice's total billed (its lines'"
     " sum), an invoice line's, a funding stream's, an invoice history entry's (null: the event"
     " moves no money); on an exception, the pence at issue, which its kind gives: the flagged,"
     " overridden or refused duplicate invoice's amount, the payment made after ending, the"
-    " amount corrected, the surplus identified, the cash held above the surplus threshold, or"
-    " a short-pay's disputed rest (null: a dispute of a whole invoice, review-overdue); in the"
-    " v_postings CSV, a journal posting's, signed (debit positive).",
+    " amount corrected, the surplus identified, the cash held above the surplus threshold,"
+    " the contributions in arrears, or a short-pay's disputed rest (null: a dispute of a whole"
+    " invoice, review-overdue); in the v_postings CSV, a journal posting's, signed (debit"
+    " positive).",
     "effective_on": "A business date: for an entry, the date it takes effect; for an exception,"
     " the date it concerns; for a report, the date its figures are for (null: every entry"
     " recorded).",
@@ -71,7 +73,8 @@ BALANCE: Final = {
     " alone; on a budget, an object: the kind, its care firm and its cash part.",
     "direct_payment_annual_pence": "For a mixed deployment, the part of the annual allocation"
     " paid in cash as a direct payment (0 for other deployments).",
-    "allocated_pence": "The budget's current allocation (approved, as last revised).",
+    "allocated_pence": "The budget's allocation (approved, as last revised); with budget years,"
+    " every year's allocation added up (the years list has each).",
     "contingency_pence": "The contingency allowed above the available balance (part of the"
     " allocation).",
     "cash_paid_pence": "Direct-payment cash paid into the person's account, gross: corrections"
@@ -99,7 +102,8 @@ BALANCE: Final = {
     "contribution_weekly_assessed_pence": "The person's assessed weekly client contribution, less"
     " any correction of that assessment (null until assessed).",
     "contributions_received_pence": "Client contributions received, gross: corrections are in"
-    " contributions_reversed_pence.",
+    " contributions_reversed_pence. On a budget paid net or gross, contributions are owed and"
+    " what is paid against them is in contributions_paid_pence instead.",
     "contributions_reversed_pence": "Client contributions reversed by corrections.",
     "surplus_identified_pence": "Surplus identified over the budget's life (cumulative), whether"
     " or not recovered since.",
@@ -379,6 +383,15 @@ YEARS: Final = {
     "payment_basis": "How the budget's direct payments are paid: net (the person pays the"
     " assessed contribution into the account) or gross (the council collects it); null: not"
     " chosen, contributions are then counted when received and never owed.",
+    "allocation_annual_pence": "The allocation's annual figure (approved, as last revised or"
+    " re-assessed): what a whole year is allocated.",
+    "contributions_charged_net_pence": "Of contributions_charged_pence, those on budgets paid"
+    " net: the client's share of the care, paid by the person into the account, drawn from the"
+    " budget with the period's net cash (in net_drawn_pence).",
+    "contribution_charge_latest_pence": "The latest period's contribution charge: owed, not yet"
+    " overdue.",
+    "contributions_paid_into_account_pence": "Of contributions_paid_pence, those paid into the"
+    " direct-payment account (net): in held_pence.",
     "contributions_paid_pence": "Client contributions paid against what was charged: to the"
     " council (gross) or into the direct-payment account (net).",
     "contributions_owed_pence": "Contributions charged and not yet paid:"

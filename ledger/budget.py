@@ -6,7 +6,7 @@ state, because they run again on every replay.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -383,6 +383,9 @@ class PersonalBudget(
     @event(Resumed)
     def _resumed(self, effective_on: date, prov: Provenance) -> None:
         self.status = BudgetStatus.ACTIVE
+        if self.dp_started_on is not None:  # a suspension's days are not paid afterwards
+            before = effective_on - timedelta(days=1)
+            self.dp_paid_through = max(before, self.dp_paid_through or before)
 
     @event(Ended)
     def _ended(self, end_reason: str, effective_on: date, prov: Provenance) -> None:
@@ -612,8 +615,6 @@ class PersonalBudget(
         self.contributions_paid_pence += amount_pence
         if into_account:
             self.contributions_into_account_pence += amount_pence
-        else:
-            self.contributions_received_pence += amount_pence
 
     def _draw(self, amount_pence: int, day: date, entry_version: int | None = None) -> date:
         """State only (called by ``@event`` methods): draw on the year ``day`` falls in."""

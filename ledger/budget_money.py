@@ -125,6 +125,8 @@ class BudgetMoneyCommands:
             )
         overpaid = (
             self.contributions_received_pence
+            + self.contributions_paid_pence
+            - self.contributions_into_account_pence
             - self.refunded_pence
             - self.contribution_due_pence(effective_on)
         )

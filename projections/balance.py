@@ -90,6 +90,16 @@ class BudgetBalance:
     weekly_funding_pence: int = _derived()
     weeks_of_funding_held_x100: int = _derived()  # hundredths of a week, floor
     open_invoices: dict[str, int] = field(default_factory=dict)  # received: id → pence
+    # budget years (rule 14) and contributions owed (net or gross direct payments)
+    allocation_annual_pence: int = 0
+    payment_basis: str | None = None  # net, gross; None: not chosen
+    contributions_charged_pence: int = 0
+    contributions_charged_net_pence: int = 0
+    contribution_charge_latest_pence: int = 0
+    contributions_paid_pence: int = 0
+    contributions_paid_into_account_pence: int = 0
+    contributions_owed_pence: int = _derived()
+    contribution_arrears_pence: int = _derived()
 
     def __post_init__(self) -> None:
         """The derived figures, as the aggregate's properties and the journal compute them."""
@@ -109,13 +119,14 @@ class BudgetBalance:
         cash = self.cash_paid_pence - self.cash_reversed_pence
         approved = self.invoices_approved_pence - self.invoices_approved_reversed_pence
         credited = self.credit_notes_pence - self.credit_notes_reversed_pence
-        charged = cash + approved - credited
+        charged = cash + approved - credited + self.contributions_charged_net_pence
         spent = self.direct_payment_spend_pence - self.direct_payment_spend_reversed_pence
-        held = cash - spent - returned
+        held = cash + self.contributions_paid_into_account_pence - spent - returned
+        owed = self.contributions_charged_pence - self.contributions_paid_pence
         if self.deployment in PAYS_CASH:
-            annual = self.direct_payment_annual_pence or self.allocated_pence
+            annual = self.direct_payment_annual_pence or self.allocation_annual_pence
         else:
-            annual = self.allocated_pence
+            annual = self.allocation_annual_pence
         weekly = annual // WEEKS_PER_YEAR
         derived = {
             "invoices_awaiting_approval_pence": sum(self.open_invoices.values()),
@@ -127,6 +138,8 @@ class BudgetBalance:
             "held_pence": held,
             "weekly_funding_pence": weekly,
             "weeks_of_funding_held_x100": held * 100 // weekly if weekly else 0,
+            "contributions_owed_pence": owed,
+            "contribution_arrears_pence": max(0, owed - self.contribution_charge_latest_pence),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -158,6 +171,7 @@ def _opened(e: PersonalBudget.Opened) -> BudgetBalance:
 def _approved(b: BudgetBalance, e: PersonalBudget.Approved) -> dict[str, Any]:
     return {
         "allocated_pence": e.allocation.total_pence,
+        "allocation_annual_pence": e.allocation.total_pence,
         "contingency_pence": e.allocation.contingency_pence,
         "approved_on": e.effective_on.isoformat(),
         "status": BudgetStatus.ACTIVE.value,
@@ -167,8 +181,41 @@ def _approved(b: BudgetBalance, e: PersonalBudget.Approved) -> dict[str, Any]:
 def _revised(b: BudgetBalance, e: PersonalBudget.Revised) -> dict[str, Any]:
     return {
         "allocated_pence": e.allocation.total_pence,
+        "allocation_annual_pence": e.allocation.total_pence,
         "contingency_pence": e.allocation.contingency_pence,
     }
+
+
+def _year_allocated(b: BudgetBalance, e: PersonalBudget.YearAllocated) -> dict[str, Any]:
+    """As ``PersonalBudget._year_allocated``: every year's allocation, added up."""
+    return {
+        "allocated_pence": b.allocated_pence + e.allocation.total_pence - e.previous.total_pence,
+        "allocation_annual_pence": e.annual.total_pence,
+        "contingency_pence": e.allocation.contingency_pence,
+    }
+
+
+def _contribution_charged(
+    b: BudgetBalance, e: PersonalBudget.ContributionCharged
+) -> dict[str, Any]:
+    changes = {
+        "contributions_charged_pence": b.contributions_charged_pence + e.amount_pence,
+        "contribution_charge_latest_pence": e.amount_pence,
+    }
+    if e.net:
+        changes["contributions_charged_net_pence"] = (
+            b.contributions_charged_net_pence + e.amount_pence
+        )
+    return changes
+
+
+def _contribution_paid(b: BudgetBalance, e: PersonalBudget.ContributionPaid) -> dict[str, Any]:
+    changes = {"contributions_paid_pence": b.contributions_paid_pence + e.amount_pence}
+    if e.into_account:
+        changes["contributions_paid_into_account_pence"] = (
+            b.contributions_paid_into_account_pence + e.amount_pence
+        )
+    return changes
 
 
 def _deployed(b: BudgetBalance, e: PersonalBudget.DeploymentChosen) -> dict[str, Any]:
@@ -286,12 +333,17 @@ HANDLERS: dict[type[Any], Handler] = {
     B.InvoiceCredited: _invoice_credited,
     B.InvoiceEntryReversed: _invoice_entry_reversed,
     B.BalanceRecovered: _balance_recovered,
+    B.YearAllocated: _year_allocated,
+    B.PaymentBasisChosen: lambda b, e: {"payment_basis": "net" if e.net else "gross"},
+    B.ContributionCharged: _contribution_charged,
+    B.ContributionPaid: _contribution_paid,
 }
 
 # Events that count whenever they are recorded, whatever their effective date.
 STRUCTURAL: tuple[type[Any], ...] = (
     B.Opened,
     B.DeploymentChosen,
+    B.PaymentBasisChosen,
     B.Suspended,
     B.Resumed,
     B.Ended,

@@ -44,6 +44,7 @@ from scripts.cli_people import (
     retention,
     retention_policy,
 )
+from scripts.cli_runs import payment_run
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
@@ -69,6 +70,7 @@ app.command(name="erase-representative")(erase_representative_command)
 app.command()(retention)
 app.command(name="retention-policy")(retention_policy)
 app.command(name="migrate-personal-data")(migrate_personal_data)
+app.command(name="payment-run")(payment_run)
 app.add_typer(tokens, name="tokens")
 
 

@@ -77,9 +77,24 @@ def revise_budget(
     council: Council,
     pool: PooledFund,
 ) -> None:
-    previous = budget.allocation
-    budget.revise(allocation, on, prov, council.max_contingency_bp)
-    move_pool_shares(str(budget.id), previous, allocation, on, prov, _only(pool))
+    before, after = budget.revise(allocation, on, prov, council.max_contingency_bp)
+    move_pool_shares(str(budget.id), before, after, on, prov, _only(pool))
+
+
+def allocate_year(
+    budget: PersonalBudget,
+    starts_on: date,
+    allocation: Allocation | None,
+    on: date,
+    prov: Provenance,
+    council: Council,
+    pool: PooledFund,
+) -> None:
+    """As ``allocate_year``: the next financial year, rolled over (``allocation`` None) or
+    re-assessed, and its pooled share drawn down in the same save."""
+    basis = "rolled-over" if allocation is None else "re-assessed"
+    year = budget.allocate_year(starts_on, basis, on, prov, allocation, council.max_contingency_bp)
+    move_pool_shares(str(budget.id), NO_ALLOCATION, year, on, prov, _only(pool))
 
 
 def _only(pool: PooledFund) -> Callable[[str], PooledFund]:

@@ -30,11 +30,14 @@ from ledger.values import (
 )
 from scripts.demo_england import CouncilPlan
 from scripts.demo_invoicing import invoice_period
-from scripts.demo_ops import Actors, approve_budget, decide, revise_budget
+from scripts.demo_ops import Actors, allocate_year, approve_budget, decide, revise_budget
 from scripts.demo_people import Person
 
 DAY = timedelta(days=1)
 CYCLE = timedelta(days=28)
+RUNS_FROM = date(2010, 4, 5)  # each council's payment run: every 4 weeks from this Monday
+NEXT_YEAR = date(2011, 4, 1)  # people who carry on are rolled over (or re-assessed) into 2011-12
+ROLLOVER_ON = date(2011, 3, 14)
 SERVICE = {
     "learning-disability": "supported-living",
     "mental-health": "community-support",
@@ -172,6 +175,8 @@ class Year:
         self.deployment = self.choose_deployment()
         if p.weekly_charge:
             b.assess_contribution(p.weekly_charge, p.approve_on, self.act.officer())
+        if self.deployment.pays_cash and not p.carer:  # half the councils' payers net
+            b.choose_payment_basis(p.n % 2 == 0, p.approve_on, self.act.officer())
 
     def choose_deployment(self) -> Deployment:
         p = self.p
@@ -219,9 +224,8 @@ class Year:
         if self.deployment.pays_cash:
             self.cash(k, period)
         if self.p.weekly_charge and not (self.p.misses_payments and self.rng.random() < 0.3):
-            on = period.start + timedelta(days=10)
-            self.budget.receive_contribution(self.p.weekly_charge * 4, on, self.act.officer())
-        if k == self.p.revise:
+            self.contribution(period)
+        if k == self.p.revise and not self.budget.year_allocations:  # none once rolled over
             self.revision(period.start)
         if self.deployment.pays_cash and k % 3 == 2:
             self.spend_return(period)
@@ -230,16 +234,30 @@ class Year:
             self.budget.review(review_on, self.act.officer())
             if self.p.underspend:
                 self.surplus(review_on + DAY)
+        if period.start <= ROLLOVER_ON <= period.end:
+            self.rollover()
 
     def cash(self, k: int, period: Period) -> None:
+        """The council's 4-weekly payment run falls once in each cycle: it pays what is due."""
         b = self.budget
+        runs = (period.start - RUNS_FROM).days // CYCLE.days
+        run_on = RUNS_FROM + CYCLE * (runs + (period.start > RUNS_FROM + CYCLE * runs))
+        if run_on <= min(period.end, self.books.last_day):
+            self.unreported += b.pay_due(run_on, self.act.officer()).paid_pence
         amount = b.weekly_direct_payment_pence * 4
-        b.issue_cash_payment(amount, period, period.start, self.act.officer())
-        self.unreported += amount
         if k == self.p.correct:  # paid twice by mistake, then reversed
             b.issue_cash_payment(amount, period, period.start, self.act.officer())
             reason = self.act.officer(reason="duplicate-payment-reversed")
             b.correct(b.version, amount, period.start + 3 * DAY, reason)
+
+    def contribution(self, period: Period) -> None:
+        """The person pays four weeks' contribution; where it is owed (paid net or gross), no
+        more than is owed (a missed payment stays in arrears)."""
+        b, amount = self.budget, self.p.weekly_charge * 4
+        if b.net_payments is not None:
+            amount = min(amount, b.contributions_owed_pence)
+        if amount > 0:
+            b.receive_contribution(amount, period.start + timedelta(days=10), self.act.officer())
 
     def spend_return(self, period: Period) -> None:
         share = self.rng.uniform(0.55, 0.75) if self.p.underspend else self.rng.uniform(0.93, 1.0)
@@ -263,6 +281,15 @@ class Year:
         self.decision(DecisionKind.AGREE_PLAN, None, on)
         self.budget.agree_support_plan(lines, on, self.act.officer())
         self.lines = lines
+
+    def rollover(self) -> None:
+        """Year end: 2011-12 rolled over, or re-assessed against the plan as it stands."""
+        p, books = self.p, self.books
+        if p.carer or (p.end_on is not None and p.end_on < NEXT_YEAR):
+            return
+        figures = allocation(p, self.lines, books.pool.fund_ref) if p.n % 4 == 0 else None
+        prov = self.act.officer(reason="annual-review" if figures else "year-end-rollover")
+        allocate_year(self.budget, NEXT_YEAR, figures, ROLLOVER_ON, prov, books.council, books.pool)
 
     def suspension(self, period: Period) -> None:
         """A hospital stay: nothing is paid for the cycle."""

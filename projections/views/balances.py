@@ -28,10 +28,10 @@ TABLE = "v_budget_balances"
 COLUMNS = tuple(f.name for f in dataclasses.fields(BudgetBalance))
 TEXT_COLUMNS = (
     "budget_id", "council", "support_reason", "status", "deployment", "approved_on",
-    "ended_on", "last_review_on", "open_invoices",
+    "ended_on", "last_review_on", "open_invoices", "payment_basis",
 )  # fmt: skip
 NULLABLE = ("deployment", "contribution_weekly_assessed_pence", "approved_on", "ended_on",
-            "last_review_on")  # fmt: skip
+            "last_review_on", "payment_basis")  # fmt: skip
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 

@@ -8,6 +8,9 @@
   It reads the budget balances view (``v_budget_balances``) and the councils' policy
   (``v_councils``, the progress view) as they stand now, whatever ``on``; when either view is
   missing the kind is skipped and the answer says so.
+* **contribution-arrears**: assessed contributions owed (on budgets paid net or gross) beyond the
+  latest period's charge, from the budget balances view as it stands now (like a surplus: no
+  dates, left out when the answer is limited by either time).
 
 Every item carries its business date (``effective_on``) and the instant the ledger learned of it
 (``recorded_at``): for a stored row, the recorded time of the event at its position; for an
@@ -45,7 +48,8 @@ STORED_KINDS = (
 )
 REVIEW_OVERDUE, SURPLUS = "review-overdue", "surplus-above-threshold"
 DUPLICATE = "duplicate-invoice-attempt"
-KINDS = (*STORED_KINDS, REVIEW_OVERDUE, SURPLUS, DUPLICATE)
+ARREARS = "contribution-arrears"
+KINDS = (*STORED_KINDS, REVIEW_OVERDUE, SURPLUS, DUPLICATE, ARREARS)
 MAX_LIMIT = 1000
 DIRECT = (DeploymentKind.DIRECT_PAYMENT.value, DeploymentKind.MIXED.value)
 FIELDS = ("position", "seq", "council", "kind", "budget_id", "invoice_id", "provider",
@@ -85,6 +89,14 @@ SURPLUS_SQL = (
     " AS threshold FROM v_budget_balances b JOIN v_councils c ON c.code = b.council"
     " WHERE (CAST(? AS TEXT) IS NULL OR b.council = ?) AND b.budget_id > ?) s"
     " WHERE s.held - s.surplus_outstanding - s.threshold > 0 ORDER BY s.budget_id LIMIT ?"
+)
+
+
+ARREARS_SQL = (
+    "SELECT budget_id, council, contribution_arrears_pence, contributions_owed_pence"
+    " FROM v_budget_balances WHERE contribution_arrears_pence > 0"
+    " AND (CAST(? AS TEXT) IS NULL OR council = ?) AND budget_id > ?"
+    " ORDER BY budget_id LIMIT ?"
 )
 
 
@@ -181,12 +193,29 @@ def _duplicates(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> l
     ]
 
 
+def _arrears(db: ViewDb, f: dict[str, Any], after: Position, limit: int) -> list[dict[str, Any]]:
+    """Assessed contributions owed beyond the latest period's charge (current balance)."""
+    start = after[0] if after else ""
+    rows = db.query(ARREARS_SQL, (f["council"], f["council"], start, limit))
+    return [
+        _item(
+            council=r["council"],
+            kind=ARREARS,
+            budget_id=r["budget_id"],
+            amount_pence=int(r["contribution_arrears_pence"]),
+            detail=f"owed {r['contributions_owed_pence']} (current balance)",
+        )
+        for r in rows
+    ]
+
+
 Source = Callable[[ViewDb, dict[str, Any], Position, int], list[dict[str, Any]]]
 PHASES: tuple[tuple[str, Source], ...] = (
     ("s", _stored),
     ("r", _reviews),
     ("t", _surpluses),
     ("d", _duplicates),
+    ("a", _arrears),
 )
 
 
@@ -210,6 +239,7 @@ CURSORS = CursorKind(
         (Tag("r"), UUID_TEXT),  # an overdue review: budget id
         (Tag("t"), UUID_TEXT),  # a surplus: budget id
         (Tag("d"), Text(PRINTABLE, 40), Text(PRINTABLE, 200)),  # a refusal: (when, key)
+        (Tag("a"), UUID_TEXT),  # contributions in arrears: budget id
     ),
 )
 
@@ -261,6 +291,8 @@ def exceptions(
     skipped = [] if has_tables(db, "v_budget_balances", "v_councils") else [SURPLUS]
     if not has_tables(db, "careledger_refusals"):
         skipped.append(DUPLICATE)
+    if not has_tables(db, "v_budget_balances"):
+        skipped.append(ARREARS)
     filters = {
         "on": on.isoformat(),
         "council": council,
@@ -277,6 +309,8 @@ def exceptions(
             continue
         if phase == 3 and DUPLICATE in skipped:
             continue
+        if phase == 4 and (ARREARS in skipped or timed):
+            continue
         found = PHASES[phase][1](db, filters, key if phase == start else (), limit + 1 - len(page))
         page.extend((phase, item) for item in found)
         if len(page) > limit:
@@ -292,7 +326,7 @@ def exceptions(
 
 
 def _wanted(kind: str | None) -> set[str]:
-    special = {REVIEW_OVERDUE: "r", SURPLUS: "t", DUPLICATE: "d"}
+    special = {REVIEW_OVERDUE: "r", SURPLUS: "t", DUPLICATE: "d", ARREARS: "a"}
     if kind is None:
-        return {"s", "r", "t", "d"}
+        return {"s", "r", "t", "d", "a"}
     return {special.get(kind, "s")}

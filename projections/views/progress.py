@@ -219,6 +219,12 @@ def _surplus_returned(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> No
     page.spend_on(str(e.originator_id), e.effective_on, -(e.recovered_pence + e.refunded_pence))
 
 
+def _contribution_charged(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    """Paid net, the client's share of the care is drawn with the period's cash."""
+    if e.net:
+        page.spend_on(str(e.originator_id), e.effective_on, e.amount_pence)
+
+
 def _spend(sign: int) -> Handler:
     def handle(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
         page.spend_on(str(e.originator_id), e.effective_on, sign * e.amount_pence)
@@ -275,6 +281,7 @@ HANDLERS: dict[type[Any], Handler] = {
     PersonalBudget.BalanceRecovered: _surplus_returned,
     PersonalBudget.InvoiceEntryReversed: _invoice_entry_reversed,
     PersonalBudget.Reinstated: _reinstated,
+    PersonalBudget.ContributionCharged: _contribution_charged,
     PooledFund.Established: _pool_established,
     PooledFund.ContributionReceived: _flow(1, 0),
     PooledFund.DrawnDown: _flow(0, 1),

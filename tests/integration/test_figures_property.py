@@ -103,12 +103,13 @@ def expected_from_journal(j: dict[tuple[str, str], int], budget_id: str) -> dict
         ),
         f"{APPROVED} - {_negated(CREDITED)}": account(Account.CARE_EXPENSE),
         f"{APPROVED} - {_negated(PAID)}": -account(Account.PAYABLE),
-        f"contributions_received_pence - contributions_reversed_pence - {_negated(REFUNDED)}": (
-            -account(Account.CONTRIBUTIONS)
-        ),
+        f"contributions_received_pence - contributions_reversed_pence - {_negated(REFUNDED)}"
+        " + contributions_charged_pence": -account(Account.CONTRIBUTIONS),
         f"{RECOVERED} + {CREDITED} + contributions_received_pence"
         f" - contributions_reversed_pence - cash_paid_pence + cash_reversed_pence"
-        f" - {_negated(PAID)}": account(Account.BANK),
+        f" - {_negated(PAID)} + contributions_paid_pence"
+        " - contributions_paid_into_account_pence": account(Account.BANK),
+        "contributions_owed_pence": account(Account.CONTRIBUTIONS_OWED),
     }
 
 

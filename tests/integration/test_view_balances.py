@@ -92,6 +92,16 @@ def test_the_view_gives_the_hand_computed_balance_of_the_backends_scenario(
         "weekly_funding_pence": 5_000_00 // 52,  # 9,615p
         "weeks_of_funding_held_x100": 1_700_00 * 100 // 9_615,  # 17.68 weeks
         "open_invoices": {},
+        # no year events, no payment basis: one year from the approval, contributions not owed
+        "allocation_annual_pence": 10_000_00,
+        "payment_basis": None,
+        "contributions_charged_pence": 0,
+        "contributions_charged_net_pence": 0,
+        "contribution_charge_latest_pence": 0,
+        "contributions_paid_pence": 0,
+        "contributions_paid_into_account_pence": 0,
+        "contributions_owed_pence": 0,
+        "contribution_arrears_pence": 0,
     }
 
 

@@ -145,7 +145,7 @@ def test_every_stored_kind_appears_at_its_event_with_its_references(
     # this runner has no balances view and no refusal log (the LedgerService adds that)
     assert (page["next_cursor"], page["skipped"]) == (
         None,
-        ["surplus-above-threshold", "duplicate-invoice-attempt"],
+        ["surplus-above-threshold", "duplicate-invoice-attempt", "contribution-arrears"],
     )
 
 

@@ -185,6 +185,7 @@ def test_every_account_of_the_chart_exports_under_a_typed_root() -> None:
         "Liabilities:ProviderPayable": "L", "Pool:PartnerContributions": "L",
         "Pool:Disentangled": "L", "Income:ClientContributions": "R",
         "Expenses:CommissionedCare": "X", "Expenses:DirectPaymentSpend": "X",
+        "Assets:ContributionsReceivable": "A",
     }  # fmt: skip
 
 

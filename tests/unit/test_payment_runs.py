@@ -151,3 +151,16 @@ def test_only_a_direct_payment_is_paid_net_or_gross(world: World) -> None:
     assert world.event_count() == before
     # a council-managed budget is not paid by a run
     assert all(r["budget_id"] != managed for r in run(world, START)["results"])
+
+
+def test_the_days_a_budget_was_suspended_are_not_paid_after_it_resumes(world: World) -> None:
+    budget_id = dp_budget(world)
+    run(world, START)  # the first period: 5 April to 2 May
+    world.app.suspend_budget(budget_id, START + timedelta(days=28), world.prov())
+    world.app.resume_budget(budget_id, START + timedelta(days=56), world.prov())
+    outcome = run(world, START + timedelta(days=56))
+    mine = line(outcome, budget_id)
+    # one period, from the resumption: the four suspended weeks are not paid
+    assert mine["periods_paid"] == 1
+    assert mine["paid_through"] == (START + timedelta(days=83)).isoformat()
+    assert world.app.budget(budget_id).cash_paid_pence == 2 * GROSS_4W
