@@ -21,6 +21,7 @@ from rich.table import Table
 from projections.service import LedgerService
 from scripts.bench import bench_projections, load_synthetic, machine
 from scripts.bench_commands import bench_commands
+from scripts.bench_history import history_rows, history_section
 from scripts.bench_http import bench_http
 from scripts.bench_merkle import bench_merkle
 from scripts.bench_personal import bench_personal
@@ -58,9 +59,16 @@ def run_bench(
     http: bool = True,
     scale_events: tuple[int, ...] = (),
     rebuild_jobs: int | None = None,
+    history_events: tuple[int, ...] = (),
+    history_only: bool = False,
 ) -> dict[str, Any]:
-    """Every section on every store; the JSON is written to ``output`` and its path returned."""
+    """Every section on every store; the JSON is written to ``output`` and its path returned.
+    ``history_only``: only the history section (issue 14: snapshots, views as at past
+    instants at ``history_events``)."""
     results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
+    results.update(history_section(history_events, postgres_url, console))
+    if history_only:
+        return _written(results, output)
     for name, url in fresh_stores(postgres_url):
         results["stores"][name] = _bench_store(url, events, console)
     results["commands"] = {}
@@ -79,6 +87,10 @@ def run_bench(
             console.print(f"{name}: the demo at about {size} events, rebuild, balance reads …")
             results["scale"].setdefault(name, []).append(bench_scale(url, size, rebuild_jobs))
     _memory_growth(results["scale"])
+    return _written(results, output)
+
+
+def _written(results: dict[str, Any], output: str) -> dict[str, Any]:
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -173,6 +185,8 @@ def table(results: dict[str, Any]) -> Table:
     for store, runs in results.get("scale", {}).items():
         for r in runs:
             _scale_rows(t, store, r)
+    for row in history_rows(results):
+        t.add_row(*row)
     return t
 
 

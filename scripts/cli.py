@@ -346,13 +346,23 @@ def bench(
     rebuild_jobs: Annotated[
         int | None, typer.Option(min=1, help="Processes for the scale rebuild.")
     ] = None,
+    history: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Demo history lengths (events) for views as at past instants vs now, rebuild"
+            " and catch-up with history vs without; e.g. --history 100000 --history 1000000."
+        ),
+    ] = None,
+    history_only: Annotated[
+        bool, typer.Option(help="Only the history figures (--history sizes and snapshots).")
+    ] = False,
 ) -> None:
     """Measure speed against baselines in the same run; write JSON and print a table."""
     from scripts.bench_run import run_bench, table
 
     results = run_bench(
         events, postgres_url, output, console, http=http, scale_events=tuple(scale or ()),
-        rebuild_jobs=rebuild_jobs,
+        rebuild_jobs=rebuild_jobs, history_events=tuple(history or ()), history_only=history_only,
     )  # fmt: skip
     Console().print(table(results))
     console.print(f"written to {results['path']}")
