@@ -24,7 +24,7 @@ recorded instant changes, and an instant resolves to the last position recorded 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -142,6 +142,19 @@ def keep_history(cur: SqlCursor, table: str) -> None:
         " ON CONFLICT (name) DO UPDATE SET columns = excluded.columns, by_position = NULL",
         (table, ",".join(base)),
     )
+
+
+_INDEX = re.compile(r"^CREATE INDEX IF NOT EXISTS (\w+) ON (\w+) \((.*)\)$", re.DOTALL)
+
+
+def mirrored_index(statement: str, versioned: Iterable[str]) -> str | None:
+    """The same reader's index on the history of its table, if that table keeps versions (so a
+    read as at a past position finds its rows as a read as at now does), else None."""
+    match = _INDEX.match(statement.strip())
+    if match is None or match.group(2) not in versioned:
+        return None
+    name, table, columns = match.groups()
+    return f"CREATE INDEX IF NOT EXISTS {name}{SUFFIX} ON {table}{SUFFIX} ({columns}, {VALID_TO})"
 
 
 def clear_history(cur: SqlCursor, table: str) -> None:

@@ -109,8 +109,7 @@ class Runner:
                     _drop(cur, view)  # built before history was kept: rebuilt from the log
                 view.create(cur)
                 self._keep_history(cur, view)
-                for statement in view.indexes:
-                    cur.execute(statement)
+                self._indexes(cur, view)
                 cur.execute(
                     "INSERT INTO careledger_view_tracking (view, position) VALUES (?, 0)"
                     " ON CONFLICT (view) DO NOTHING",
@@ -260,12 +259,20 @@ class Runner:
             if row is None or int(row["position"]) == 0:  # projected again from the start
                 history.clear_history(cur, table)
 
+    def _indexes(self, cur: SqlCursor, view: View) -> None:
+        """The view's readers' indexes, and each again on its table's versions."""
+        versioned = _versioned(view) if self.keep_history else ()
+        for statement in view.indexes:
+            cur.execute(statement)
+            mirrored = history.mirrored_index(statement, versioned)
+            if mirrored is not None:
+                cur.execute(mirrored)
+
     def finish(self, views: Sequence[View]) -> None:
         """Build the readers' indexes of rebuilt views."""
         with self.db.transaction() as cur:
             for view in views:
-                for statement in view.indexes:
-                    cur.execute(statement)
+                self._indexes(cur, view)
 
     def rebuild(self, names: Sequence[str], on_page: Callable[[int], None] | None = None) -> int:
         """Drop the named views, recreate them empty and catch up (refs is rebuilt only when
@@ -307,11 +314,15 @@ def _append_only(view: View) -> dict[str, str]:
     return dict(getattr(view, "append_only", {}))
 
 
+def _versioned(view: View) -> list[str]:
+    """The view's tables that keep every version of their rows."""
+    free = (*_append_only(view), *getattr(view, "history_free", ()))
+    return [t for t in view.tables if t not in free] if _kept(view) else []
+
+
 def _lacks_history(cur: SqlCursor, view: View) -> bool:
     """A view built by a release that kept no history: it is projected again from the log."""
-    free = (*_append_only(view), *getattr(view, "history_free", ()))
-    kept = [t for t in view.tables if t not in free]
-    return _kept(view) and any(history.lacks_history(cur, t) for t in kept)
+    return any(history.lacks_history(cur, t) for t in _versioned(view))
 
 
 def _drop(cur: SqlCursor, view: View) -> None:

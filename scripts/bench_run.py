@@ -21,6 +21,7 @@ from rich.table import Table
 from projections.service import LedgerService
 from scripts.bench import bench_projections, load_synthetic, machine
 from scripts.bench_commands import bench_commands
+from scripts.bench_history import history_rows, history_section
 from scripts.bench_http import bench_http
 from scripts.bench_merkle import bench_merkle
 from scripts.bench_personal import bench_personal
@@ -60,11 +61,18 @@ def run_bench(
     rebuild_jobs: int | None = None,
     console_events: tuple[int, ...] = (),
     console_only: bool = False,
+    history_events: tuple[int, ...] = (),
+    history_only: bool = False,
 ) -> dict[str, Any]:
-    """Every section on every store; the JSON is written to ``output`` and its path returned."""
+    """Every section on every store; the JSON is written to ``output`` and its path returned.
+    ``history_only``: only the history section (issue 14: snapshots, views as at past
+    instants at ``history_events``)."""
     results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
     _console(results, postgres_url, console_events, console)
     if console_only:
+        return _written(results, output)
+    results.update(history_section(history_events, postgres_url, console))
+    if history_only:
         return _written(results, output)
     for name, url in fresh_stores(postgres_url):
         results["stores"][name] = _bench_store(url, events, console)
@@ -202,6 +210,8 @@ def table(results: dict[str, Any]) -> Table:
                           f"{f['page_ms']['p50']} / {f['page_ms']['p99']}",
                           f"API {f['api_ms']['p50']} / {f['api_ms']['p99']}",
                           str(f["ratio_p50"]), f"p99 ≤ {r['target_p99_ms']} ms")  # fmt: skip
+    for row in history_rows(results):
+        t.add_row(*row)
     return t
 
 

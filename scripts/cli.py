@@ -370,6 +370,16 @@ def bench(
     console_only: Annotated[
         bool, typer.Option(help="Only the console's pages (with --console-events).")
     ] = False,
+    history: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Demo history lengths (events) for views as at past instants vs now, rebuild"
+            " and catch-up with history vs without; e.g. --history 100000 --history 1000000."
+        ),
+    ] = None,
+    history_only: Annotated[
+        bool, typer.Option(help="Only the history figures (--history sizes and snapshots).")
+    ] = False,
 ) -> None:
     """Measure speed against baselines in the same run; write JSON and print a table."""
     from scripts.bench_run import run_bench, table
@@ -378,6 +388,7 @@ def bench(
         events, postgres_url, output, console, http=http, scale_events=tuple(scale or ()),
         rebuild_jobs=rebuild_jobs, console_events=tuple(console_events or ()),
         console_only=console_only,
+        history_events=tuple(history or ()), history_only=history_only,
     )  # fmt: skip
     Console().print(table(results))
     console.print(f"written to {results['path']}")

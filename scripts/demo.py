@@ -22,11 +22,13 @@ from eventsourcing.domain import Aggregate
 from ledger.app_invoices import InvoiceDraft
 from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
+from ledger.clock import recording_at
 from ledger.council import Council
 from ledger.pooled_fund import PooledFund
 from ledger.provider import Provider
 from projections.runner import Runner
 from projections.views.progress_measures import financial_year
+from scripts.demo_clock import Timeline
 from scripts.demo_england import CouncilPlan, plan_england, providers_for
 from scripts.demo_ops import Actors
 from scripts.demo_people import FY_END, Person, people_of
@@ -44,10 +46,17 @@ PEOPLE_PER_COUNCIL = 6  # the default scale: a small England that loads in a min
 
 
 class Loader:
-    """Collects aggregates and saves them together; counts events and FY 2010-11 spend."""
+    """Collects aggregates and saves them together; counts events and FY 2010-11 spend. With a
+    ``timeline`` (the simulated clock, ``scripts.demo_clock``) the events are kept and saved at
+    the end in the order they would have been recorded."""
 
-    def __init__(self, app: CareLedger, progress: Callable[[int], None] | None) -> None:
-        self.app, self.progress = app, progress
+    def __init__(
+        self,
+        app: CareLedger,
+        progress: Callable[[int], None] | None,
+        timeline: Timeline | None = None,
+    ) -> None:
+        self.app, self.progress, self.timeline = app, progress, timeline
         self.pending: list[Aggregate] = []
         self.budgets = self.pending_budgets = self.pending_events = self.events = 0
         self.spent: Counter[str] = Counter()
@@ -62,7 +71,9 @@ class Loader:
 
     def flush(self, *also: Aggregate) -> None:
         """One transaction: the pending aggregates and ``also`` (e.g. a pool they drew on)."""
-        if self.pending or also:
+        if self.timeline is not None:
+            self.events += self.timeline.add([*self.pending, *also])
+        elif self.pending or also:
             self.events += len(self.app.save(*self.pending, *also))
         self.budgets += self.pending_budgets
         if self.progress is not None and self.pending_budgets:
@@ -96,12 +107,15 @@ def load_demo(
     *,
     runner: Runner | None = None,
     on_project: Callable[[int], None] | None = None,
+    real_clock: bool = False,
 ) -> DemoSummary:
     """Load the synthetic England into an empty store; project; read the headline figures.
 
     ``people``: budget holders at 31 March 2011 across England (default 6 a council);
     ``progress`` is told how many budgets each transaction saved. Refused duplicate invoices
-    reach ``app.refusal_listeners`` (a ``LedgerService`` attaches the refusal log)."""
+    reach ``app.refusal_listeners`` (a ``LedgerService`` attaches the refusal log). Each entry
+    is recorded when a council would have recorded it (``scripts.demo_clock``), unless
+    ``real_clock``: then everything is recorded now."""
     if not 1 <= councils <= 152 or not 1 <= weeks <= 52:
         raise ValueError("councils must be 1..152 and weeks 1..52")
     holders = people if people is not None else PEOPLE_PER_COUNCIL * councils
@@ -110,13 +124,15 @@ def load_demo(
     if app.recorder.max_notification_id():
         raise ValueError("the store is not empty: the demo loads only into an empty store")
     started = time.perf_counter()
-    loader = Loader(app, progress)
+    loader = Loader(app, progress, None if real_clock else Timeline())
     plans = plan_england(seed, councils, holders)
     providers = register_providers(seed, plans, loader)
     last_day = min(START + (weeks * 7 - 1) * ONE_DAY, FY_END + 3 * ONE_DAY)
     books = [load_council(seed, plan, providers, last_day, loader) for plan in plans]
     record_gross_spend(seed, books, loader)
-    refused = resend_invoices(app, books)
+    last = loader.timeline.save(app, BATCH_EVENTS) if loader.timeline else None
+    with recording_at(last + timedelta(hours=1) if last else None):  # the files sent twice
+        refused = resend_invoices(app, books)
     written = time.perf_counter() - started
     return read_headline(app, runner, on_project, seed, loader, refused, written)
 

@@ -29,6 +29,13 @@ def demo(
     ] = None,
     weeks: Annotated[int, typer.Option(min=1, max=52, help="Weeks of 2010-11 to simulate.")] = 52,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    real_clock: Annotated[
+        bool,
+        typer.Option(
+            "--real-clock",
+            help="Record every entry now, not when a council would have recorded it in 2010-11.",
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Load the synthetic national scenario (England, 2010-11) into an empty store (creating the
@@ -39,7 +46,7 @@ def demo(
                 "the store is not empty: the demo loads only into an empty store"
                 " (use another --database-url, or remove the database)"
             )
-        summary = _load(service, seed, councils, people, weeks)
+        summary = _load(service, seed, councils, people, weeks, real_clock)
     if json_out:
         typer.echo(json.dumps({**asdict(summary), "events_per_second": summary.events_per_second}))
         return
@@ -50,7 +57,12 @@ def demo(
 
 
 def _load(
-    service: LedgerService, seed: int, councils: int, people: int | None, weeks: int
+    service: LedgerService,
+    seed: int,
+    councils: int,
+    people: int | None,
+    weeks: int,
+    real_clock: bool = False,
 ) -> DemoSummary:
     """Two bars: budgets written, then events projected into the views."""
     columns = (
@@ -77,4 +89,5 @@ def _load(
             lambda n: bar.advance(loading, n),
             runner=service.runner,
             on_project=on_project,
+            real_clock=real_clock,
         )

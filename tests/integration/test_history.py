@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from projections.asat import build_as_at
-from projections.history import AsAtDb, as_at_sql, history_tables
+from projections.history import AsAtDb, as_at_sql, history_tables, mirrored_index
 from projections.service import LedgerService
 from tests.integration.test_projections import scenario
 
@@ -120,3 +120,12 @@ def test_an_append_only_table_is_read_as_at_by_its_position_column() -> None:
     rewritten = as_at_sql("SELECT * FROM v_p WHERE a = 1", {"v_p": ("*", "position")}, 7)
 
     assert rewritten == "SELECT * FROM (SELECT * FROM v_p WHERE position <= 7) AS v_p WHERE a = 1"
+
+
+def test_a_readers_index_is_mirrored_on_the_versions_of_a_versioned_table() -> None:
+    statement = "CREATE INDEX IF NOT EXISTS v_x_council ON v_x (council, position)"
+
+    assert mirrored_index(statement, ["v_x"]) == (
+        "CREATE INDEX IF NOT EXISTS v_x_council__h ON v_x__h (council, position, valid_to)"
+    )
+    assert mirrored_index(statement, ["v_y"]) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
 from ledger.invoice import Invoice
 from ledger.postings import Account, postings_for
+from projections.asat import resolve
+from projections.balance import balance_of
 from projections.service import LedgerService
 from projections.verify import verify
 from scripts.cli import app
@@ -195,3 +198,49 @@ def test_make_run_gives_the_care_firm_token_to_a_firm_with_invoices(tmp_path: Pa
 
     assert council == first
     assert theirs[0]["n"] > 0  # the printed firm has invoices in the printed council
+
+
+# --- when the demo's entries were recorded (scripts/demo_clock.py) ------------------------------
+
+
+def test_the_demo_records_its_entries_on_simulated_days_in_log_order(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    rows = loaded[0].db.query("SELECT recorded_at, known_by FROM v_audit ORDER BY position")
+
+    stamps = [r["recorded_at"] for r in rows]
+    assert stamps == sorted(stamps)  # the log grew in recorded order
+    assert stamps[0][:10] >= "2010-03-01" and stamps[-1][:10] <= "2011-12-31"
+    assert all(r["recorded_at"] == r["known_by"] for r in rows)
+    assert len(set(stamps)) > 100  # day by day, not all at once
+
+
+def test_a_late_entry_changes_the_balance_for_31_march_as_known_on_1_may(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    service = loaded[0]
+    late = service.db.query(
+        "SELECT budget_id FROM v_audit WHERE effective_on <= '2011-03-31'"
+        " AND recorded_at > '2011-05-01' AND event_type LIKE 'PersonalBudget.%'"
+        " ORDER BY position LIMIT 1"
+    )
+    assert late, "the demo keys in some March entries weeks late"
+    budget_id, march = late[0]["budget_id"], date(2011, 3, 31)
+    stop = resolve(service.db, datetime(2011, 5, 1, tzinfo=UTC))
+
+    then = balance_of(service.app, budget_id, stop_position=stop, effective_on=march, db=service.db)
+    now = balance_of(service.app, budget_id, effective_on=march)
+
+    assert now != then
+    assert now.version > then.version
+
+
+def test_with_the_real_clock_everything_is_recorded_now(tmp_path: Path) -> None:
+    ledger = CareLedger(f"sqlite:///{tmp_path / 'real.db'}")
+    started = datetime.now(UTC)
+    load_demo(ledger, SEED, councils=3, people=9, weeks=WEEKS, real_clock=True)
+
+    stamps = {e.timestamp for n in ledger.recorder.select_notifications(1, 50_000)
+              for e in [ledger.mapper.to_domain_event(n)]}  # fmt: skip
+    ledger.close()
+    assert min(stamps) >= started
