@@ -170,6 +170,18 @@ class RepresentativeOut(Out):
 
 
 @described
+class BudgetYearOut(Out):
+    year: str
+    year_starts_on: date
+    year_ends_on: date | None
+    year_allocated_pence: int
+    year_drawn_pence: int
+    year_available_pence: int
+    contingency_pence: int
+    year_closed: bool
+
+
+@described
 class BudgetOut(Out):
     """The budget's current state. Its money figures are on `/balance`."""
 
@@ -191,4 +203,8 @@ class BudgetOut(Out):
     representatives: dict[str, RepresentativeOut]
     available_pence: Pence
     held_pence: Pence
+    years: list[BudgetYearOut]
+    payment_basis: str | None
+    contributions_owed_pence: int
+    contribution_arrears_pence: int
     as_at_position: int | None = None

@@ -75,6 +75,22 @@ def get_budget(
         },
         "available_pence": b.available_pence,
         "held_pence": b.held_pence,
+        "years": [
+            {
+                "year": y.label,
+                "year_starts_on": y.starts_on,
+                "year_ends_on": y.ends_on,
+                "year_allocated_pence": y.allocated_pence,
+                "year_drawn_pence": y.drawn_pence,
+                "year_available_pence": y.available_pence,
+                "contingency_pence": y.contingency_pence,
+                "year_closed": y.closed,
+            }
+            for y in b.budget_years()
+        ],
+        "payment_basis": None if b.net_payments is None else ("net" if b.net_payments else "gross"),
+        "contributions_owed_pence": b.contributions_owed_pence,
+        "contribution_arrears_pence": b.contribution_arrears_pence,
         "as_at_position": stop,
     }
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from api.auth import Principal
-from api.deps import Allow, Service
+from api.deps import Allow, IdempotencyKey, Service
 from api.figure_models import PaymentRun
 from api.models import AsIdentity, BusinessDate, Strict
 from api.problems import responses
@@ -32,15 +32,17 @@ class PaymentRunIn(Strict):
     responses=responses(400, 403, 404, 409),
     response_model=PaymentRun,
 )
-def run_payments(code: CodePath, body: PaymentRunIn, who: Council, service: Service) -> PaymentRun:
+def run_payments(
+    code: CodePath, body: PaymentRunIn, who: Council, key: IdempotencyKey, service: Service
+) -> PaymentRun:
     """Pay every direct payment of your council due on or before `run_date` and not yet paid:
     4-weekly in advance from each direct payment's start, net or gross as the budget is paid;
-    suspended and ended budgets are skipped, each with its reason. One command per council and
-    run date (no Idempotency-Key needed): a repeat returns the first run's results, paying
-    nothing twice."""
+    suspended and ended budgets are skipped, each with its reason. The Idempotency-Key is
+    required as on every write, but the run's identity is the council and run date: a repeat
+    for that date, under any key, returns the first run's results and pays nothing twice."""
     own_council(who, code)
     prov = Provenance(
-        who.actor_id, who.role.value, "payment-run", idempotency_scope=who.idempotency_scope
-    )
+        who.actor_id, who.role.value, key, idempotency_scope=who.idempotency_scope
+    )  # the ledger names the command by the council and run date
     outcome = service.app.run_payments(code, body.run_date, prov)
     return PaymentRun.model_validate({**outcome, "replayed": bool(outcome.get("replayed"))})

@@ -17,9 +17,9 @@ def test_a_council_runs_its_payments_once_per_run_date(api: Api) -> None:
     )
     assert net.status_code == 200
 
-    first = api.client.post(RUNS, json={"run_date": "2010-05-03"}, headers=api.headers("council"))
+    first = api.post("council", RUNS, {"run_date": "2010-05-03"})
     before = api.event_count()
-    again = api.client.post(RUNS, json={"run_date": "2010-05-03"}, headers=api.headers("council"))
+    again = api.post("council", RUNS, {"run_date": "2010-05-03"})  # another key
 
     assert first.status_code == 200
     body = first.json()
@@ -37,10 +37,10 @@ def test_only_the_councils_own_finance_officers_run_its_payments(api: Api) -> No
     before = api.event_count()
     body = {"run_date": "2010-05-03"}
 
-    other = api.client.post(RUNS, json=body, headers=api.headers("other_council"))
-    provider = api.client.post(RUNS, json=body, headers=api.headers("provider"))
-    auditor = api.client.post(RUNS, json=body, headers=api.headers("auditor"))
-    admin = api.client.post(RUNS, json=body, headers=api.headers("admin"))
+    other = api.post("other_council", RUNS, body)
+    provider = api.post("provider", RUNS, body)
+    auditor = api.post("auditor", RUNS, body)
+    admin = api.post("admin", RUNS, body)
 
     assert other.status_code == 403
     assert (provider.status_code, auditor.status_code, admin.status_code) == (403, 403, 403)
@@ -49,7 +49,7 @@ def test_only_the_councils_own_finance_officers_run_its_payments(api: Api) -> No
 
 def test_a_bad_run_date_is_a_400_problem(api: Api) -> None:
     for bad in ({"run_date": "2010-02-30"}, {"run_date": 20100503}, {}, {"run_date": "x", "y": 1}):
-        response = api.client.post(RUNS, json=bad, headers=api.headers("council"))
+        response = api.post("council", RUNS, bad)
         assert response.status_code in (400, 422)
         assert response.headers["content-type"] == "application/problem+json"
 
@@ -79,3 +79,27 @@ def test_the_next_year_is_allocated_and_a_wrong_one_refused(api: Api) -> None:
         },
     )
     assert reassessed.status_code == 200
+
+
+def test_a_budget_reads_back_its_years_and_contributions_owed(api: Api) -> None:
+    budget_id = active_budget(api, "direct-payment")
+    api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/payment-basis",
+        {"payment_basis": "gross", "effective_on": "2010-04-05"},
+    )
+    api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/years",
+        {"year_starts_on": "2011-04-01", "basis": "rolled-over", "effective_on": "2011-03-20"},
+    )
+    api.post("council", RUNS, {"run_date": "2010-05-03"})
+
+    budget = api.get("council", f"/v1/budgets/{budget_id}").json()
+
+    assert [y["year"] for y in budget["years"]] == ["2010-04-05 approval year", "2011-12"]
+    assert budget["years"][0]["year_closed"] is True
+    assert budget["years"][1]["year_allocated_pence"] == 10_000_00 * 362 // 366
+    assert budget["payment_basis"] == "gross"
+    assert budget["contributions_owed_pence"] == 2 * (1_000_00 // 52 * 4)
+    assert budget["contribution_arrears_pence"] == 1_000_00 // 52 * 4
