@@ -21,6 +21,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from api.auth import TokenStore
 from ledger.app_invoices import InvoiceDraft
@@ -196,7 +198,19 @@ def sign_in(driver: webdriver.Chrome, console: Console, token: str) -> None:
     driver.delete_all_cookies()
     driver.get(f"{console.base}/ui/sign-in")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.ID, "sign-in").click()
+    button = driver.find_element(By.ID, "sign-in")
+    button.click()
+    # The answer's page replaces the form before the test goes on (else its next page can be
+    # asked for before the session cookie is set).
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+
+
+def submit(driver: webdriver.Chrome, element: Any) -> None:
+    """Click a button or link that loads a page, and wait until that page has replaced this one
+    (reading the page straight after a click can read the old one on a busy machine)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
 
 
 def heading(driver: webdriver.Chrome) -> str:

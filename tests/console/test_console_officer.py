@@ -19,6 +19,7 @@ from tests.console.conftest import (
     heading,
     session_client,
     sign_in,
+    submit,
 )
 
 
@@ -86,7 +87,7 @@ def test_the_as_at_picker_reads_history_and_shows_the_resolved_position(
     sign_in(browser, console, console.tokens["auditor"])
     browser.get(f"{console.base}/ui/budgets/{console.budget}")
     _set(browser, "as_at", instant)
-    browser.find_element(By.ID, "show-balance").click()
+    submit(browser, browser.find_element(By.ID, "show-balance"))
     assert browser.find_elements(By.ID, "balance-caption"), (browser.current_url, heading(browser),
         browser.find_element(By.TAG_NAME, "main").text)  # fmt: skip
     caption = browser.find_element(By.ID, "balance-caption").text
@@ -130,7 +131,7 @@ def test_an_officer_recovers_an_ended_budgets_balance_with_if_match(
     assert axe_violations(browser) == []
     stale = browser.current_url
     _set(browser, "recovery-effective_on", "2011-04-05")
-    browser.find_element(By.ID, "recovery-submit").click()
+    submit(browser, browser.find_element(By.ID, "recovery-submit"))
     assert "The direct-payment balance was recovered." in browser.page_source
     after = _api(console, "council", "GET", f"/v1/budgets/{bid}").json()
     assert after["held_pence"] == 0 < held[0]["held_pence"]
@@ -159,7 +160,7 @@ def test_an_officer_reinstates_an_ending_recorded_in_error(
     )
     _set(browser, "reinstatement-effective_on", "2011-04-01")
     browser.find_element(By.ID, "reinstatement-reason").send_keys("ended-in-error")
-    browser.find_element(By.ID, "reinstatement-submit").click()
+    submit(browser, browser.find_element(By.ID, "reinstatement-submit"))
     assert "The budget was reinstated" in browser.page_source
     assert browser.find_elements(By.ID, "ending-actions") == []  # running again
     assert _api(console, "council", "GET", f"/v1/budgets/{bid}").json()["status"] != "ended"
@@ -195,7 +196,7 @@ def test_an_officer_runs_the_payments_and_sees_each_budget_paid_or_skipped(
     browser.get(f"{console.base}/ui/councils/{console.council}")
     assert axe_violations(browser) == []
     _set(browser, "run_date", "2011-04-30")
-    browser.find_element(By.ID, "payment-run-submit").click()
+    submit(browser, browser.find_element(By.ID, "payment-run-submit"))
     assert heading(browser) == "Payment run for 30 April 2011", browser_errors(browser)
     results = browser.find_element(By.ID, "run-results").text
     assert "skipped: ended" in results or "skipped" in results
@@ -205,7 +206,7 @@ def test_an_officer_runs_the_payments_and_sees_each_budget_paid_or_skipped(
     browser.back()  # the same form sent again: the first run's results, nothing paid twice
     browser.refresh()
     _set(browser, "run_date", "2011-04-30")
-    browser.find_element(By.ID, "payment-run-submit").click()
+    submit(browser, browser.find_element(By.ID, "payment-run-submit"))
     assert "nothing was paid again" in browser.find_element(By.ID, "run-summary").text
 
 
@@ -220,7 +221,7 @@ def test_an_officer_short_pays_an_invoice(browser, console: Console) -> None:
     browser.find_element(By.ID, "approval-reason").send_keys("over-plan-part")
     browser.find_element(By.ID, "approval-approved").send_keys("10.50")
     browser.find_element(By.CSS_SELECTOR, "#approval-rest option[value=disputed]").click()
-    browser.find_element(By.ID, "approval-submit").click()
+    submit(browser, browser.find_element(By.ID, "approval-submit"))
     assert "The invoice was approved." in browser.page_source, heading(browser)
     after = _api(console, "council", "GET", f"/v1/invoices/{invoice}").json()
     assert after["approved_pence"] == 1050 < before["amount_pence"]
@@ -249,11 +250,11 @@ def test_only_an_administrator_erases_and_sees_the_apis_answer(browser, console:
     assert opened.status_code == 201, opened.text
     bid = opened.json()["id"]
     sign_in(browser, console, console.tokens["admin"])
-    browser.find_element(By.LINK_TEXT, "Erasure").click()
+    submit(browser, browser.find_element(By.LINK_TEXT, "Erasure"))
     assert heading(browser) == "Erase a person's data"
     assert axe_violations(browser) == []
     browser.find_element(By.ID, "person").send_keys(person)
-    browser.find_element(By.ID, "erase").click()
+    submit(browser, browser.find_element(By.ID, "erase"))
     assert browser.find_elements(By.ID, "erasure-result"), browser.find_element(
         By.TAG_NAME, "main").text  # fmt: skip
     plain = browser.find_element(By.ID, "plain-events").text
@@ -262,5 +263,5 @@ def test_only_an_administrator_erases_and_sees_the_apis_answer(browser, console:
     assert _api(console, "auditor", "GET", f"/v1/budgets/{bid}").json()["person_ref"] != person
     # The same person again: the API's refusal (409 person-erased), as a page.
     browser.find_element(By.ID, "person").send_keys(person)
-    browser.find_element(By.ID, "erase").click()
+    submit(browser, browser.find_element(By.ID, "erase"))
     assert browser.find_elements(By.ID, "problem-detail")
