@@ -16,9 +16,11 @@ from api.console import (
     pages_audit,
     pages_budget,
     pages_council,
+    pages_erasure,
     pages_integrity,
     pages_invoices,
     pages_national,
+    pages_officer,
     pages_session,
 )
 from api.console.render import ConsoleFaultError, page
@@ -34,6 +36,8 @@ ROUTERS = (
     pages_invoices,
     pages_audit,
     pages_integrity,
+    pages_officer,
+    pages_erasure,
 )
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -28,7 +29,7 @@ CSV_COLUMNS = [name for name in AuditRow.model_fields if name != "audit_note"]
 
 def _filters(
     service: Any, who: Any, budget: str | None, actor: str | None, kind: str | None,
-    recorded_from: str | None, recorded_to: str | None,
+    recorded_from: str | None, recorded_to: str | None, as_at: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The form's filters as the API route's arguments (blank means no filter)."""
     return {
@@ -37,6 +38,7 @@ def _filters(
         "event_type": (kind or "").strip() or None,
         "recorded_from": parsed(Instant, recorded_from, "from"),
         "recorded_to": parsed(Instant, recorded_to, "to"),
+        "as_at": parsed(Instant, as_at, "as_at"),
     }
 
 
@@ -51,17 +53,18 @@ def trail(
     kind: Annotated[str | None, Query(alias="type", max_length=80)] = None,
     recorded_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     recorded_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    as_at: Annotated[str | None, Query(max_length=40)] = None,
     position: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     cursor: CursorParam = None,
 ) -> HTMLResponse:
     who = admit(audit.Reader, session.principal)
-    filters = _filters(service, who, budget, actor, kind, recorded_from, recorded_to)
+    filters = _filters(service, who, budget, actor, kind, recorded_from, recorded_to, as_at)
     if position is not None and cursor is None:  # open the trail at one entry
         cursor = audit.CURSORS.encode(position - 1)
     found = audit.get_audit_trail(who, service, **filters, cursor=cursor, limit=50)
     form = {"budget": budget or "", "actor": actor or "", "type": kind or "",
-            "from": recorded_from or "", "to": recorded_to or ""}  # fmt: skip
-    query = "&".join(f"{k}={v}" for k, v in form.items() if v)
+            "from": recorded_from or "", "to": recorded_to or "", "as_at": as_at or ""}  # fmt: skip
+    query = urlencode({k: v for k, v in form.items() if v})
     return page(request, "audit.html", session, title="Audit trail", found=found, form=form,
                 query=query, opened=position)  # fmt: skip
 
@@ -76,10 +79,11 @@ def trail_csv(
     kind: Annotated[str | None, Query(alias="type", max_length=80)] = None,
     recorded_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     recorded_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    as_at: Annotated[str | None, Query(max_length=40)] = None,
 ) -> StreamingResponse:
     """The filtered trail, every page of it, as CSV (audit notes' text in ``audit_note``)."""
     who = admit(audit.Reader, session.principal)
-    filters = _filters(service, who, budget, actor, kind, recorded_from, recorded_to)
+    filters = _filters(service, who, budget, actor, kind, recorded_from, recorded_to, as_at)
     first = audit.get_audit_trail(who, service, **filters, limit=1000)  # refusals before 200
 
     def rows() -> Iterator[str]:

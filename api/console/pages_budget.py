@@ -4,6 +4,7 @@ own budget routes are called (their scoping: another council's budget is not fou
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,10 +18,14 @@ from api.console.session import Signed
 from api.deps import Service
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam
-from api.routers import audit, budget_reads
+from api.routers import audit, budget_reads, endings
 from api.routers.budgets import BudgetId
 
 router = APIRouter(include_in_schema=False)
+DONE = {
+    "recovered": "The direct-payment balance was recovered.",
+    "reinstated": "The budget was reinstated: its ending is reversed.",
+}
 
 
 @router.get("/ui/budgets/{budget_id}", response_class=HTMLResponse)
@@ -34,13 +39,16 @@ def budget(
     effective_on: Text = None,
     cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    done: Annotated[str | None, Query(max_length=20, pattern=r"^[a-z]+$")] = None,
 ) -> HTMLResponse:
     who = admit(budget_reads.Reader, session.principal)
     instant = parsed(Instant, as_at, "as_at")
     day = parsed(BusinessDate, effective_on, "effective_on")
-    b = budget_reads.get_budget(budget_id, who, service, Response())
+    b = budget_reads.get_budget(budget_id, who, service, Response(), as_at=instant)
     balance = budget_reads.get_balance(budget_id, who, service, as_at=instant, effective_on=day)
-    statement = budget_reads.get_statement(budget_id, who, service, cursor=cursor, limit=limit)
+    statement = budget_reads.get_statement(
+        budget_id, who, service, cursor=cursor, limit=limit, as_at=instant
+    )
     lines = statement["items"]
     provenance = _provenance(who, service, budget_id, lines)
     chart = steps(
@@ -52,6 +60,8 @@ def budget(
         request, "budget.html", session, title=f"Budget {b['id'][:8]}", b=b, balance=balance,
         lines=lines, statement=statement, provenance=provenance, chart=chart,
         as_at=as_at or "", effective_on=effective_on or "",
+        officer=allowed(endings.Council, who) and instant is None,
+        key=f"console-{secrets.token_hex(16)}", flash=DONE.get(done or ""),
     )  # fmt: skip
 
 

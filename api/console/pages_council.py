@@ -5,6 +5,7 @@ role may not read is left out, exactly as the API would refuse it."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -19,7 +20,7 @@ from api.console.session import Signed
 from api.deps import Service
 from api.models import Instant
 from api.problems import ProblemError
-from api.routers import budget_reads, reports
+from api.routers import budget_reads, reports, runs
 from ledger.values import BudgetStatus
 from projections.views.balances import list_balances
 
@@ -61,7 +62,7 @@ def council(
     queue = spend = trial = None
     if allowed(reports.ExceptionReader, who):
         queue = section(lambda: reports.get_exceptions(who, service, council=code, on=day,
-                                                       limit=20))  # fmt: skip
+                                                       limit=20, as_at=instant))  # fmt: skip
     if allowed(reports.SpendReader, who):
         spend = section(lambda: reports.get_spend_by_provider(
             who, service, council=code, by_month=True, as_at=instant))  # fmt: skip
@@ -78,7 +79,9 @@ def council(
         request, "council.html", session, title=progress["name"], m=progress, budgets=budgets,
         queue=queue, spend=spend, providers=providers, chart=chart, trial=trial,
         on=day.isoformat(), as_at=as_at or "", status=status.value if status else "",
-        statuses=[s.value for s in BudgetStatus],
+        statuses=[s.value for s in BudgetStatus], position=progress["as_at_position"],
+        runner=allowed(runs.Council, who) and who.council == code,
+        run_key=f"console-{secrets.token_hex(16)}",
     )  # fmt: skip
 
 

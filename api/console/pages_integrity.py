@@ -7,6 +7,7 @@ import json
 import secrets
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -16,7 +17,7 @@ from api.console.pages_national import Text
 from api.console.render import ConsoleFaultError, admit, allowed, fault_of, guard, page, parsed
 from api.console.session import Signed, check_csrf
 from api.deps import Service
-from api.models import BusinessDate
+from api.models import BusinessDate, Instant
 from api.pagination import CursorParam
 from api.routers import audit, reports
 
@@ -85,6 +86,7 @@ def exceptions(
     kind: Annotated[str | None, Query(max_length=40)] = None,
     effective_from: Text = None,
     effective_to: Text = None,
+    as_at: Text = None,
     cursor: CursorParam = None,
     done: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
@@ -93,12 +95,13 @@ def exceptions(
         who, service, kind=(kind or "").strip() or None, cursor=cursor, limit=50,
         effective_from=parsed(BusinessDate, effective_from, "effective_from"),
         effective_to=parsed(BusinessDate, effective_to, "effective_to"),
+        as_at=parsed(Instant, as_at, "as_at"),
     )  # fmt: skip
     form = {"kind": kind or "", "effective_from": effective_from or "",
-            "effective_to": effective_to or ""}  # fmt: skip
+            "effective_to": effective_to or "", "as_at": as_at or ""}  # fmt: skip
     return page(
         request, "exceptions.html", session, title="Exceptions", found=found, form=form,
-        query="&".join(f"{k}={v}" for k, v in form.items() if v),
+        query=urlencode({k: v for k, v in form.items() if v}),
         auditor=allowed(reports.Auditor, who), flash="The audit note was added." if done else None,
     )  # fmt: skip
 

@@ -12,7 +12,15 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from api.console import invoice_csv
-from api.console.render import ConsoleFaultError, admit, allowed, guard, page, parsed
+from api.console.render import (
+    ConsoleFaultError,
+    admit,
+    allowed,
+    guard,
+    page,
+    parsed,
+    pence_of,
+)
 from api.console.session import Signed, check_csrf
 from api.deps import Service
 from api.models import BusinessDate
@@ -123,9 +131,12 @@ def act(
     effective_on: Field = None,
     reason: Field = None,
     remittance_ref: Field = None,
+    approved: Field = None,
+    rest: Field = None,
     csrf_token: Field = None,
 ) -> RedirectResponse:
-    """Approve, dispute or pay, conditional on the version the officer saw (If-Match)."""
+    """Approve (all of it, or short-pay: the approved amount, the rest disputed or rejected, with
+    a reason), dispute or pay, conditional on the version the officer saw (If-Match)."""
     check_csrf(session.csrf, csrf_token)
     who = admit(invoices.Council, session.principal)
     if_match = invoices_if_match(version)
@@ -133,7 +144,10 @@ def act(
     body = {"effective_on": day, "reason": reason or None, "remittance_ref": remittance_ref}
     args = (invoice_id,)
     if action == "approval":
-        model = invoices.Approval.model_validate({k: body[k] for k in ("effective_on", "reason")})
+        model = invoices.Approval.model_validate({
+            "effective_on": day, "reason": reason or None, "rest": rest or None,
+            "approved_pence": pence_of(approved, "approved amount"),
+        })  # fmt: skip
         invoices.approve_invoice(*args, model, who, key, service, Response(), if_match)
     elif action == "dispute":
         refusal = invoices.Refusal.model_validate({k: body[k] for k in ("effective_on", "reason")})

@@ -7,6 +7,7 @@ import functools
 import typing
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -117,6 +118,24 @@ def parsed(kind: Any, value: str | None, field: str) -> Any:
         ) from None
 
 
+def pence_of(value: str | None, field: str) -> int | None:
+    """An amount in pounds as a person types it (1,234.56 or £1234.5) in integer pence (None when
+    blank); anything else, or more than two decimal places, is a 400 page."""
+    text = (value or "").strip().removeprefix("£").replace(",", "")
+    if text == "":
+        return None
+    try:
+        pounds = Decimal(text)
+        whole = pounds.is_finite() and pounds == pounds.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        whole = False
+    if not whole or pounds < 0 or pounds > 10**12:
+        raise ConsoleFaultError(
+            400, "The form is not valid", f"{words(field)}: give pounds and pence, as 1234.56"
+        )
+    return int(pounds * 100)
+
+
 def fault_of(error: Exception) -> ConsoleFaultError:
     if isinstance(error, ProblemError):
         return ConsoleFaultError(error.status, error.title, error.detail)
@@ -177,4 +196,6 @@ def menu(who: Principal | None) -> list[tuple[str, str]]:
         links.append((f"/ui/budgets/{who.budget_id}", "Budget statement"))
     if role in (Role.AUDITOR, Role.REGULATOR):
         links += [("/ui/audit", "Audit trail"), ("/ui/integrity", "Integrity")]
+    if role is Role.ADMIN:
+        links.append(("/ui/erasure", "Erasure"))
     return links

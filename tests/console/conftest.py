@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.wait import WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 from api.auth import TokenStore
 from ledger.app_invoices import InvoiceDraft
@@ -194,14 +194,37 @@ def browser(console: Console) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def gone(element: Any) -> Any:
+    """A wait's condition: the element's page has been replaced (Chromium answers a stale
+    element, or, mid-navigation, that the node is not in the document)."""
+
+    def check(_: Any) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException among them
+            return True
+        return False
+
+    return check
+
+
 def sign_in(driver: webdriver.Chrome, console: Console, token: str) -> None:
     driver.delete_all_cookies()
     driver.get(f"{console.base}/ui/sign-in")
     driver.find_element(By.ID, "token").send_keys(token)
     button = driver.find_element(By.ID, "sign-in")
     button.click()
-    # the form posts and redirects: wait for the next page, not the sign-in page still shown
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    # The answer's page replaces the form before the test goes on (else its next page can be
+    # asked for before the session cookie is set).
+    WebDriverWait(driver, 10).until(gone(button))
+
+
+def submit(driver: webdriver.Chrome, element: Any) -> None:
+    """Click a button or link that loads a page, and wait until that page has replaced this one
+    (reading the page straight after a click can read the old one on a busy machine)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(gone(old))
 
 
 def heading(driver: webdriver.Chrome) -> str:

@@ -19,6 +19,7 @@ from tests.console.conftest import (
     screenshot,
     session_client,
     sign_in,
+    submit,
 )
 
 
@@ -44,7 +45,7 @@ def test_the_session_cookie_is_httponly_strict_and_holds_no_readable_token(
 def test_signing_out_ends_the_session(browser, console: Console) -> None:
     sign_in(browser, console, console.tokens["regulator"])
     old = browser.get_cookie("careledger_session")
-    browser.find_element(By.ID, "sign-out").click()
+    submit(browser, browser.find_element(By.ID, "sign-out"))
     assert "You have signed out" in browser.find_element(By.ID, "notice").text
     browser.get(console.base + "/ui/national")
     assert heading(browser) == "Sign in to CareLedger"
@@ -114,7 +115,7 @@ def _fill(browser, action: str, **fields: str) -> None:
             browser.execute_script("arguments[0].value = arguments[1]", element, value)
         elif value:
             element.send_keys(value)
-    browser.find_element(By.ID, f"{action}-submit").click()
+    submit(browser, browser.find_element(By.ID, f"{action}-submit"))
 
 
 def test_a_care_firm_uploads_a_csv_and_sees_each_rows_result(
@@ -146,7 +147,7 @@ def test_a_care_firm_uploads_a_csv_and_sees_each_rows_result(
     path.write_text(out.getvalue())
     browser.get(console.base + "/ui/invoices/upload")
     browser.find_element(By.ID, "file").send_keys(str(path))
-    browser.find_element(By.ID, "upload").click()
+    submit(browser, browser.find_element(By.ID, "upload"))
     assert browser.find_element(By.ID, "summary").text == "Accepted: 1. Refused: 3."
     rows = {r.find_elements(By.TAG_NAME, "td")[0].text: r.text
             for r in browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")}  # fmt: skip
@@ -164,7 +165,7 @@ def test_a_care_firm_uploads_a_csv_and_sees_each_rows_result(
     # The same file again is the same command: nothing is written twice.
     browser.get(console.base + "/ui/invoices/upload")
     browser.find_element(By.ID, "file").send_keys(str(path))
-    browser.find_element(By.ID, "upload").click()
+    submit(browser, browser.find_element(By.ID, "upload"))
     again = console.query("SELECT COUNT(*) AS n FROM v_invoices WHERE invoice_number = ?",
                           ("CSV-UPLOAD-1",))  # fmt: skip
     assert again[0]["n"] == 1
@@ -175,11 +176,11 @@ def test_an_auditor_adds_a_note_from_the_exceptions_queue(browser, console: Cons
     browser.get(console.base + "/ui/exceptions")
     links = browser.find_elements(By.CSS_SELECTOR, "#note-links a")
     assert links, "exceptions with a log position offer a note"
-    links[0].click()
+    submit(browser, links[0])
     assert "About log position" in browser.find_element(By.ID, "subject").text
     browser.find_element(By.ID, "code").send_keys("ctrl-console-check")
     browser.find_element(By.ID, "note").send_keys("Reviewed from the console.")
-    browser.find_element(By.ID, "add-note").click()
+    submit(browser, browser.find_element(By.ID, "add-note"))
     assert "The audit note was added." in browser.page_source
     browser.get(console.base + "/ui/audit?type=NoteAdded")
     text = browser.find_element(By.ID, "trail").get_attribute("textContent")
@@ -217,7 +218,7 @@ def test_a_kept_checkpoint_is_checked_against_the_log(browser, console: Console,
     sign_in(browser, console, console.tokens["auditor"])
     browser.get(console.base + "/ui/integrity")
     browser.find_element(By.ID, "file").send_keys(str(path))
-    browser.find_element(By.ID, "check").click()
+    submit(browser, browser.find_element(By.ID, "check"))
     assert (
         "The log still extends this checkpoint." in browser.find_element(By.ID, "check-result").text
     )
@@ -225,19 +226,19 @@ def test_a_kept_checkpoint_is_checked_against_the_log(browser, console: Console,
     path.write_text(json.dumps(forged))
     browser.get(console.base + "/ui/integrity")
     browser.find_element(By.ID, "file").send_keys(str(path))
-    browser.find_element(By.ID, "check").click()
+    submit(browser, browser.find_element(By.ID, "check"))
     assert "does NOT extend" in browser.find_element(By.ID, "check-result").text
     path.write_text("not json")
     browser.get(console.base + "/ui/integrity")
     browser.find_element(By.ID, "file").send_keys(str(path))
-    browser.find_element(By.ID, "check").click()
+    submit(browser, browser.find_element(By.ID, "check"))
     assert heading(browser) == "That is not a kept checkpoint"
 
 
 def test_verify_shows_every_check(browser, console: Console) -> None:
     sign_in(browser, console, console.tokens["regulator"])
     browser.get(console.base + "/ui/integrity")
-    browser.find_element(By.ID, "verify").click()
+    submit(browser, browser.find_element(By.ID, "verify"))
     assert "Every check passed" in browser.find_element(By.ID, "verify-result").text
     assert browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
 
