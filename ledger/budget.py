@@ -594,6 +594,7 @@ class PersonalBudget(
             self.year_allocations[self.approved_on] = self.allocation  # the approval year closes
         self.year_allocations[year_starts_on] = allocation
         self.allocation = annual
+        self.entry_years[self.version + 1] = year_starts_on  # the entry's year, for statements
 
     @event(PaymentBasisChosen)
     def _payment_basis_chosen(self, net: bool, effective_on: date, prov: Provenance) -> None:

@@ -165,6 +165,12 @@ class BudgetYearCommands:
             raise BudgetNotActiveError("budget is not yet approved", budget_id=str(self.id))
         return self.approved_on
 
+    def entry_year_label(self: PersonalBudget, version: int, day: date) -> str | None:
+        """The budget year the entry at ``version`` (dated ``day``) is charged to: the one it drew
+        on when recorded, else the year ``day`` falls in (None before the approval)."""
+        key = self.entry_years.get(version) or self.year_key(day)
+        return None if key is None else self.budget_year_label(key)
+
     def budget_year_label(self: PersonalBudget, key: date) -> str:
         return f"{key.isoformat()} approval year" if key == self.approved_on else fy_label(key)
 
