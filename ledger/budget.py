@@ -326,6 +326,7 @@ class PersonalBudget(
         self.year_drawn: dict[date, int] = {}
         self.entry_years: dict[int, date] = {}  # version of a drawing entry → its year
         self.invoice_years: dict[str, date] = {}
+        self.year_annuals: dict[date, Allocation] = {}  # each year's annual figure (its rate)
         # net or gross direct payments (None: gross, contributions not owed as a receivable)
         self.net_payments: bool | None = None
         self.dp_started_on: date | None = None
@@ -592,7 +593,9 @@ class PersonalBudget(
     ) -> None:
         if not self.year_allocations and self.approved_on is not None:
             self.year_allocations[self.approved_on] = self.allocation  # the approval year closes
+            self.year_annuals[self.approved_on] = self.allocation
         self.year_allocations[year_starts_on] = allocation
+        self.year_annuals[year_starts_on] = annual
         self.allocation = annual
         self.entry_years[self.version + 1] = year_starts_on  # the entry's year, for statements
 
