@@ -559,7 +559,7 @@ class PersonalBudget(
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
         self.invoices[invoice_id].state = "charged"
-        key = self._draw(amount_pence, self.invoices[invoice_id].period.start)
+        key = self._draw(amount_pence, self.invoices[invoice_id].period.start, self.version + 1)
         self.invoice_years[invoice_id] = key
 
     @event(InvoiceWithdrawn)
@@ -634,6 +634,7 @@ class PersonalBudget(
         key = key or self.approved_on
         if key is not None:
             self.year_drawn[key] = self.year_drawn.get(key, 0) - amount_pence
+            self.entry_years[self.version + 1] = key  # this entry's year, for statements
 
     @event(InvoiceEntryReversed)
     def _invoice_entry_reversed(

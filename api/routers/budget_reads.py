@@ -197,8 +197,9 @@ def get_statement(
         at = (int(r["position"]), int(r.pop("seq")))
         if at > start:
             change = int(r.pop("amount_pence"))
-            version = int(str(r["entry_id"]).rsplit("/", 1)[1])
-            year = b.entry_year_label(version, date.fromisoformat(str(r["effective_on"])))
+            year = b.entry_year_label(
+                str(r["entry_id"]), date.fromisoformat(str(r["effective_on"]))
+            )
             line = {**r, "year": year, "available_change_pence": change, "available_pence": running}
             lines.append((at, line))
     page, more = lines[:limit], len(lines) > limit

@@ -145,3 +145,36 @@ def test_the_statement_and_balance_say_which_year_each_entry_is_charged_to(api: 
     drawn = {y["year"]: y["year_drawn_pence"] for y in balance["years"]}
     assert drawn == {"2010-04-05 approval year": 800_00, "2011-12": 300_00}
     assert balance["years"][1]["year_available_pence"] == year2 - 300_00
+
+
+def test_an_invoice_approved_in_the_next_year_is_charged_to_its_service_periods_year(
+    api: Api,
+) -> None:
+    # given 2011-12 rolled over, and an invoice for care in March 2011 approved in May 2011
+    budget_id = active_budget(api, "council-managed")
+    api.post(
+        "council",
+        f"/v1/budgets/{budget_id}/years",
+        {"year_starts_on": "2011-04-01", "basis": "rolled-over", "effective_on": "2011-03-20"},
+    )
+    march = {"start": "2011-03-01", "end": "2011-03-28"}
+    body = {
+        "invoice_number": "INV-MAR",
+        "budget_id": budget_id,
+        "period": march,
+        "lines": [{"service": "home-care", "units_hundredths": 4000, "rate_pence": 13_00}],
+        "invoice_date": march["end"],
+    }
+    posted = api.post("provider", "/v1/invoices", body)
+    assert posted.status_code == 201, posted.json()
+    approval = {"effective_on": "2011-05-03"}
+    path = f"/v1/invoices/{posted.json()['id']}/approval"
+    assert api.post("council", path, approval).status_code == 200
+
+    statement = api.get("council", f"/v1/budgets/{budget_id}/statement").json()
+
+    # then its line is dated in 2011-12 but charged to the approval year, as the ledger drew it
+    (charge,) = [i for i in statement["items"] if i["event_type"] == "Invoice.Approved"]
+    assert (charge["effective_on"], charge["year"]) == ("2011-05-03", "2010-04-05 approval year")
+    drawn = {y["year"]: y["year_drawn_pence"] for y in statement["years"]}
+    assert drawn == {"2010-04-05 approval year": 520_00, "2011-12": 0}
