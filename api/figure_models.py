@@ -9,6 +9,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from api.glossary import described
+from api.responses import BudgetYearOut
 
 
 class Figures(BaseModel):
@@ -70,12 +71,14 @@ class BudgetBalanceOut(Figures):
     contribution_arrears_pence: int
     as_at_position: int | None
     effective_on: date | None
+    years: list[BudgetYearOut] = []
 
 
 @described
 class StatementLine(Figures):
     position: int
     effective_on: str
+    year: str | None = None
     event_type: str
     entry_id: str
     actor_id: str
@@ -88,6 +91,7 @@ class Statement(Figures):
     items: list[StatementLine]
     next_cursor: str | None
     has_more: bool
+    years: list[BudgetYearOut] = []
     as_at_position: int | None = None
 
 

@@ -400,9 +400,10 @@ YEARS: Final = {
     "contribution_arrears_pence": "Contributions owed beyond the latest period's charge: overdue.",
     "years": "The budget's years (rule 14), oldest first: the approval year, then each"
     " financial year allocated (rolled over or re-assessed). A budget without year events has"
-    " one: its approval's allocation, for a year from the approval.",
+    " one: its approval's allocation, for a year from the approval. On a statement or balance, the"
+    " years as known at as_at, every entry whatever its effective date.",
     "year": "A budget year's label: 2011-12 for a financial year, or <approval date> approval"
-    " year.",
+    " year. On a statement line, the year the entry is charged to (null before the approval).",
     "year_starts_on": "The day a budget year starts: the approval date, or 1 April.",
     "year_ends_on": "The day a budget year ends: 31 March, or, for the approval year, the day"
     " before its anniversary once the next year is allocated (null: the approval year of a"

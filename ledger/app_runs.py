@@ -4,6 +4,8 @@ payment run that pays every direct payment due."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,16 @@ from ledger.provenance import Provenance
 from ledger.values import NO_ALLOCATION, Allocation
 
 PAGE = 1000
+_INDEX_LOCK = threading.Lock()
+
+
+@dataclass
+class OpenedIndex:
+    """The budgets each council opened, in log order, as read up to log position ``through``."""
+
+    through: int = 0
+    by_council: dict[str, list[UUID]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def result_outcome(r: RunResult) -> dict[str, Any]:
@@ -75,20 +87,29 @@ class RunCommands(BudgetCommands):
             expected_version,
         )
 
+    _opened: OpenedIndex | None = None
+
     def council_budget_ids(self, council: str) -> list[UUID]:
-        """Every budget the council opened, from the event log (one pass over its openings)."""
+        """Every budget the council opened, in log order: read from the application's index of
+        openings by council, brought up to date with the openings logged since it was last read
+        (the log stays the source of truth; a new process reads it all once)."""
         self.council(council)
-        ids: list[UUID] = []
-        start = 1
-        while page := self.recorder.select_notifications(
-            start, PAGE, topics=("careledger.budget:Opened",)
-        ):
-            for n in page:
-                opened = self.mapper.to_domain_event(n)
-                if isinstance(opened, PersonalBudget.Opened) and opened.council == council:
-                    ids.append(opened.originator_id)
-            start = page[-1].id + 1
-        return ids
+        with _INDEX_LOCK:
+            if self._opened is None:
+                self._opened = OpenedIndex()
+            index = self._opened
+        with index.lock:
+            start = index.through + 1
+            while page := self.recorder.select_notifications(
+                start, PAGE, topics=("careledger.budget:Opened",)
+            ):
+                for n in page:
+                    opened = self.mapper.to_domain_event(n)
+                    if isinstance(opened, PersonalBudget.Opened):
+                        index.by_council.setdefault(opened.council, []).append(opened.originator_id)
+                index.through = page[-1].id
+                start = index.through + 1
+            return list(index.by_council.get(council, ()))
 
     def run_payments(self, council: str, run_date: date, prov: Provenance) -> Outcome:
         """Pay every direct payment of ``council`` due on or before ``run_date``: one command

@@ -326,6 +326,7 @@ class PersonalBudget(
         self.year_drawn: dict[date, int] = {}
         self.entry_years: dict[int, date] = {}  # version of a drawing entry → its year
         self.invoice_years: dict[str, date] = {}
+        self.year_annuals: dict[date, Allocation] = {}  # each year's annual figure (its rate)
         # net or gross direct payments (None: gross, contributions not owed as a receivable)
         self.net_payments: bool | None = None
         self.dp_started_on: date | None = None
@@ -558,7 +559,7 @@ class PersonalBudget(
         self, invoice_id: str, amount_pence: int, effective_on: date, prov: Provenance
     ) -> None:
         self.invoices[invoice_id].state = "charged"
-        key = self._draw(amount_pence, self.invoices[invoice_id].period.start)
+        key = self._draw(amount_pence, self.invoices[invoice_id].period.start, self.version + 1)
         self.invoice_years[invoice_id] = key
 
     @event(InvoiceWithdrawn)
@@ -592,8 +593,11 @@ class PersonalBudget(
     ) -> None:
         if not self.year_allocations and self.approved_on is not None:
             self.year_allocations[self.approved_on] = self.allocation  # the approval year closes
+            self.year_annuals[self.approved_on] = self.allocation
         self.year_allocations[year_starts_on] = allocation
+        self.year_annuals[year_starts_on] = annual
         self.allocation = annual
+        self.entry_years[self.version + 1] = year_starts_on  # the entry's year, for statements
 
     @event(PaymentBasisChosen)
     def _payment_basis_chosen(self, net: bool, effective_on: date, prov: Provenance) -> None:
@@ -630,6 +634,7 @@ class PersonalBudget(
         key = key or self.approved_on
         if key is not None:
             self.year_drawn[key] = self.year_drawn.get(key, 0) - amount_pence
+            self.entry_years[self.version + 1] = key  # this entry's year, for statements
 
     @event(InvoiceEntryReversed)
     def _invoice_entry_reversed(

@@ -63,6 +63,15 @@ class BudgetFigures:
             return 0
         return self.annual_direct_payment_pence // WEEKS_PER_YEAR
 
+    def weekly_direct_payment_on(self: PersonalBudget, day: date) -> int:
+        """The weekly direct-payment funding of the budget year ``day`` falls in (rule 14): that
+        year's annual figure, not a later year's; without years, the approval's as revised."""
+        key = self.year_key(day)
+        annual = self.year_annuals.get(key) if key is not None else None
+        if annual is None or self.deployment is None or not self.deployment.pays_cash:
+            return self.weekly_direct_payment_pence
+        return (self.deployment.direct_payment_pence or annual.total_pence) // WEEKS_PER_YEAR
+
     def contribution_due_pence(self: PersonalBudget, day: date) -> int:
         """What the person owes by ``day``: the assessed weekly charge for each whole week."""
         if self.approved_on is None:

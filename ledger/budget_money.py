@@ -92,7 +92,8 @@ class BudgetMoneyCommands:
     ) -> int:
         """Rule 9: the balance held above ``surplus_weeks`` of direct-payment funding."""
         self.check_in_life("surplus identification", settles=True, effective_on=effective_on)
-        threshold = surplus_threshold(self.weekly_direct_payment_pence, surplus_weeks)
+        weekly = self.weekly_direct_payment_on(effective_on)  # the year's rate (rule 14)
+        threshold = surplus_threshold(weekly, surplus_weeks)
         surplus = self.held_pence - self.surplus_outstanding_pence - threshold
         if surplus <= 0:
             raise SurplusExceededError(

@@ -165,6 +165,18 @@ class BudgetYearCommands:
             raise BudgetNotActiveError("budget is not yet approved", budget_id=str(self.id))
         return self.approved_on
 
+    def entry_year_label(self: PersonalBudget, entry_id: str, day: date) -> str | None:
+        """The budget year an entry (``ledger.ids.entry_id``: the budget's or an invoice's event,
+        dated ``day``) is charged to: the one it drew on when recorded (an invoice's: its
+        service period's), else the year ``day`` falls in (None before the approval)."""
+        aggregate_id, version = entry_id.rsplit("/", 1)
+        if aggregate_id == str(self.id):
+            key = self.entry_years.get(int(version))
+        else:
+            key = self.invoice_years.get(aggregate_id)
+        key = key or self.year_key(day)
+        return None if key is None else self.budget_year_label(key)
+
     def budget_year_label(self: PersonalBudget, key: date) -> str:
         return f"{key.isoformat()} approval year" if key == self.approved_on else fy_label(key)
 

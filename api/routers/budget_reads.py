@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -81,24 +82,29 @@ def get_budget(
         },
         "available_pence": b.available_pence,
         "held_pence": b.held_pence,
-        "years": [
-            {
-                "year": y.label,
-                "year_starts_on": y.starts_on,
-                "year_ends_on": y.ends_on,
-                "year_allocated_pence": y.allocated_pence,
-                "year_drawn_pence": y.drawn_pence,
-                "year_available_pence": y.available_pence,
-                "contingency_pence": y.contingency_pence,
-                "year_closed": y.closed,
-            }
-            for y in b.budget_years()
-        ],
+        "years": years_of(b),
         "payment_basis": None if b.net_payments is None else ("net" if b.net_payments else "gross"),
         "contributions_owed_pence": b.contributions_owed_pence,
         "contribution_arrears_pence": b.contribution_arrears_pence,
         "as_at_position": stop,
     }
+
+
+def years_of(b: PersonalBudget) -> list[dict[str, Any]]:
+    """The budget's years as the budget, its statement and its balance show them."""
+    return [
+        {
+            "year": y.label,
+            "year_starts_on": y.starts_on,
+            "year_ends_on": y.ends_on,
+            "year_allocated_pence": y.allocated_pence,
+            "year_drawn_pence": y.drawn_pence,
+            "year_available_pence": y.available_pence,
+            "contingency_pence": y.contingency_pence,
+            "year_closed": y.closed,
+        }
+        for y in b.budget_years()
+    ]
 
 
 def _budget_at(service: Service, now: PersonalBudget, position: int) -> PersonalBudget:
@@ -148,13 +154,16 @@ def get_balance(
 ) -> Any:
     """The balance for a business date, as known at an instant — replayed from the events. Each
     figure is defined in the README's glossary; the nets equal the budget's journal accounts."""
-    budget_for(service, who, budget_id)
+    b = budget_for(service, who, budget_id)
     stop = as_at_position(service, as_at)
+    if stop is not None:
+        b = _budget_at(service, b, stop)
     figures = balance_of(
         service.app, budget_id, stop_position=stop, effective_on=effective_on, db=service.db
     )
     values = figures_of(figures)
-    return {**values, "as_at_position": stop, "effective_on": effective_on}
+    years = years_of(b)
+    return {**values, "years": years, "as_at_position": stop, "effective_on": effective_on}
 
 
 @router.get("/{budget_id}/statement", responses=READ, response_model=Statement)
@@ -173,6 +182,8 @@ def get_statement(
     b = budget_for(service, who, budget_id)
     start = CURSORS.decode(cursor) or (0, -1)
     stop = as_at_position(service, as_at)
+    if stop is not None:
+        b = _budget_at(service, b, stop)
     day = effective_on.isoformat() if effective_on else None
     rows = views_as_at(service, stop).query(
         "SELECT position, seq, effective_on, event_type, entry_id, actor_id, amount_pence"
@@ -186,8 +197,12 @@ def get_statement(
         at = (int(r["position"]), int(r.pop("seq")))
         if at > start:
             change = int(r.pop("amount_pence"))
-            line = {**r, "available_change_pence": change, "available_pence": running}
+            year = b.entry_year_label(
+                str(r["entry_id"]), date.fromisoformat(str(r["effective_on"]))
+            )
+            line = {**r, "year": year, "available_change_pence": change, "available_pence": running}
             lines.append((at, line))
     page, more = lines[:limit], len(lines) > limit
     next_cursor = CURSORS.encode(*page[-1][0]) if more else None
-    return {**page_of([line for _, line in page], more, next_cursor), "as_at_position": stop}
+    items = page_of([line for _, line in page], more, next_cursor)
+    return {**items, "years": years_of(b), "as_at_position": stop}

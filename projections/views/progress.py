@@ -6,6 +6,8 @@ query time (``projections.views.progress_measures``). Tables: ``v_councils`` (po
 ``v_council_population`` (each record by date), ``v_council_spend`` (gross spend by year),
 ``v_budget_status`` (one row a budget: status, current deployment, dates, allocated and spent),
 ``v_budget_spend`` (each budget's spend by financial year of the entries' effective dates),
+``v_budget_allocation`` (each budget's allocation by the financial year its budget year starts
+in: the approval's, as revised, then each year allocated — rule 14, pro-rated as the budget has it),
 ``v_pools`` (each pooled fund's totals) and ``v_pool_flows`` (its money by effective date), so
 spend and pooled money read as at ``on``. Spent is the net spend through the budget, the journal's
 Budgets:Drawn: cash paid - cash reversed + invoices approved - credit notes - surplus recovered
@@ -30,6 +32,7 @@ from projections.views.progress_measures import (
     financial_year,
     national_progress,
 )
+from projections.views.stale import columns as table_columns
 from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
@@ -54,6 +57,9 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS v_budget_spend (budget_id TEXT NOT NULL,"
     " financial_year TEXT NOT NULL, net_budget_spend_pence BIGINT NOT NULL,"
     " PRIMARY KEY (budget_id, financial_year))",
+    "CREATE TABLE IF NOT EXISTS v_budget_allocation (budget_id TEXT NOT NULL,"
+    " financial_year TEXT NOT NULL, allocated_pence BIGINT NOT NULL,"
+    " PRIMARY KEY (budget_id, financial_year))",
     "CREATE TABLE IF NOT EXISTS v_pools (pool_id TEXT PRIMARY KEY, council TEXT NOT NULL,"
     " fund_ref TEXT NOT NULL, partner_contributions_pence BIGINT NOT NULL,"
     " net_disentangled_pence BIGINT NOT NULL)",
@@ -70,6 +76,11 @@ STATUS_COLUMNS = ("budget_id", "council", "support_reason", "carer_budget", "sta
                   "approved_on", "ended_on", "allocated_pence", "net_budget_spend_pence",
                   "last_review_on")  # fmt: skip
 SPEND_COLUMNS = ("budget_id", "financial_year", "net_budget_spend_pence")
+ALLOCATION_COLUMNS = ("budget_id", "financial_year", "allocated_pence")
+ALLOCATION_ADD = (
+    "ON CONFLICT (budget_id, financial_year) DO UPDATE SET allocated_pence ="
+    " v_budget_allocation.allocated_pence + excluded.allocated_pence"
+)
 SPEND_ADD = (
     "ON CONFLICT (budget_id, financial_year)"
     " DO UPDATE SET net_budget_spend_pence ="
@@ -103,6 +114,9 @@ class _Page:
         self.status: defaultdict[str, dict[str, Any]] = defaultdict(dict)  # budget → columns
         self.spent: defaultdict[str, int] = defaultdict(int)
         self.spend: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.allocated: defaultdict[str, int] = defaultdict(int)
+        self.years: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.revised: defaultdict[str, int] = defaultdict(int)  # the approval year's change
         self.pools: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
         self.flows: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
 
@@ -127,6 +141,18 @@ class _Page:
             "UPDATE v_budget_status SET net_budget_spend_pence = net_budget_spend_pence + ?"
             " WHERE budget_id = ?",
             [(pence, b) for b, pence in sorted(self.spent.items())],
+        )
+        cur.executemany(
+            "UPDATE v_budget_status SET allocated_pence = allocated_pence + ? WHERE budget_id = ?",
+            [(pence, b) for b, pence in sorted(self.allocated.items())],
+        )
+        years = [(b, y, p) for (b, y), p in sorted(self.years.items())]
+        insert_rows(cur, "v_budget_allocation", ALLOCATION_COLUMNS, years, ALLOCATION_ADD)
+        cur.executemany(  # a revision without year events: the approval year, the budget's first
+            "UPDATE v_budget_allocation SET allocated_pence = allocated_pence + ?"
+            " WHERE budget_id = ? AND financial_year = (SELECT MIN(financial_year)"
+            " FROM v_budget_allocation WHERE budget_id = ?)",
+            [(pence, b, b) for b, pence in sorted(self.revised.items())],
         )
         spend = [(b, y, p) for (b, y), p in sorted(self.spend.items())]
         insert_rows(cur, "v_budget_spend", SPEND_COLUMNS, spend, SPEND_ADD)
@@ -183,12 +209,33 @@ def _opened(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     page.opened.append((*budget, "opened", None, None, None, 0, 0, None))
 
 
+def _allocated(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    """The allocation's change, added to the budget's total and to the year it applies to: the
+    approval's year, a revision's (the approval year: a budget with years re-assesses by a
+    YearAllocated) or the year allocated (rolled over, re-assessed or revised)."""
+    budget_id, previous = str(e.originator_id), getattr(e, "previous", None)
+    change = e.allocation.total_pence - (previous.total_pence if previous else 0)
+    page.allocated[budget_id] += change
+    if isinstance(e, PersonalBudget.Revised):
+        page.revised[budget_id] += change
+    else:
+        day = getattr(e, "year_starts_on", e.effective_on)
+        page.years[(budget_id, financial_year(day))] += change
+
+
 def _pool_established(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     cur.execute(
         "INSERT INTO v_pools (pool_id, council, fund_ref, partner_contributions_pence,"
         " net_disentangled_pence) VALUES (?, ?, ?, 0, 0)",
         (str(e.originator_id), e.council, e.fund_ref),
     )
+
+
+def _approved(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
+    page.status[str(e.originator_id)].update(
+        {"status": "active", "approved_on": e.effective_on.isoformat()}
+    )
+    _allocated(cur, e, refs, page)
 
 
 def _code(event: Any, refs: RefsView) -> str:
@@ -264,10 +311,9 @@ HANDLERS: dict[type[Any], Handler] = {
     Council.EligiblePopulationRecorded: _population,
     Council.GrossSpendRecorded: _gross_spend,
     PersonalBudget.Opened: _opened,
-    PersonalBudget.Approved: _status(
-        {"status": "active"}, approved_on="effective_on", allocated_pence="allocation.total_pence"
-    ),
-    PersonalBudget.Revised: _status({}, allocated_pence="allocation.total_pence"),
+    PersonalBudget.Approved: _approved,
+    PersonalBudget.Revised: _allocated,
+    PersonalBudget.YearAllocated: _allocated,
     PersonalBudget.DeploymentChosen: _status({}, deployment="deployment.kind"),
     PersonalBudget.Suspended: _status({"status": "suspended"}),
     PersonalBudget.Resumed: _status({"status": "active"}),
@@ -299,13 +345,15 @@ class ProgressView:
         "v_council_spend",
         "v_budget_status",
         "v_budget_spend",
+        "v_budget_allocation",
         "v_pools",
         "v_pool_flows",
     )
     indexes: tuple[str, ...] = READER_INDEXES
 
     def create(self, cur: SqlCursor) -> None:
-        drop_if_stale(cur, self, EXPECTED)
+        if not drop_if_stale(cur, self, EXPECTED) and not table_columns(cur, "v_budget_allocation"):
+            drop_if_stale(cur, self, {"v_budget_status": ()})  # built before years: rebuilt
         for statement in DDL:
             cur.execute(statement)
 

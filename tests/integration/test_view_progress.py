@@ -540,3 +540,38 @@ def test_a_view_caught_up_in_steps_equals_one_built_at_the_end(app: CareLedger, 
 )
 def test_the_financial_year_runs_from_april_to_march(day: date, year: str) -> None:
     assert financial_year(day) == year
+
+
+def test_allocations_follow_the_budget_years_each_in_the_year_it_applies_to(
+    app: CareLedger, db: ViewDb
+) -> None:
+    # given a budget approved on 5 April 2010 at £10,000, revised to £12,000 in its approval year
+    s = Scenario(World(app))
+    councils(s)
+    budget_id = s.budget("w1", WESTMINSTER, "physical", CASH)
+    w = s.world
+    app.revise_budget(budget_id, allocation(total=12_000_00), date(2010, 9, 1), w.prov())
+    runner = Runner(app, db, [ProgressView()])
+    runner.catch_up()
+    # when 2011-12 is rolled over (live from the anniversary: 362 of its 366 days), caught up
+    # apart, then re-assessed at £14,640 a year from 1 May 2011 (a revision of the latest year)
+    fy11 = date(2011, 4, 1)
+    app.allocate_year(budget_id, fy11, "rolled-over", fy11, w.prov())
+    runner.catch_up()
+    app.revise_budget(budget_id, allocation(total=14_640_00), date(2011, 5, 1), w.prov())
+    runner.catch_up()
+
+    # then each year holds its own allocation: the approval year as revised, 2011-12 pro-rated
+    rows = db.query("SELECT * FROM v_budget_allocation WHERE budget_id = ?", (budget_id,))
+    by_year = {r["financial_year"]: int(r["allocated_pence"]) for r in rows}
+    assert by_year == {"2010-11": 12_000_00, "2011-12": 14_640_00 * 362 // 366}
+    assert by_year["2011-12"] == 14_480_00
+    # and the budget's allocation is every year's added up, as its balance and the ledger say
+    (status,) = db.query("SELECT * FROM v_budget_status WHERE budget_id = ?", (budget_id,))
+    assert int(status["allocated_pence"]) == 12_000_00 + 14_480_00
+    assert sum(y.allocated_pence for y in app.budget(budget_id).budget_years()) == 26_480_00
+    # and a view built in one go holds the same rows
+    scratch = SqliteViewDb(":memory:")
+    Runner(app, scratch, [ProgressView()]).catch_up()
+    assert table_rows(scratch) == table_rows(db)
+    scratch.close()

@@ -13,6 +13,7 @@ from ledger.errors import (
     BudgetYearNotAllocatedError,
     InsufficientFundsError,
     InvalidCommandError,
+    SurplusExceededError,
 )
 from ledger.postings import Account
 from ledger.values import Deployment, Period
@@ -149,3 +150,25 @@ def test_the_budget_book_holds_every_years_allocation(world: World) -> None:
     balance = world.trial_balance()
     assert sum(balance.values()) == 0
     assert balance[Account.AVAILABLE] == world.app.budget(budget_id).available_pence
+
+
+def test_surplus_is_tested_against_the_years_own_rate_not_a_later_years(world: World) -> None:
+    # given £3,000 held on a £10,400 budget (£200 a week: 8 weeks is £1,600), and 2011-12
+    # re-assessed at twice the rate (£400 a week: 8 weeks is £3,200) before its year starts
+    budget_id = cash_budget(world)
+    pay(world, budget_id, 3_000_00, date(2011, 3, 1))
+    doubled = allocation(total=2 * ANNUAL, client=0, contingency=0)
+    world.app.allocate_year(
+        budget_id, FY11, "re-assessed", date(2011, 3, 20), world.prov(), allocation=doubled
+    )
+    # when the surplus is identified in the approval year
+    world.app.identify_surplus(budget_id, date(2011, 3, 25), world.prov())
+    # then it is tested against the approval year's rate: £3,000 - 8 x £200 = £1,400
+    budget = world.app.budget(budget_id)
+    assert budget.surplus_outstanding_pence == 3_000_00 - 8 * 200_00
+    # and in 2011-12, against that year's rate: the £1,600 still held is no surplus
+    before = world.event_count()
+    with pytest.raises(SurplusExceededError) as refused:
+        world.app.identify_surplus(budget_id, date(2011, 4, 10), world.prov())
+    assert refused.value.facts["threshold_pence"] == 8 * 400_00
+    assert world.event_count() == before

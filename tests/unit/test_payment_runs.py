@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from ledger.application import CareLedger
+from ledger.budget import PersonalBudget
 from ledger.errors import DeploymentError
 from ledger.postings import Account
 from ledger.values import Deployment
-from tests.support import COUNCIL, START, World, allocation
+from tests.support import COUNCIL, OTHER_COUNCIL, START, World, allocation
 
 DIRECT = Deployment("direct-payment")
 ANNUAL = 10_400_00  # £200 a week, 2010-11 has 365 days
@@ -164,3 +165,36 @@ def test_the_days_a_budget_was_suspended_are_not_paid_after_it_resumes(world: Wo
     assert mine["periods_paid"] == 1
     assert mine["paid_through"] == (START + timedelta(days=83)).isoformat()
     assert world.app.budget(budget_id).cash_paid_pence == 2 * GROSS_4W
+
+
+def _opened_in_log(world: World, council: str) -> list[str]:
+    """The reference: every budget the council opened, in log order, from all the events."""
+    return [
+        str(e.originator_id)
+        for e in world.events()
+        if isinstance(e, PersonalBudget.Opened) and e.council == council
+    ]
+
+
+def test_the_run_finds_the_councils_budgets_from_its_index_as_the_log_has_them(
+    world: World,
+) -> None:
+    # given budgets of two councils opened before and between runs
+    app = world.app
+    app.register_council(OTHER_COUNCIL, "Birmingham", date(2010, 4, 1), world.admin())
+    first = dp_budget(world)
+    app.open_budget(OTHER_COUNCIL, "person-other-1", "physical", START, world.prov())
+    outcome = run(world, START + timedelta(days=1))
+    assert [r["budget_id"] for r in outcome["results"]] == [first]
+    # when more are opened after the index was first read
+    second = dp_budget(world)
+    app.open_budget(OTHER_COUNCIL, "person-other-2", "physical", START, world.prov())
+    third = dp_budget(world)
+    later = run(world, START + timedelta(days=29))
+    # then the run reads the same budgets, in the same order, as a pass over the whole log
+    assert [str(i) for i in app.council_budget_ids(COUNCIL)] == _opened_in_log(world, COUNCIL)
+    assert [str(i) for i in app.council_budget_ids(OTHER_COUNCIL)] == _opened_in_log(
+        world, OTHER_COUNCIL
+    )
+    assert [r["budget_id"] for r in later["results"]] == [first, second, third]
+    assert [line(later, b)["periods_paid"] for b in (first, second, third)] == [1, 2, 2]
