@@ -3,7 +3,9 @@ nothing when refused, and a fresh replay of the stored events rebuilds identical
 
 The commands: budgets opened, revised (with a pooled share), suspended, resumed, ended and
 reinstated; cash paid, spend reported, contributions assessed and received, surplus identified and
-recovered, the balance left recovered after an ending; invoices posted, approved in full or
+recovered, the balance left recovered after an ending; budget years rolled over or re-assessed,
+payment bases (net or gross) chosen, payment runs (cash with contributions charged) and
+contributions paid against what is owed; invoices posted, approved in full or
 short-paid, paid and credited; pooled-fund contributions; and corrections of any entry of a
 budget, an invoice or a pooled fund.
 
@@ -32,6 +34,10 @@ from tests.support import COUNCIL, FOUR_WEEKS, POOL, PROVIDER, World, allocation
 # What a correction of each budget entry changes in the reference model (None: nothing it holds).
 CORRECTED = {
     "CashPaymentIssued": "cash",
+    "ContributionPaid": "contributions",  # paid to the council (gross)
+    "ContributionPaidIntoAccount": None,
+    "ContributionCharged": None,
+    "ContributionChargedNet": None,  # drawn back (DRAWN_BACK)
     "ContributionReceived": "contributions",
     "DirectPaymentSpendReported": "spend",
     "ContributionAssessed": None,
@@ -39,6 +45,8 @@ CORRECTED = {
     "SurplusRecovered": None,
     "BalanceRecovered": None,
 }
+# Budget entries whose correction gives the budget back what they drew.
+DRAWN_BACK = ("CashPaymentIssued", "ContributionChargedNet")
 # What a reversal of each invoice entry does to the budget's drawn total.
 INVOICE_DRAWN = {"Approved": -1, "Paid": 0, "CreditNoteIssued": 1}
 
@@ -64,6 +72,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected: dict[str, Expected] = {}
         self.invoices: list[tuple[str, str]] = []  # (invoice id, budget id)
         self.cash_entries: list[tuple[str, int]] = []  # (entry id, pence)
+        self.run_dates: set[date] = set()
         self.day = self.day_zero()
 
     @staticmethod
@@ -124,10 +133,54 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), pence=amounts)
     def receive_contribution(self, data: st.DataObject, pence: int) -> None:
         budget_id = data.draw(st.sampled_from(self.budgets))
-        if self._attempt(
-            self.app.receive_contribution, budget_id, pence, self.day, self.world.prov()
+        into_account = self.app.budget(budget_id).net_payments is True  # else to the council
+        if (
+            self._attempt(
+                self.app.receive_contribution, budget_id, pence, self.day, self.world.prov()
+            )
+            and not into_account
         ):
             self.expected[budget_id].contributions += pence
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), net=st.booleans())
+    def choose_payment_basis(self, data: st.DataObject, net: bool) -> None:
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        self._attempt(self.app.choose_payment_basis, budget_id, net, self.day, self.world.prov())
+
+    @precondition(lambda self: self.budgets)
+    @rule(weeks=st.integers(min_value=0, max_value=60))
+    def payment_run(self, weeks: int) -> None:
+        """A council's payment run up to ``weeks`` ahead (a repeated run date pays nothing)."""
+        run_date = self.day + timedelta(weeks=weeks)
+        before = self.world.event_count()
+        outcome = self.app.run_payments(COUNCIL, run_date, self.world.prov())
+        if run_date in self.run_dates:
+            assert self.world.event_count() == before
+            return
+        self.run_dates.add(run_date)
+        for line in outcome["results"]:
+            want = self.expected[line["budget_id"]]
+            net = self.app.budget(line["budget_id"]).net_payments is True
+            want.cash += line["run_cash_paid_pence"]
+            want.drawn += line["run_cash_paid_pence"]
+            want.drawn += line["contributions_charged_pence"] if net else 0
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), reassess=st.booleans(), total=st.sampled_from([9_000_00, 12_000_00]))
+    def allocate_year(self, data: st.DataObject, reassess: bool, total: int) -> None:
+        """The next financial year, rolled over or re-assessed (rule 14)."""
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        budget = self.app.budget(budget_id)
+        if budget.approved_on is None:
+            return
+        basis, alloc = (
+            ("re-assessed", allocation(total=total)) if reassess else ("rolled-over", None)
+        )
+        self._attempt(
+            self.app.allocate_year, budget_id, budget.next_year_start(), basis, self.day,
+            self.world.prov(), alloc,
+        )  # fmt: skip
 
     @precondition(lambda self: self.budgets)
     @rule(data=st.data(), hours=st.integers(min_value=1, max_value=300))
@@ -297,7 +350,7 @@ class LedgerMachine(RuleBasedStateMachine):
             figure = CORRECTED[entry_type]
             if figure is not None:
                 setattr(want, figure, getattr(want, figure) - pence)
-            if figure == "cash":
+            if entry_type in DRAWN_BACK:
                 want.drawn -= pence
         elif isinstance(record, Invoice):
             self.expected[record.budget_id].drawn += INVOICE_DRAWN[entry_type] * pence
