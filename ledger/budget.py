@@ -18,7 +18,15 @@ from ledger.budget_invoices import BudgetInvoiceCommands, InvoiceOnBudget
 from ledger.budget_life import BudgetLifeCommands
 from ledger.budget_money import BudgetMoneyCommands
 from ledger.budget_people import BudgetPeopleCommands, Representative
-from ledger.budget_reversals import BudgetReversalCommands
+from ledger.budget_reversals import (
+    CONTRIBUTIONS_CHARGED,
+    CONTRIBUTIONS_PAID,
+    NET_CHARGE,
+    PAID_INTO_ACCOUNT,
+    BudgetReversalCommands,
+    charge_entry,
+    paid_entry,
+)
 from ledger.budget_runs import BudgetRunCommands
 from ledger.budget_years import BudgetYearCommands
 from ledger.ids import budget_id
@@ -534,6 +542,12 @@ class PersonalBudget(
             self.contribution_weekly_pence = (self.contribution_weekly_pence or 0) - amount_pence
         elif entry_type == "SurplusIdentified":
             self.surplus_outstanding_pence -= amount_pence
+        elif entry_type in CONTRIBUTIONS_CHARGED:
+            self.contributions_charged_pence -= amount_pence
+            if entry_type == NET_CHARGE:
+                self._undraw(amount_pence, self.entry_years.get(entry_version))
+        elif entry_type in CONTRIBUTIONS_PAID:
+            self._contribution_paid_moved(-amount_pence, entry_type == PAID_INTO_ACCOUNT)
         else:  # a surplus or balance recovery: the money goes back to the account
             self.refunded_pence -= refunded_pence
             self.recovered_pence -= amount_pence - refunded_pence
@@ -607,15 +621,21 @@ class PersonalBudget(
     def _contribution_charged(
         self, amount_pence: int, period: Period, net: bool, effective_on: date, prov: Provenance
     ) -> None:
+        self.entries[self.version + 1] = (charge_entry(net), amount_pence)
         self.contributions_charged_pence += amount_pence
         self.last_contribution_charge_pence = amount_pence
         if net:  # the client's share of the care, paid by the person into the account
-            self._draw(amount_pence, effective_on)
+            self._draw(amount_pence, effective_on, self.version + 1)
 
     @event(ContributionPaid)
     def _contribution_paid(
         self, amount_pence: int, into_account: bool, effective_on: date, prov: Provenance
     ) -> None:
+        self.entries[self.version + 1] = (paid_entry(into_account), amount_pence)
+        self._contribution_paid_moved(amount_pence, into_account)
+
+    def _contribution_paid_moved(self, amount_pence: int, into_account: bool) -> None:
+        """State only: a contribution paid (or, negative, its reversal)."""
         self.contributions_paid_pence += amount_pence
         if into_account:
             self.contributions_into_account_pence += amount_pence

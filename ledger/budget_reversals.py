@@ -18,7 +18,27 @@ from ledger.reversals import check_reversal
 if TYPE_CHECKING:
     from ledger.budget import PersonalBudget
 
-# Entries a correction may reverse on a budget, by event class name. An invoice's approval,
+# A contribution charged or paid is an entry of its own kind by where the money goes, so its
+# correction posts the exact reverse: charged net (drawn from the budget year too) or gross;
+# paid into the direct-payment account (net) or to the council (gross).
+GROSS_CHARGE = "ContributionCharged"
+NET_CHARGE = "ContributionChargedNet"
+PAID_TO_COUNCIL = "ContributionPaid"
+PAID_INTO_ACCOUNT = "ContributionPaidIntoAccount"
+CONTRIBUTIONS_CHARGED = (GROSS_CHARGE, NET_CHARGE)
+CONTRIBUTIONS_PAID = (PAID_TO_COUNCIL, PAID_INTO_ACCOUNT)
+
+
+def charge_entry(net: bool) -> str:
+    return NET_CHARGE if net else GROSS_CHARGE
+
+
+def paid_entry(into_account: bool) -> str:
+    return PAID_INTO_ACCOUNT if into_account else PAID_TO_COUNCIL
+
+
+# Entries a correction may reverse on a budget, by event class name (a contribution charged or
+# paid by the kinds above). An invoice's approval,
 # payment and credit notes are reversed on the invoice (``Invoice.reverse_entry``), a pooled
 # fund's contributions on the fund; an allocation is corrected by a revision, an ending by a
 # reinstatement.
@@ -30,6 +50,8 @@ CORRECTABLE = (
     "SurplusIdentified",
     "SurplusRecovered",
     "BalanceRecovered",
+    *CONTRIBUTIONS_CHARGED,
+    *CONTRIBUTIONS_PAID,
 )
 RECOVERIES = ("SurplusRecovered", "BalanceRecovered")
 NOT_CORRECTABLE = (
@@ -72,7 +94,8 @@ class BudgetReversalCommands:
     ) -> None:
         """What each kind of entry needs still to be there for its reversal."""
         facts = {"budget_id": str(self.id), "entry_version": entry_version}
-        if entry_type == "CashPaymentIssued" and amount_pence > self.held_pence:
+        takes_cash = entry_type in ("CashPaymentIssued", PAID_INTO_ACCOUNT)
+        if takes_cash and amount_pence > self.held_pence:
             raise InsufficientFundsError(
                 f"the person holds {self.held_pence}p, not the {amount_pence}p to return",
                 held_pence=self.held_pence,
@@ -84,6 +107,15 @@ class BudgetReversalCommands:
                 f"only the {self.surplus_outstanding_pence}p of surplus not yet recovered can be"
                 " withdrawn: reverse the recovery first",
                 surplus_pence=self.surplus_outstanding_pence,
+                amount_pence=amount_pence,
+                **facts,
+            )
+        owed = self.contributions_owed_pence
+        if entry_type in CONTRIBUTIONS_CHARGED and amount_pence > owed:
+            raise ReverseLaterEntryFirstError(
+                f"only {owed}p of the contributions charged is still owed: reverse the"
+                " payment against it first (a refund), then the charge",
+                contributions_owed_pence=owed,
                 amount_pence=amount_pence,
                 **facts,
             )

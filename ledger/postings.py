@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.budget import PersonalBudget
+from ledger.budget_reversals import GROSS_CHARGE, NET_CHARGE, PAID_INTO_ACCOUNT, PAID_TO_COUNCIL
 from ledger.invoice import Invoice
 from ledger.pooled_fund import PooledFund
 from ledger.values import Allocation, FundingSource
@@ -110,6 +111,10 @@ ENTRY_POSTINGS: dict[str, Callable[[int], list[Posting]]] = {
     "ContributionReceived": _contribution,
     "ContributionAssessed": _no_money,
     "SurplusIdentified": _no_money,
+    GROSS_CHARGE: lambda p: _contribution_charged(p, net=False),
+    NET_CHARGE: lambda p: _contribution_charged(p, net=True),
+    PAID_TO_COUNCIL: lambda p: _contribution_paid(p, into_account=False),
+    PAID_INTO_ACCOUNT: lambda p: _contribution_paid(p, into_account=True),
 }
 
 
@@ -129,18 +134,18 @@ def _invoice_approved(pence: int) -> list[Posting]:
     ]
 
 
-def _contribution_charged(e: PersonalBudget.ContributionCharged) -> list[Posting]:
+def _contribution_charged(pence: int, net: bool) -> list[Posting]:
     """Owed by the person; paid net, the client's share of the care is drawn from the budget
     at the same time (the person pays it into the account in place of the council)."""
-    legs = list(_pair(Account.CONTRIBUTIONS_OWED, Account.CONTRIBUTIONS, e.amount_pence))
-    if e.net:
-        legs += _pair(Account.DRAWN, Account.AVAILABLE, e.amount_pence)
+    legs = list(_pair(Account.CONTRIBUTIONS_OWED, Account.CONTRIBUTIONS, pence))
+    if net:
+        legs += _pair(Account.DRAWN, Account.AVAILABLE, pence)
     return legs
 
 
-def _contribution_paid(e: PersonalBudget.ContributionPaid) -> list[Posting]:
-    into = Account.DP_ACCOUNTS if e.into_account else Account.BANK
-    return list(_pair(into, Account.CONTRIBUTIONS_OWED, e.amount_pence))
+def _contribution_paid(pence: int, into_account: bool) -> list[Posting]:
+    into = Account.DP_ACCOUNTS if into_account else Account.BANK
+    return list(_pair(into, Account.CONTRIBUTIONS_OWED, pence))
 
 
 def _invoice_paid(pence: int) -> list[Posting]:
@@ -183,8 +188,8 @@ RULES: dict[type[Any], Callable[[Any], list[Posting]]] = {
     PersonalBudget.YearAllocated: lambda e: (
         _allocation_legs(e.allocation, 1) + _allocation_legs(e.previous, -1)
     ),
-    PersonalBudget.ContributionCharged: _contribution_charged,
-    PersonalBudget.ContributionPaid: _contribution_paid,
+    PersonalBudget.ContributionCharged: lambda e: _contribution_charged(e.amount_pence, e.net),
+    PersonalBudget.ContributionPaid: lambda e: _contribution_paid(e.amount_pence, e.into_account),
     PersonalBudget.Corrected: _corrected,
     Invoice.Approved: lambda e: _invoice_approved(e.amount_pence),
     Invoice.Paid: lambda e: _invoice_paid(e.amount_pence),

@@ -254,6 +254,8 @@ def _corrected(b: BudgetBalance, e: PersonalBudget.Corrected) -> dict[str, Any]:
             recovered: getattr(b, recovered) + e.amount_pence - e.refunded_pence,
             refunded: getattr(b, refunded) + e.refunded_pence,
         }
+    if e.entry_type not in REVERSED:
+        return {}  # a contribution charged or paid: this view does not hold their originals
     name = REVERSED[e.entry_type]
     return {name: getattr(b, name) + e.amount_pence}
 

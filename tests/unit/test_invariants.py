@@ -3,7 +3,9 @@ nothing when refused, and a fresh replay of the stored events rebuilds identical
 
 The commands: budgets opened, revised (with a pooled share), suspended, resumed, ended and
 reinstated; cash paid, spend reported, contributions assessed and received, surplus identified and
-recovered, the balance left recovered after an ending; invoices posted, approved in full or
+recovered, the balance left recovered after an ending; budget years rolled over or re-assessed,
+payment bases (net or gross) chosen, payment runs (cash with contributions charged) and
+contributions paid against what is owed; invoices posted, approved in full or
 short-paid, paid and credited; pooled-fund contributions; and corrections of any entry of a
 budget, an invoice or a pooled fund.
 
@@ -32,6 +34,10 @@ from tests.support import COUNCIL, FOUR_WEEKS, POOL, PROVIDER, World, allocation
 # What a correction of each budget entry changes in the reference model (None: nothing it holds).
 CORRECTED = {
     "CashPaymentIssued": "cash",
+    "ContributionPaid": None,  # paid to the council (gross), against what is owed
+    "ContributionPaidIntoAccount": None,
+    "ContributionCharged": None,
+    "ContributionChargedNet": None,  # drawn back (DRAWN_BACK)
     "ContributionReceived": "contributions",
     "DirectPaymentSpendReported": "spend",
     "ContributionAssessed": None,
@@ -39,6 +45,8 @@ CORRECTED = {
     "SurplusRecovered": None,
     "BalanceRecovered": None,
 }
+# Budget entries whose correction gives the budget back what they drew.
+DRAWN_BACK = ("CashPaymentIssued", "ContributionChargedNet")
 # What a reversal of each invoice entry does to the budget's drawn total.
 INVOICE_DRAWN = {"Approved": -1, "Paid": 0, "CreditNoteIssued": 1}
 
@@ -304,7 +312,7 @@ class LedgerMachine(RuleBasedStateMachine):
             figure = CORRECTED[entry_type]
             if figure is not None:
                 setattr(want, figure, getattr(want, figure) - pence)
-            if figure == "cash":
+            if entry_type in DRAWN_BACK:
                 want.drawn -= pence
         elif isinstance(record, Invoice):
             self.expected[record.budget_id].drawn += INVOICE_DRAWN[entry_type] * pence
