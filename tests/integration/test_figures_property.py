@@ -154,21 +154,10 @@ class FiguresMachine(LedgerMachine):
         self.expected = {}
         self.invoices = []
         self.cash_entries = []
-        self.run_dates = set()
         self.day = self.day_zero()
 
     def teardown(self) -> None:
         self.service.close()
-
-    # Not rules here (they are in ``LedgerMachine``): the balances view does not yet follow a
-    # budget year's allocation (YearAllocated) or contributions charged and paid against what
-    # is owed (net or gross payments), so its figures would differ from the journal's. Payment
-    # runs stay: without a payment basis chosen they pay cash only.
-    def allocate_year(self, data: st.DataObject, reassess: bool, total: int) -> None:
-        """Not a rule here."""
-
-    def choose_payment_basis(self, data: st.DataObject, net: bool) -> None:
-        """Not a rule here."""
 
     def open_budget(self) -> None:
         """Not a rule here (``open_budget_in`` is): a few budgets get many entries each."""
