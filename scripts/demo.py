@@ -178,6 +178,7 @@ def load_council(
     council.record_eligible_population(plan.eligible, date(2010, 4, 1), actors.admin())
     pool = establish_pool(plan, people, actors)
     books = Books(plan, council, pool, providers, actors, rng, last_day)
+    books.personal = loader.app.personal
     loader.add([council])
     for person in people:
         loader.add(Year(books, person).build(), plan.code)

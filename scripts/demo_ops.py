@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+
+from eventsourcing.domain import Aggregate
 
 from ledger.app_invoices import invoice_flags
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.invoice import Invoice
 from ledger.invoice_checks import check_invoice_lines
+from ledger.personal import IN_THE_CLEAR, PersonalData, is_sealed, reason_context
 from ledger.pooled_fund import PooledFund, move_pool_shares
 from ledger.provenance import Provenance, Role
 from ledger.provider import Provider
@@ -115,10 +118,35 @@ def decide(
     subject_ref: str | None,
     on: date,
     prov: Provenance,
+    personal: PersonalData = IN_THE_CLEAR,
 ) -> None:
-    """As ``record_decision``: recorded as made on behalf of the budget's person."""
-    acting = dataclasses.replace(prov, on_behalf_of=budget.person)
-    budget.record_decision(representative_id, decision, subject_ref, on, acting)
+    """As ``record_decision``: recorded as made on behalf of the budget's person, the
+    representative named by their pseudonym (``CareLedger.stored_provenance``)."""
+    actor = personal.pseudonym("representative", prov.actor_id)
+    acting = dataclasses.replace(prov, actor_id=actor, on_behalf_of=budget.person)
+    budget.record_decision(representative_id, decision, subject_ref, on, acting, personal)
+
+
+def seal_reasons(
+    personal: PersonalData, person: str, commands: set[str], aggregates: Iterable[Aggregate]
+) -> None:
+    """As ``CareLedger.seal_reasons``: the reason of each of the person's ``commands`` stored
+    sealed under the person's key in every pending event it caused, one seal per command and
+    aggregate (a shared pool's events of other people's commands are left to theirs)."""
+    for aggregate in aggregates:
+        sealed: dict[str, str] = {}
+        pending = aggregate.pending_events
+        for i, e in enumerate(pending):
+            given: Provenance | None = getattr(e, "prov", None)
+            if given is None or given.reason is None or given.command_id not in commands:
+                continue
+            if is_sealed(given.reason):
+                continue
+            if given.command_id not in sealed:
+                where = reason_context(person)
+                sealed[given.command_id] = personal.seal(person, where, given.reason)
+            stored = given.with_stored_reason(sealed[given.command_id])
+            pending[i] = dataclasses.replace(e, prov=stored)  # type: ignore[type-var]
 
 
 def post_invoice(

@@ -16,6 +16,7 @@ from ledger.budget import PersonalBudget
 from ledger.budget_rules import surplus_threshold
 from ledger.council import Council
 from ledger.invoice import Invoice
+from ledger.personal import IN_THE_CLEAR, PersonalData
 from ledger.pooled_fund import PooledFund
 from ledger.provider import Provider
 from ledger.values import (
@@ -30,7 +31,14 @@ from ledger.values import (
 )
 from scripts.demo_england import CouncilPlan
 from scripts.demo_invoicing import invoice_period
-from scripts.demo_ops import Actors, allocate_year, approve_budget, decide, revise_budget
+from scripts.demo_ops import (
+    Actors,
+    allocate_year,
+    approve_budget,
+    decide,
+    revise_budget,
+    seal_reasons,
+)
 from scripts.demo_people import Person
 
 DAY = timedelta(days=1)
@@ -97,6 +105,8 @@ class Books:
     rng: random.Random
     last_day: date
     resend: list[tuple[str, InvoiceDraft]] = field(default_factory=list)
+    # Seals personal fields as the application's commands do (``CareLedger.personal``).
+    personal: PersonalData = IN_THE_CLEAR
 
 
 class Year:
@@ -119,6 +129,7 @@ class Year:
             self.assessed_on,
             self.act.officer(),
             person.carer,
+            books.personal,
         )
 
     @property
@@ -144,7 +155,17 @@ class Year:
             self.finish()
             for k, period in final:  # care delivered before the end, billed and paid after it
                 invoice_period(self, k, period)
+        self.seal()
         return [self.budget, *self.invoices]
+
+    def seal(self) -> None:
+        """Every reason given for this person's commands, sealed under their key: in their
+        budget's and invoices' events and in the council pool's events the commands caused."""
+        mine = [self.budget, *self.invoices]
+        provs = (getattr(e, "prov", None) for a in mine for e in a.pending_events)
+        commands = {p.command_id for p in provs if p is not None}
+        books = self.books
+        seal_reasons(books.personal, self.budget.person, commands, [*mine, books.pool])
 
     # --- the start ---------------------------------------------------------------------------
 
@@ -159,7 +180,11 @@ class Year:
         if p.rep is not None and self.rep_id is not None:
             basis = LEGAL_BASIS[p.rep[1]]
             b.appoint_representative(
-                self.rep_id, *p.rep, self.assessed_on, self.act.officer(reason=basis)
+                self.rep_id,
+                *p.rep,
+                self.assessed_on,
+                self.act.officer(reason=basis),
+                books.personal,
             )
         planned_on = p.approve_on - timedelta(days=p.n % 5)
         self.decision(DecisionKind.AGREE_PLAN, None, planned_on)
@@ -194,7 +219,7 @@ class Year:
     def decision(self, kind: str, subject: str | None, on: date) -> None:
         if self.rep_id is not None:
             prov = self.act.representative(self.rep_id, self.budget.person)
-            decide(self.budget, self.rep_id, kind, subject, on, prov)
+            decide(self.budget, self.rep_id, kind, subject, on, prov, self.books.personal)
 
     # --- each 4-week cycle ---------------------------------------------------------------------
 
