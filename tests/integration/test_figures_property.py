@@ -169,6 +169,11 @@ class FiguresMachine(LedgerMachine):
     def choose_payment_basis(self, data: st.DataObject, net: bool) -> None:
         """Not a rule here."""
 
+    def net_or_gross_payer_corrected(
+        self, data: st.DataObject, net: bool, weeks: int, share: int
+    ) -> None:
+        """Not a rule here."""
+
     def open_budget(self) -> None:
         """Not a rule here (``open_budget_in`` is): a few budgets get many entries each."""
         self.open_budget_in(COUNCIL, DEPLOYMENTS[0])
