@@ -1,7 +1,12 @@
 """Direct payments due, and paying them in a run: 4-weekly in advance from the direct payment's
 start, each financial year's periods starting afresh on 1 April (the last one ends on 31 March),
 at the annual direct-payment rate pro-rated by day, net or gross of the assessed contribution.
-Mixed into ``ledger.budget.PersonalBudget``; the council's run is ``ledger.app_runs``."""
+Mixed into ``ledger.budget.PersonalBudget``; the council's run is ``ledger.app_runs``.
+
+A period stays paid once a run has paid it, even if that payment is later reversed (rule 10): a
+council reverses a run's payment because it should not have been made (a duplicate, a wrong
+amount), so the next run does not pay it again; money still owed for the period is paid by hand
+(a cash payment)."""
 
 from __future__ import annotations
 

@@ -45,6 +45,10 @@ CORRECTED = {
     "SurplusRecovered": None,
     "BalanceRecovered": None,
 }
+CONTRIBUTION_ENTRIES = (
+    "ContributionCharged", "ContributionChargedNet", "ContributionPaid",
+    "ContributionPaidIntoAccount",
+)  # fmt: skip
 # Budget entries whose correction gives the budget back what they drew.
 DRAWN_BACK = ("CashPaymentIssued", "ContributionChargedNet")
 # What a reversal of each invoice entry does to the budget's drawn total.
@@ -308,12 +312,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if not self._attempt(self.app.correct_entry, entry, pence, self.day, prov):
             return
         if isinstance(record, PersonalBudget):
-            want = self.expected[str(record.id)]
-            figure = CORRECTED[entry_type]
-            if figure is not None:
-                setattr(want, figure, getattr(want, figure) - pence)
-            if entry_type in DRAWN_BACK:
-                want.drawn -= pence
+            self._budget_entry_reversed(str(record.id), entry_type, pence)
         elif isinstance(record, Invoice):
             self.expected[record.budget_id].drawn += INVOICE_DRAWN[entry_type] * pence
 
@@ -353,6 +352,51 @@ class LedgerMachine(RuleBasedStateMachine):
             if self.net.get(line["budget_id"], False):  # the client's share, paid into the account
                 want.drawn += line["contributions_charged_pence"]
         self.day += timedelta(days=1)
+
+    def _budget_entry_reversed(self, budget_id: str, entry_type: str, pence: int) -> None:
+        want = self.expected[budget_id]
+        figure = CORRECTED[entry_type]
+        if figure is not None:
+            setattr(want, figure, getattr(want, figure) - pence)
+        if entry_type in DRAWN_BACK:
+            want.drawn -= pence
+
+    @precondition(lambda self: self.budgets)
+    @rule(data=st.data(), net=st.booleans(), weeks=st.integers(min_value=0, max_value=12),
+          share=st.integers(min_value=1, max_value=100))  # fmt: skip
+    def net_or_gross_payer_corrected(
+        self, data: st.DataObject, net: bool, weeks: int, share: int
+    ) -> None:
+        """A budget paid net or gross, a run, the contribution paid, and a correction of (part
+        of) one of its contribution entries: charged (net or gross) or paid (into the account or
+        to the council)."""
+        budget_id = data.draw(st.sampled_from(self.budgets))
+        if self._attempt(
+            self.app.choose_payment_basis, budget_id, net, self.day, self.world.prov()
+        ):
+            self.net[budget_id] = net
+        self.run_payments(weeks)
+        budget = self.app.budget(budget_id)
+        paying = max(1, budget.contributions_owed_pence * share // 100)
+        if (
+            self._attempt(
+                self.app.receive_contribution, budget_id, paying, self.day, self.world.prov()
+            )
+            and budget.net_payments is None  # with a basis: paid against what is owed
+        ):
+            self.expected[budget_id].contributions += paying
+        budget = self.app.budget(budget_id)
+        kinds = [v for v, (t, _) in budget.entries.items() if t in CONTRIBUTION_ENTRIES]
+        if not kinds:
+            return
+        version = data.draw(st.sampled_from(kinds))
+        entry_type, original = budget.entries[version]
+        pence = max(1, (original - budget.corrected.get(version, 0)) * share // 100)
+        prov = self.world.prov(reason="keying-error")
+        if self._attempt(
+            self.app.correct_entry, entry_id(budget.id, version), pence, self.day, prov
+        ):
+            self._budget_entry_reversed(budget_id, entry_type, pence)
 
     @invariant()
     def never_overdrawn_and_matches_the_model(self) -> None:
