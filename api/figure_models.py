@@ -63,10 +63,14 @@ class BudgetBalanceOut(Figures):
     allocation_annual_pence: int
     payment_basis: str | None
     contributions_charged_pence: int
+    contributions_charged_reversed_pence: int
     contributions_charged_net_pence: int
+    contributions_charged_net_reversed_pence: int
     contribution_charge_latest_pence: int
     contributions_paid_pence: int
+    contributions_paid_reversed_pence: int
     contributions_paid_into_account_pence: int
+    contributions_paid_into_account_reversed_pence: int
     contributions_owed_pence: int
     contribution_arrears_pence: int
     as_at_position: int | None

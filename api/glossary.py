@@ -395,8 +395,16 @@ YEARS: Final = {
     "contributions_paid_pence": "Client contributions paid against what was charged: to the"
     " council (gross) or into the direct-payment account (net).",
     "contributions_owed_pence": "Contributions charged and not yet paid:"
-    " contributions_charged_pence - contributions_paid_pence. The journal's"
+    " contributions_charged_pence - contributions_charged_reversed_pence -"
+    " (contributions_paid_pence - contributions_paid_reversed_pence). The journal's"
     " Assets:ContributionsReceivable.",
+    "contributions_charged_reversed_pence": "Contributions charged reversed by corrections (net"
+    " or gross; no longer owed).",
+    "contributions_charged_net_reversed_pence": "Of contributions_charged_reversed_pence, those"
+    " of charges on budgets paid net: given back to the budget (out of net_drawn_pence).",
+    "contributions_paid_reversed_pence": "Contributions paid reversed by corrections (owed again).",
+    "contributions_paid_into_account_reversed_pence": "Of contributions_paid_reversed_pence,"
+    " those of payments into the direct-payment account: out of held_pence.",
     "contribution_arrears_pence": "Contributions owed beyond the latest period's charge: overdue.",
     "years": "The budget's years (rule 14), oldest first: the approval year, then each"
     " financial year allocated (rolled over or re-assessed). A budget without year events has"

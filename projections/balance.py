@@ -24,6 +24,7 @@ from uuid import UUID
 
 from ledger.application import CareLedger
 from ledger.budget import PersonalBudget
+from ledger.budget_reversals import GROSS_CHARGE, NET_CHARGE, PAID_INTO_ACCOUNT, PAID_TO_COUNCIL
 from ledger.budget_rules import WEEKS_PER_YEAR
 from ledger.errors import BudgetNotFoundError
 from ledger.values import BudgetStatus, DeploymentKind
@@ -94,10 +95,14 @@ class BudgetBalance:
     allocation_annual_pence: int = 0
     payment_basis: str | None = None  # net, gross; None: not chosen
     contributions_charged_pence: int = 0
+    contributions_charged_reversed_pence: int = 0
     contributions_charged_net_pence: int = 0
+    contributions_charged_net_reversed_pence: int = 0
     contribution_charge_latest_pence: int = 0
     contributions_paid_pence: int = 0
+    contributions_paid_reversed_pence: int = 0
     contributions_paid_into_account_pence: int = 0
+    contributions_paid_into_account_reversed_pence: int = 0
     contributions_owed_pence: int = _derived()
     contribution_arrears_pence: int = _derived()
 
@@ -119,10 +124,22 @@ class BudgetBalance:
         cash = self.cash_paid_pence - self.cash_reversed_pence
         approved = self.invoices_approved_pence - self.invoices_approved_reversed_pence
         credited = self.credit_notes_pence - self.credit_notes_reversed_pence
-        charged = cash + approved - credited + self.contributions_charged_net_pence
+        charged_net = (
+            self.contributions_charged_net_pence - self.contributions_charged_net_reversed_pence
+        )
+        charged = cash + approved - credited + charged_net
         spent = self.direct_payment_spend_pence - self.direct_payment_spend_reversed_pence
-        held = cash + self.contributions_paid_into_account_pence - spent - returned
-        owed = self.contributions_charged_pence - self.contributions_paid_pence
+        into_account = (
+            self.contributions_paid_into_account_pence
+            - self.contributions_paid_into_account_reversed_pence
+        )
+        held = cash + into_account - spent - returned
+        owed = (
+            self.contributions_charged_pence
+            - self.contributions_charged_reversed_pence
+            - self.contributions_paid_pence
+            + self.contributions_paid_reversed_pence
+        )
         if self.deployment in PAYS_CASH:
             annual = self.direct_payment_annual_pence or self.allocation_annual_pence
         else:
@@ -235,6 +252,18 @@ RECOVERY_REVERSED = {  # a recovery's reversal: (its recovered part's figure, it
     "SurplusRecovered": ("surplus_recovered_reversed_pence", "surplus_refunded_reversed_pence"),
     "BalanceRecovered": ("balance_recovered_reversed_pence", "balance_refunded_reversed_pence"),
 }
+CONTRIBUTION_REVERSED = {  # a contribution entry's correction → the figures it reverses
+    GROSS_CHARGE: ("contributions_charged_reversed_pence",),
+    NET_CHARGE: (
+        "contributions_charged_reversed_pence",
+        "contributions_charged_net_reversed_pence",
+    ),
+    PAID_TO_COUNCIL: ("contributions_paid_reversed_pence",),
+    PAID_INTO_ACCOUNT: (
+        "contributions_paid_reversed_pence",
+        "contributions_paid_into_account_reversed_pence",
+    ),
+}
 INVOICE_REVERSED = {
     "Approved": "invoices_approved_reversed_pence",
     "Paid": "invoices_paid_reversed_pence",
@@ -254,8 +283,9 @@ def _corrected(b: BudgetBalance, e: PersonalBudget.Corrected) -> dict[str, Any]:
             recovered: getattr(b, recovered) + e.amount_pence - e.refunded_pence,
             refunded: getattr(b, refunded) + e.refunded_pence,
         }
-    if e.entry_type not in REVERSED:
-        return {}  # a contribution charged or paid: this view does not hold their originals
+    if e.entry_type in CONTRIBUTION_REVERSED:  # a net charge is also a charge; into the account,
+        names = CONTRIBUTION_REVERSED[e.entry_type]  # also a payment
+        return {name: getattr(b, name) + e.amount_pence for name in names}
     name = REVERSED[e.entry_type]
     return {name: getattr(b, name) + e.amount_pence}
 
