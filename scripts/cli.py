@@ -276,6 +276,9 @@ def export_journal(
         _write_lines(journal_lines(service.db, format_, council, stop), output)
 
 
+YEARS_EXPORT = "budget-years"  # not a view's table: the budgets' years, as the API shows them
+
+
 @export.command("csv")
 def export_csv(
     view: Annotated[str, typer.Argument(help="A view's table, e.g. v_budget_balances.")],
@@ -285,22 +288,29 @@ def export_csv(
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """A view as CSV with a header row, for spreadsheets (as it stood at `--as-at`)."""
+    """A view as CSV with a header row, for spreadsheets (as it stood at `--as-at`);
+    `budget-years`: every budget's years, one row each, with the API's per-year figures."""
     import csv
     import io
 
     from projections.asat import view_db
+    from projections.budget_years import YEAR_COLUMNS, budget_year_rows
 
     with open_service(database_url) as service:
         service.runner.catch_up()
         tables = sorted(t for v in service.runner.views for t in v.tables)
-        if view not in tables:
-            raise CliError(f"no such view table {view!r}; choose one of: {', '.join(tables)}")
-        header = service.db.columns(view)
-        db = view_db(service.db, as_at_position(service, as_at))
-        rows = db.query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
-        rows = mask_erased(service.db, rows)  # an erased person's values stored in the clear
+        if view not in (*tables, YEARS_EXPORT):
+            choices = ", ".join([*tables, YEARS_EXPORT])
+            raise CliError(f"no such view table {view!r}; choose one of: {choices}")
+        stop = as_at_position(service, as_at)
         personal = service.app.personal  # reasons stored sealed are opened (or shown erased)
+        if view == YEARS_EXPORT:
+            header = list(YEAR_COLUMNS)
+            rows = budget_year_rows(service.app, service.db, stop)
+        else:
+            header = service.db.columns(view)
+            rows = view_db(service.db, stop).query(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 - checked name
+            rows = mask_erased(service.db, rows)  # an erased person's values stored in the clear
         cells = [[_cell(personal, r[c]) for c in header] for r in rows]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -31,6 +31,7 @@ from ledger.personal import (
 from ledger.provenance import Role
 from projections.asat import aggregate_at
 from projections.balance import balance_of, figures_of
+from projections.budget_years import years_of
 from projections.cursor import CursorKind, Int
 
 router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
@@ -88,23 +89,6 @@ def get_budget(
         "contribution_arrears_pence": b.contribution_arrears_pence,
         "as_at_position": stop,
     }
-
-
-def years_of(b: PersonalBudget) -> list[dict[str, Any]]:
-    """The budget's years as the budget, its statement and its balance show them."""
-    return [
-        {
-            "year": y.label,
-            "year_starts_on": y.starts_on,
-            "year_ends_on": y.ends_on,
-            "year_allocated_pence": y.allocated_pence,
-            "year_drawn_pence": y.drawn_pence,
-            "year_available_pence": y.available_pence,
-            "contingency_pence": y.contingency_pence,
-            "year_closed": y.closed,
-        }
-        for y in b.budget_years()
-    ]
 
 
 def _budget_at(service: Service, now: PersonalBudget, position: int) -> PersonalBudget:

@@ -5,23 +5,32 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+from datetime import date
 from decimal import Decimal
+from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
+from api.app import create_app
+from api.auth import TokenStore
 from api.figure_models import BudgetBalanceOut
 from api.glossary import GLOSSARY
 from api.responses import ExceptionItem
 from api.responses_audit import AuditRow
+from api.settings import Settings
 from ledger.application import CareLedger
+from ledger.values import Deployment, Period
 from scripts.cli import app
 from tests.conftest import REQUIRE_POSTGRES
 from tests.integration.test_backends import EXPECTED_TRIAL_BALANCE, run_scenario
 from tests.support import COUNCIL, World
 
 runner = CliRunner()
+YEAR_TWO = Period(date(2011, 4, 11), date(2011, 5, 8))  # after the approval year
 BEAN_CHECK = shutil.which("bean-check") or str(Path(".venv/bin/bean-check"))
 
 
@@ -103,10 +112,55 @@ def test_every_view_exports_as_csv_with_a_header(loaded_url: str, tmp_path: Path
     assert refused.exit_code == 2
 
 
+def test_the_budget_years_export_has_the_apis_per_year_figures(
+    loaded_url: str, tmp_path: Path
+) -> None:
+    ledger = CareLedger(loaded_url)
+    world = World(ledger, counter=count(1000))  # command ids the scenario has not used
+    rolled = world.active_budget(deployment=Deployment("direct-payment"))
+    ledger.allocate_year(rolled, date(2011, 4, 1), "rolled-over", date(2011, 3, 20), world.prov())
+    ledger.issue_cash_payment(rolled, 700_00, YEAR_TWO, YEAR_TWO.start, world.prov())
+    ledger.close()
+    path = tmp_path / "years.csv"
+
+    result = runner.invoke(
+        app, ["export", "csv", "budget-years", "--output", str(path), "--database-url", loaded_url]
+    )
+
+    assert result.exit_code == 0, result.output
+    header = next(csv.reader(path.open()))
+    assert set(header) <= set(GLOSSARY)
+    rows = list(csv.DictReader(path.open()))
+    by_budget: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_budget.setdefault(row["budget_id"], []).append(row)
+    assert len(by_budget) == 2 and len(by_budget[rolled]) == 2  # the approval year, 2011-12
+    with TestClient(create_app(Settings(database_url=loaded_url))) as client:
+        token, _ = TokenStore(client.app.state.service.db).create("council", council=COUNCIL)  # type: ignore[attr-defined]
+        for budget_id, exported in by_budget.items():
+            answer = client.get(
+                f"/v1/budgets/{budget_id}", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert answer.status_code == 200, answer.text
+            years = answer.json()["years"]
+            assert [_shown(r, header) for r in exported] == [_shown(y, header) for y in years]
+    assert by_budget[rolled][1]["year_drawn_pence"] == str(700_00), by_budget[rolled]
+
+
+def _shown(figures: dict[str, Any], header: list[str]) -> dict[str, str]:
+    """A year's figures as the CSV writes them (null: empty), less the budget's columns."""
+    skip = {"budget_id", "council"}
+    return {c: "" if figures[c] is None else str(figures[c]) for c in header if c not in skip}
+
+
 # The CSV of a view the API serves has the API's names: the glossary's, and the response model's
 # fields (less what only the API adds, plus what only the CSV carries).
 API_TABLES = {
-    "v_budget_balances": (BudgetBalanceOut, {"as_at_position", "effective_on"}, {"open_invoices"}),
+    "v_budget_balances": (  # the years: one row each in the budget-years export
+        BudgetBalanceOut,
+        {"as_at_position", "effective_on", "years"},
+        {"open_invoices"},
+    ),
     "v_exceptions": (ExceptionItem, set(), set()),
     "v_audit": (AuditRow, {"audit_note"}, set()),
 }
