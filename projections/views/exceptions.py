@@ -4,8 +4,10 @@ Stored, one row per exception at the position of the event that shows it (``seq`
 rows of one event): each invoice flag at posting (provider-not-registered, outside-budget-life,
 over-plan, overlapping-period, not-commissioned), ``flag-overridden`` (a flagged invoice approved
 with a reason), ``dispute``, ``correction``, ``surplus-identified``, and ``payment-after-ending``
-(a cash or invoice payment effective after the budget's end date: possible only when the ending
-is back-dated, so it is found when the ending is recorded, or when a payment is).
+(a cash payment effective after the budget's end date, or an invoice payment effective after it
+for care that ran past it — a final invoice for care delivered by the end is paid after the end
+under rule 12 and is no exception: possible only when the ending is back-dated, so it is found
+when the ending is recorded, or when a payment is).
 
 Computed at query time for a date (``projections.views.exceptions_query``): reviews overdue and
 surplus above the council's threshold. Rows hold short codes and references, never personal data.
@@ -57,7 +59,9 @@ DDL = (
     " PRIMARY KEY (budget_id, effective_on))",
     "CREATE TABLE IF NOT EXISTS v_exception_payments (position BIGINT PRIMARY KEY,"
     " budget_id TEXT NOT NULL, invoice_id TEXT, provider TEXT, amount_pence BIGINT NOT NULL,"
-    " effective_on TEXT NOT NULL)",
+    " effective_on TEXT NOT NULL, care_ends_on TEXT)",
+    "CREATE TABLE IF NOT EXISTS v_exception_invoice_ends (invoice_id TEXT PRIMARY KEY,"
+    " care_ends_on TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS v_exception_payments_budget"
     " ON v_exception_payments (budget_id, effective_on)",
 )
@@ -84,7 +88,15 @@ ENDINGS_SQL = (
 ROW_COLUMNS = ("position", "seq", "council", "kind", "budget_id", "invoice_id", "provider",
                "amount_pence", "effective_on", "detail", "recorded_at")  # fmt: skip
 PAYMENT_COLUMNS = ("position", "budget_id", "invoice_id", "provider", "amount_pence",
-                   "effective_on")  # fmt: skip
+                   "effective_on", "care_ends_on")  # fmt: skip
+# A back-dated ending finds the payments after it: cash by date; an invoice's by date and care.
+AFTER_ENDING_SQL = (
+    "SELECT * FROM v_exception_payments WHERE budget_id = ? AND effective_on > ?"
+    " AND (care_ends_on IS NULL OR care_ends_on > ?) ORDER BY position"
+)
+INVOICE_ENDS_SQL = (
+    "SELECT invoice_id, care_ends_on FROM v_exception_invoice_ends WHERE invoice_id IN"
+)
 REVIEW_COLUMNS = ("budget_id", "effective_on", "next_due_on", "recorded_at")
 REVIEW_ONCE = "ON CONFLICT (budget_id, effective_on) DO NOTHING"
 
@@ -105,6 +117,8 @@ class _Page:
         self.payments: list[tuple[Any, ...]] = []
         self.ended: dict[str, str] = {}  # budget → ended_on, of ended budgets paid in the page
         self.flags: dict[str, tuple[str, ...]] = {}  # invoices posted in the page
+        self.care_ends: dict[str, str] = {}  # invoice → its service period's end
+        self.new_ends: list[tuple[str, str]] = []  # of invoices posted in the page
         self.seq: dict[int, int] = {}  # position → rows written for it
         # budget → council, approved, review due, ended, approval recorded at
         self.states: dict[str, list[Any]] = {}
@@ -113,10 +127,13 @@ class _Page:
     def flush(self) -> None:
         insert_rows(self.cur, "v_exceptions", ROW_COLUMNS, self.rows)
         insert_rows(self.cur, "v_exception_payments", PAYMENT_COLUMNS, self.payments)
+        insert_rows(self.cur, "v_exception_invoice_ends", ("invoice_id", "care_ends_on"),
+                    self.new_ends, "ON CONFLICT (invoice_id) DO NOTHING")  # fmt: skip
         states = [(b, *state) for b, state in sorted(self.states.items())]
         insert_rows(self.cur, "v_exception_budget_state", STATE_COLUMNS, states, STATE_MERGE)
         insert_rows(self.cur, "v_exception_reviews", REVIEW_COLUMNS, self.reviews, REVIEW_ONCE)
         self.rows, self.payments, self.states, self.reviews = [], [], {}, []
+        self.new_ends = []
 
     def state(self, budget_id: str, council: str | None, *dates: str | None) -> None:
         """A budget's (approved_on, first_review_due_on, ended_on, approved_recorded_at), as
@@ -149,6 +166,12 @@ class _Page:
             sql = f"{ENDINGS_SQL} ({marks})"
             rows = self.cur.execute(sql, chunk).fetchall()
             self.ended.update((r["budget_id"], r["ended_on"]) for r in rows)
+        invoices = sorted({i.aggregate_id for i in items if isinstance(i.event, Invoice.Paid)})
+        for start in range(0, len(invoices), CHUNK):
+            chunk = invoices[start : start + CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.cur.execute(f"{INVOICE_ENDS_SQL} ({marks})", chunk).fetchall()
+            self.care_ends.update((r["invoice_id"], r["care_ends_on"]) for r in rows)
 
     def invoice_flags(self, invoice_id: str) -> tuple[str, ...]:
         if invoice_id not in self.flags:
@@ -169,6 +192,8 @@ def _clip(detail: str) -> str:
 def _posted(page: _Page, item: Item, refs: RefsView) -> None:
     e, invoice = item.event, item.aggregate_id
     page.flags[invoice] = tuple(e.flags)
+    page.care_ends[invoice] = e.period.end.isoformat()
+    page.new_ends.append((invoice, e.period.end.isoformat()))
     detail = f"{e.invoice_number} {e.period.start.isoformat()}..{e.period.end.isoformat()}"
     for flag in e.flags:
         page.add(item, flag, refs.get(invoice), e.amount_pence, detail, invoice_id=invoice)
@@ -200,9 +225,11 @@ def _paid(page: _Page, item: Item, refs: RefsView) -> None:
     ref = refs.get(item.aggregate_id)
     invoice = item.aggregate_id if isinstance(e, Invoice.Paid) else None
     budget_id, day = str(ref.budget_id), e.effective_on.isoformat()
-    page.payments.append((item.position, budget_id, invoice, ref.provider, e.amount_pence, day))
+    care = page.care_ends.get(invoice) if invoice is not None else None
+    row = (item.position, budget_id, invoice, ref.provider, e.amount_pence, day, care)
+    page.payments.append(row)
     ended = page.ended.get(budget_id)
-    if ended is not None and day > ended:
+    if ended is not None and day > ended and (care is None or care > ended):
         page.add(item, "payment-after-ending", ref, e.amount_pence, f"ended {ended}",
                  invoice_id=invoice)  # fmt: skip
 
@@ -215,11 +242,7 @@ def _ended(page: _Page, item: Item, refs: RefsView) -> None:
     ref = refs.get(budget_id)
     page.state(budget_id, ref.council, None, None, ended, None)
     page.flush()
-    payments = page.cur.execute(
-        "SELECT * FROM v_exception_payments WHERE budget_id = ? AND effective_on > ?"
-        " ORDER BY position",
-        (budget_id, ended),
-    ).fetchall()
+    payments = page.cur.execute(AFTER_ENDING_SQL, (budget_id, ended, ended)).fetchall()
     for p in payments:
         page.add(item, "payment-after-ending", ref, int(p["amount_pence"]),
                  f"ended {ended}; paid at position {p['position']}", invoice_id=p["invoice_id"],
@@ -288,13 +311,16 @@ class ExceptionsView:
         "v_exception_budget_state",
         "v_exception_reviews",
         "v_exception_payments",
+        "v_exception_invoice_ends",
     )
+    # An invoice's period end is written once, never changed: no history needed.
+    history_free = ("v_exception_invoice_ends",)
     indexes: tuple[str, ...] = READER_INDEXES
     # Rows per event, never changed: their history is the rows up to a position.
     append_only = (("v_exceptions", "position"), ("v_exception_payments", "position"))
 
     def create(self, cur: SqlCursor) -> None:
-        if _made_before_recorded_at(cur):  # by an older release: project it again from the log
+        if _made_by_an_older_release(cur):  # project it again from the log
             for table in self.tables:
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
             cur.execute(
@@ -313,14 +339,21 @@ class ExceptionsView:
         page.flush()
 
 
-def _made_before_recorded_at(cur: SqlCursor) -> bool:
-    """Whether ``v_exceptions`` exists without its ``recorded_at`` column."""
+def _made_by_an_older_release(cur: SqlCursor) -> bool:
+    """Whether ``v_exceptions`` exists without its ``recorded_at`` column, or the payments
+    table without ``care_ends_on``."""
+    return _lacks(cur, "v_exceptions", "recorded_at") or _lacks(
+        cur, "v_exception_payments", "care_ends_on"
+    )
+
+
+def _lacks(cur: SqlCursor, table: str, column: str) -> bool:
     if cur.dialect == "postgres":
         sql = (
             "SELECT column_name AS name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = 'v_exceptions'"
+            " WHERE table_schema = current_schema() AND table_name = ?"
         )
     else:
-        sql = "SELECT name FROM pragma_table_info('v_exceptions')"
-    names = {r["name"] for r in cur.execute(sql).fetchall()}
-    return bool(names) and "recorded_at" not in names
+        sql = "SELECT name FROM pragma_table_info(?)"
+    names = {r["name"] for r in cur.execute(sql, (table,)).fetchall()}
+    return bool(names) and column not in names

@@ -33,6 +33,7 @@ from tests.support import (
 UNREGISTERED = "1-202"  # registered only from June 2010
 LATER = date(2011, 3, 31)
 MAY = Period(date(2010, 5, 3), date(2010, 5, 30))
+JUNE = Period(date(2010, 5, 31), date(2010, 6, 27))  # care past an ending on 1 June
 FIELDS = ("kind", "budget_id", "invoice_id", "provider", "amount_pence", "effective_on", "detail")
 
 
@@ -93,6 +94,9 @@ def every_kind(world: World) -> dict[str, str]:
     ids["b3_invoice"] = post(world, b3, "INV-B3", period=MAY)
     app.approve_invoice(ids["b3_invoice"], date(2010, 6, 5), world.prov())
     app.pay_invoice(ids["b3_invoice"], "BACS-B3", date(2010, 6, 15), world.prov())
+    ids["b3_june"] = post(world, b3, "INV-B3-JUNE", period=JUNE)
+    app.approve_invoice(ids["b3_june"], date(2010, 6, 28), world.prov())
+    app.pay_invoice(ids["b3_june"], "BACS-B3-JUNE", date(2010, 6, 30), world.prov())
     app.end_budget(b3, "death", date(2010, 6, 1), world.prov())  # notified late: back-dated
     return ids
 
@@ -130,10 +134,12 @@ def test_every_stored_kind_appears_at_its_event_with_its_references(
         ("surplus-identified", b1, None, None, 1_130_80, "2010-05-15",
          "held 190000 threshold 76920"),
     ]  # fmt: skip
-    # Found when the back-dated ending is recorded: the payments effective after 1 June 2010.
+    # Found when the back-dated ending is recorded: the payments effective after 1 June 2010 —
+    # not INV-B3's, paid on 15 June for May's care (a final invoice, rule 12), but INV-B3-JUNE's,
+    # for care that ran past the end.
     assert [row[:6] for row in seen(page)[10:12]] == [
         ("payment-after-ending", b3, None, None, 300_00, "2010-06-10"),
-        ("payment-after-ending", b3, ids["b3_invoice"], PROVIDER, 520_00, "2010-06-15"),
+        ("payment-after-ending", b3, ids["b3_june"], PROVIDER, 520_00, "2010-06-30"),
     ]
     assert all(
         i["detail"].startswith("ended 2010-06-01; paid at position ") for i in page["items"][10:12]
@@ -176,6 +182,25 @@ def test_a_payment_before_the_end_date_is_not_an_exception(world: World, db: Vie
     page = exceptions(db, kind="payment-after-ending", on=LATER)
 
     assert page["items"] == []
+
+
+def test_a_final_invoice_paid_after_the_ending_for_care_by_the_end_is_not_an_exception(
+    world: World, db: ViewDb
+) -> None:
+    """Rule 12: care delivered by the end is still invoiced and paid after it."""
+    budget_id = world.active_budget()
+    final = post(world, budget_id, "INV-FINAL", period=MAY)
+    world.app.end_budget(budget_id, "death", date(2010, 6, 1), world.prov())
+    project(world.app, db)  # the invoice's period known from an earlier page
+    world.app.approve_invoice(final, date(2010, 6, 10), world.prov())
+    world.app.pay_invoice(final, "BACS-FINAL", date(2010, 6, 15), world.prov())
+    Runner(world.app, db, [ExceptionsView()]).catch_up()
+
+    page = exceptions(db, kind="payment-after-ending", on=LATER)
+
+    assert page["items"] == []
+    paid = db.query("SELECT invoice_id, effective_on, care_ends_on FROM v_exception_payments")
+    assert [tuple(r.values()) for r in paid] == [(final, "2010-06-15", "2010-05-30")]
 
 
 def test_a_payment_recorded_after_the_ending_is_found_at_the_payment(
