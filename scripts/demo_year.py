@@ -21,6 +21,7 @@ from ledger.pooled_fund import PooledFund
 from ledger.provider import Provider
 from ledger.values import (
     Allocation,
+    BudgetStatus,
     DecisionKind,
     Deployment,
     DeploymentKind,
@@ -217,7 +218,9 @@ class Year:
         return deployment
 
     def decision(self, kind: str, subject: str | None, on: date) -> None:
-        if self.rep_id is not None:
+        """The representative's decision; none once the budget has ended (rule 8: their
+        authority ends with it — a final invoice after an ending is the council's alone)."""
+        if self.rep_id is not None and self.budget.status is not BudgetStatus.ENDED:
             prov = self.act.representative(self.rep_id, self.budget.person)
             decide(self.budget, self.rep_id, kind, subject, on, prov, self.books.personal)
 
