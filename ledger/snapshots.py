@@ -11,42 +11,55 @@ the events.
 from __future__ import annotations
 
 import dataclasses
+from enum import Enum
 from typing import Any
 
 from eventsourcing.domain import Snapshot
+from eventsourcing.utils import get_topic, resolve_topic
 
-TUPLE, FROZENSET, ITEMS = "__tuple__", "__frozenset__", "__items__"
-TAGS = (TUPLE, FROZENSET, ITEMS)
+TUPLE, FROZENSET, ITEMS, ENUM = "__tuple__", "__frozenset__", "__items__", "__enum__"
+TAGS = (TUPLE, FROZENSET, ITEMS, ENUM)
 
 
 def tag(value: Any) -> Any:
-    """``value`` with every tuple, frozenset and non-text-keyed dict marked, recursively."""
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return {TUPLE: [tag(v) for v in value]}
-    if isinstance(value, frozenset | set):
-        return {FROZENSET: [tag(v) for v in value]}
+    """``value`` with every tuple, frozenset, enum member (a ``str`` enum would come back as
+    plain text, and state is compared by identity: ``status is BudgetStatus.ACTIVE``) and
+    non-text-keyed dict marked, recursively."""
+    if isinstance(value, Enum):
+        return {ENUM: [get_topic(type(value)), value.value]}
+    if isinstance(value, frozenset | set) or (
+        isinstance(value, tuple) and not hasattr(value, "_fields")
+    ):
+        return {TUPLE if isinstance(value, tuple) else FROZENSET: [tag(v) for v in value]}
     if isinstance(value, list):
         return [tag(v) for v in value]
-    if isinstance(value, dict):
-        if all(isinstance(k, str) for k in value) and not any(k in TAGS for k in value):
-            return {k: tag(v) for k, v in value.items()}
-        return {ITEMS: [[tag(k), tag(v)] for k, v in value.items()]}
-    return value
+    if not isinstance(value, dict):
+        return value
+    if all(isinstance(k, str) for k in value) and not any(k in TAGS for k in value):
+        return {k: tag(v) for k, v in value.items()}
+    return {ITEMS: [[tag(k), tag(v)] for k, v in value.items()]}
 
 
 def untag(value: Any) -> Any:
     """The inverse of ``tag``."""
     if isinstance(value, list):
         return [untag(v) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1 and TUPLE in value:
-            return tuple(untag(v) for v in value[TUPLE])
-        if len(value) == 1 and FROZENSET in value:
-            return frozenset(untag(v) for v in value[FROZENSET])
-        if len(value) == 1 and ITEMS in value:
-            return {untag(k): untag(v) for k, v in value[ITEMS]}
-        return {k: untag(v) for k, v in value.items()}
-    return value
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 and next(iter(value)) in TAGS:
+        return _unmarked(*next(iter(value.items())))
+    return {k: untag(v) for k, v in value.items()}
+
+
+def _unmarked(mark: str, items: list[Any]) -> Any:
+    if mark == ENUM:
+        topic, member = items
+        return resolve_topic(topic)(member)
+    if mark == TUPLE:
+        return tuple(untag(v) for v in items)
+    if mark == FROZENSET:
+        return frozenset(untag(v) for v in items)
+    return {untag(k): untag(v) for k, v in items}
 
 
 @dataclasses.dataclass(frozen=True)

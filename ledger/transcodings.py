@@ -75,3 +75,9 @@ def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     for name, cls in STORED_VALUE_TYPES.items():
         transcoder.register(DataclassAsDict(cls, name))
+    # A budget's own state objects, stored only in its snapshots (``ledger.snapshots``).
+    from ledger.budget_invoices import InvoiceOnBudget
+    from ledger.budget_people import Representative
+
+    transcoder.register(DataclassAsDict(InvoiceOnBudget, "invoice_on_budget"))
+    transcoder.register(DataclassAsDict(Representative, "representative"))

@@ -243,8 +243,9 @@ def _code(event: Any, refs: RefsView) -> str:
 
 
 def _correction(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
-    """A reversed cash payment is spend undone; a reversed recovery, money spent again."""
-    if e.entry_type == "CashPaymentIssued":
+    """A reversed cash payment (or net contribution charge) is spend undone; a reversed
+    recovery, money spent again."""
+    if e.entry_type in ("CashPaymentIssued", "ContributionChargedNet"):
         page.spend_on(str(e.originator_id), e.effective_on, -e.amount_pence)
     elif e.entry_type in ("SurplusRecovered", "BalanceRecovered"):
         page.spend_on(str(e.originator_id), e.effective_on, e.amount_pence)
