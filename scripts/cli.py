@@ -20,7 +20,9 @@ from rich.table import Table
 from ledger.money import format_pounds
 from ledger.personal import PersonalData, reveal_reasons
 from ledger.provenance import plain_identity
+from projections.asat import aggregate_at
 from projections.balance import balance_of, figures_of
+from projections.budget_years import years_of
 from projections.service import LedgerService
 from projections.tlog import kept_checks, signed_checkpoint
 from projections.verify import Check, Checkpoint, take_checkpoint, verify
@@ -227,9 +229,13 @@ def balance(
             effective_on=effective_on.date() if effective_on else None,
             db=service.db,
         )
+        budget = service.app.budget(budget_id)
+        if stop is not None:
+            budget = aggregate_at(service.app, service.db, budget.id, stop)
     # the same fields, with the same meaning, as GET /v1/budgets/{id}/balance (null: now)
     values = {
         **figures_of(figures),
+        "years": years_of(budget),
         "as_at_position": stop,
         "effective_on": effective_on.date() if effective_on else None,
     }
@@ -238,6 +244,16 @@ def balance(
         return
     table = Table("figure", "value")
     for key, value in values.items():
+        if key == "years":  # a line a budget year
+            for y in value:
+                table.add_row(
+                    f"year {y['year']}",
+                    " · ".join(
+                        f"{name} {format_pounds(y[f'year_{name}_pence'], symbol='£')}"
+                        for name in ("allocated", "drawn", "available")
+                    ),
+                )
+            continue
         shown = (
             format_pounds(value, symbol="£")
             if key.endswith("_pence") and value is not None
