@@ -22,7 +22,11 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
@@ -68,6 +72,13 @@ class LargeSaveRecorder(PostgresApplicationRecorder):
         params = {k: kwargs[k] for k in ("dbname", "host", "port", "user", "password") if kwargs[k]}
         with schema_lock(connect_timeout=max(2, round(self.datastore.pool.timeout)), **params):
             super().create_table()
+            # The snapshot store's table too (the library makes it next, outside any lock: two
+            # processes starting together collided in ``pg_type`` on its CREATE TABLE).
+            if self.events_table_name.endswith("_events"):
+                snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
+                PostgresAggregateRecorder(
+                    self.datastore, events_table_name=snapshots
+                ).create_table()
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
