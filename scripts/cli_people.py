@@ -7,6 +7,7 @@ A reference is never echoed: the output names people by pseudonym only.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -45,12 +46,11 @@ def erase(
     """Erase a person's personal data: their reference, their representatives' ids and notes
     about them read as erased from now on; the money, the chain and the proofs are unchanged.
     Exit 1 when no data is held for them or it is already erased."""
-    on = effective_on.date() if effective_on else date.today()
-    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
-    with open_service(database_url) as service:
-        key = command_id or f"erase-{service.keys.pseudonym('person', person)}"
-        prov = Provenance(actor, Role.ADMIN.value, key, reason=reason)
-        outcome = erase_person(service, person, on, prov)
+    outcome = _erased(
+        lambda s: f"erase-{s.keys.pseudonym('person', person)}",
+        lambda s, on, prov: erase_person(s, person, on, prov),
+        reason, effective_on, command_id, actor, database_url,
+    )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(outcome))
     else:
@@ -76,12 +76,11 @@ def erase_representative_command(
     """Erase a representative's own personal data: their id reads as erased on every budget
     they represent and their tokens are deleted; the people they represent are untouched.
     Exit 1 when nothing is held under their key or it is already erased."""
-    on = effective_on.date() if effective_on else date.today()
-    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
-    with open_service(database_url) as service:
-        key = command_id or f"erase-{service.keys.pseudonym('representative', representative_id)}"
-        prov = Provenance(actor, Role.ADMIN.value, key, reason=reason)
-        outcome = erase_representative(service, representative_id, on, prov)
+    outcome = _erased(
+        lambda s: f"erase-{s.keys.pseudonym('representative', representative_id)}",
+        lambda s, on, prov: erase_representative(s, representative_id, on, prov),
+        reason, effective_on, command_id, actor, database_url,
+    )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(outcome))
     else:
@@ -101,16 +100,34 @@ def erase_note_command(
     """Erase one auditor's note about no person (a council's or a care firm's record): its own
     key is destroyed and its text reads as erased. A note about a budget is erased with its
     person (careledger erase); exit 1 for it, an unknown note or one already erased."""
-    on = effective_on.date() if effective_on else date.today()
-    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
-    with open_service(database_url) as service:
-        prov = Provenance(actor, Role.ADMIN.value, command_id or f"erase-note-{note_id}"[:64],
-                          reason=reason)  # fmt: skip
-        outcome = erase_note(service, note_id, on, prov)
+    outcome = _erased(
+        lambda s: f"erase-note-{note_id}"[:64],
+        lambda s, on, prov: erase_note(s, note_id, on, prov),
+        reason, effective_on, command_id, actor, database_url,
+    )  # fmt: skip
     if json_out:
         typer.echo(json.dumps(outcome))
     else:
         typer.echo(f"erased note {outcome['note_id']} (record {outcome['erasure_id']})")
+
+
+def _erased(
+    default_id: Callable[[LedgerService], str],
+    erase: Callable[[LedgerService, date, Provenance], dict[str, Any]],
+    reason: str,
+    effective_on: datetime | None,
+    command_id: str | None,
+    actor: str,
+    database_url: str | None,
+) -> dict[str, Any]:
+    """One erasure command from the command line (a person's, a representative's, a note's):
+    its provenance checked before the store is opened, its command id by default the subject's
+    own (so a rerun retries), run by the administrator."""
+    on = effective_on.date() if effective_on else date.today()
+    Provenance(actor, Role.ADMIN.value, command_id or "erase", reason=reason)  # checked first
+    with open_service(database_url) as service:
+        key = command_id or default_id(service)
+        return erase(service, on, Provenance(actor, Role.ADMIN.value, key, reason=reason))
 
 
 def retention(
