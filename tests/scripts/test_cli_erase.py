@@ -210,3 +210,49 @@ def test_migrate_and_erase_say_which_events_of_an_older_store_stay_plain(sqlite_
     assert "1 event(s) written before sealing" in erased[2] and str(positions[0]) in erased[2]
     assert "P-OLD-77" not in erased[1] + erased[2] + text[1]
     assert opened["budget_id"]
+
+
+def test_erase_note_erases_a_note_about_no_person_and_refuses_one_about_a_budget(
+    store: str,
+) -> None:
+    service = LedgerService(store)
+    try:
+        world = World(service.app)
+        auditor = world.prov("auditor", "auditor-1")
+        alone = service.app.add_audit_note(
+            None, "ctrl-weak", "Month-end reconciliation late", date(2010, 5, 1), auditor,
+            council=COUNCIL,
+        )["note_id"]  # fmt: skip
+        budget_id = service.db.query("SELECT budget_id FROM v_people LIMIT 1")
+        subject = f"{budget_id[0]['budget_id']}/1" if budget_id else None
+        about = service.app.add_audit_note(
+            subject, "ctrl-weak", "Care plan unsigned", date(2010, 5, 1), world.prov("auditor")
+        )["note_id"]
+    finally:
+        service.close()
+
+    code, out, err = cli("erase-note", alone, "--reason", "retention", "--json",
+                         "--database-url", store)  # fmt: skip
+    rerun = cli("erase-note", alone, "--reason", "retention", "--json", "--database-url", store)
+    again = cli("erase-note", alone, "--reason", "retention", "--command-id", "second",
+                "--database-url", store)  # fmt: skip
+    refused = cli("erase-note", about, "--reason", "retention", "--database-url", store)
+    unknown = cli("erase-note", "not-a-note", "--reason", "retention", "--database-url", store)
+    verified = cli("verify", "--database-url", store)
+
+    assert (code, json.loads(out)["note_id"]) == (0, alone), err
+    retried = json.loads(rerun[1])
+    assert (rerun[0], retried.pop("replayed")) == (0, True)  # retried: its first outcome
+    assert retried == json.loads(out)
+    assert again[0] == 1 and "already erased" in again[2]
+    assert refused[0] == 1 and refused[2].startswith("error: ") and "person" in refused[2]
+    assert unknown[0] == 1 and len(unknown[2].strip().splitlines()) == 1
+    assert verified[0] == 0, verified[1]
+    service = LedgerService(store)
+    try:
+        assert (
+            service.app.personal.reveal(service.app.audit_note(alone).note, context(alone, "note"))
+            == ERASED
+        )
+    finally:
+        service.close()
