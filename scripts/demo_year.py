@@ -350,8 +350,11 @@ class Year:
         b = self.budget
         if self.unreported and b.held_pence:
             spent = min(b.held_pence, self.unreported * self.rng.randint(80, 95) // 100)
-            covered = Period(self.return_from, min(b.ended_on or on, on))
-            if spent and covered.start <= covered.end:
+            # A back-dated ending can fall inside the last return's period: nothing is left
+            # to report then (that return already covered the days up to the ending).
+            last = min(b.ended_on or on, on)
+            if spent and self.return_from <= last:
+                covered = Period(self.return_from, last)
                 b.report_direct_payment_spend(spent, covered, on, self.act.officer())
         if b.held_pence > 0:
             b.recover_balance(None, on + 14 * DAY, self.act.officer(reason="ended-balance-left"))
