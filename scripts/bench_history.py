@@ -189,8 +189,11 @@ def _percentiles(past: list[float], now: list[float]) -> dict[str, Any]:
 
 
 class _NoSnapshots(CareLedger):
-    """The same application loading every budget from all its events (the baseline)."""
+    """The same application loading every budget from all its events (the baseline). It keeps
+    the application's name: the library names a subclass after itself otherwise, and on
+    PostgreSQL the name picks the tables (it found no budget there)."""
 
+    name = CareLedger.name
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
 
 

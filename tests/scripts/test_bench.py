@@ -79,3 +79,21 @@ def test_personal_data_bench_runs_the_same_commands_sealed_and_in_the_clear() ->
         assert result[mode]["rebuild_events"] == result["clear"]["rebuild_events"] > 20
         assert result[mode]["commands_per_s"] > 0
     assert set(result["ratios"]) == {"commands_per_s", "rebuild_events_per_s", "reads_per_s"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def test_snapshot_bench_loads_the_same_budget_with_and_without_snapshots(store_url: str) -> None:
+    # The baseline application once read other tables on PostgreSQL (the library named it after
+    # its class) and found no budget: `careledger bench` stopped there.
+    from scripts.bench_history import bench_snapshots
+
+    figures = bench_snapshots(store_url, budget_events=150, samples=3)
+    assert figures["budget_events"] == 150
+    assert figures["with_snapshots_p50_ms"] > 0
+    assert figures["without_snapshots_p50_ms"] > 0
+    ratio = figures["with_snapshots_p50_ms"] / figures["without_snapshots_p50_ms"]
+    assert figures["ratio"] == pytest.approx(ratio, abs=0.01)
