@@ -10,6 +10,7 @@ forever; the same bounds are put on the event store's connections (``bound_store
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -40,6 +41,35 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
 
+# An optional filter: ``(CAST(? AS TEXT) IS NULL OR council = ?)`` holds for every row when its
+# first parameter is None, else it is ``council = ?``.
+_OPTIONAL = re.compile(r"\(CAST\(\? AS TEXT\) IS NULL OR ([^()?]*)\?\)|\?")
+
+
+def written_out(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """``sql`` with each optional filter written out for its parameters: dropped (``1 = 1``)
+    when not asked for, ``(council = ?)`` when asked for. The database then uses the column's
+    index: ``x IS NULL OR …`` with a bound ``x`` hides it from SQLite's and PostgreSQL's
+    planners (a read as at a past instant scanned a view's whole history for one council)."""
+    if "IS NULL OR" not in sql or sql.count("?") != len(params):
+        return sql, tuple(
+            params
+        )  # none, or a count the statement does not take: the database says so
+    given, bound = iter(params), list[Any]()
+
+    def write(match: re.Match[str]) -> str:
+        if match.group(0) == "?":
+            bound.append(next(given))
+            return "?"
+        asked, value = next(given), next(given)
+        if asked is None:
+            return "1 = 1"
+        bound.append(value)
+        return f"({match.group(1)}?)"
+
+    return _OPTIONAL.sub(write, sql), tuple(bound)
+
+
 class SqlCursor:
     """A cursor that takes ``?`` placeholders on both dialects and returns rows as dicts."""
 
@@ -51,7 +81,8 @@ class SqlCursor:
         return sql.replace("?", "%s") if self.dialect == "postgres" else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> SqlCursor:
-        self.raw.execute(self._sql(sql), tuple(params))
+        sql, bound = written_out(sql, params)
+        self.raw.execute(self._sql(sql), bound)
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> SqlCursor:
@@ -71,6 +102,8 @@ class ViewDb(ABC):
     """Connections to the views' database, one dialect or the other."""
 
     dialect: str
+    # The view tables that keep history, as ``projections.history.history_tables`` read them.
+    kept_tables: dict[str, tuple[str, str | None]] | None = None
 
     @abstractmethod
     def transaction(self, *, write: bool = True) -> AbstractContextManager[SqlCursor]:
@@ -255,7 +288,8 @@ class PostgresViewDb(ViewDb):
             conn.cursor(name="careledger_stream") as cur,
         ):
             cur.itersize = 2000
-            cur.execute(sql.replace("?", "%s"), tuple(params))
+            text, bound = written_out(sql, params)
+            cur.execute(text.replace("?", "%s"), bound)
             yield from cur
 
     def wait_for_events(self, timeout: float, channel: str = "careledger_events") -> None:

@@ -147,14 +147,21 @@ def keep_history(cur: SqlCursor, table: str) -> None:
 _INDEX = re.compile(r"^CREATE INDEX IF NOT EXISTS (\w+) ON (\w+) \((.*)\)$", re.DOTALL)
 
 
-def mirrored_index(statement: str, versioned: Iterable[str]) -> str | None:
+def mirrored_index(statement: str, versioned: Iterable[str]) -> list[str]:
     """The same reader's index on the history of its table, if that table keeps versions (so a
-    read as at a past position finds its rows as a read as at now does), else None."""
+    read as at a past position finds its rows as a read as at now does), else nothing. It ends
+    with both bounds of a version: a version not true at the position is passed over in the
+    index, its row never fetched. (An older release's index without ``valid_from``, named
+    ``…__h``, is dropped.)"""
     match = _INDEX.match(statement.strip())
     if match is None or match.group(2) not in versioned:
-        return None
+        return []
     name, table, columns = match.groups()
-    return f"CREATE INDEX IF NOT EXISTS {name}{SUFFIX} ON {table}{SUFFIX} ({columns}, {VALID_TO})"
+    return [
+        f"DROP INDEX IF EXISTS {name}{SUFFIX}",
+        f"CREATE INDEX IF NOT EXISTS {name}{SUFFIX}v ON {table}{SUFFIX}"
+        f" ({columns}, {VALID_TO}, {VALID_FROM})",
+    ]
 
 
 def clear_history(cur: SqlCursor, table: str) -> None:
@@ -225,9 +232,19 @@ Tables = dict[str, tuple[str, str | None]]
 
 def history_tables(db: ViewDb) -> Tables:
     """The view tables that keep history: their columns, and the position column of those
-    that are append-only."""
+    that are append-only. Read once per database object (every read as at an instant needs
+    it); ``forget_tables`` after the views' tables change."""
+    if db.kept_tables:
+        return db.kept_tables
     rows = db.query(f"SELECT name, columns, by_position FROM {REGISTRY}")
-    return {r["name"]: (r["columns"], r["by_position"]) for r in rows}
+    tables = {r["name"]: (r["columns"], r["by_position"]) for r in rows}
+    db.kept_tables = tables or None  # none yet (views not set up): asked again next time
+    return tables
+
+
+def forget_tables(db: ViewDb) -> None:
+    """The views' tables have changed (set up, rebuilt): read the registry again."""
+    db.kept_tables = None
 
 
 # A view table after FROM or JOIN, with its alias if any (an identifier that is not a keyword).
@@ -258,8 +275,18 @@ _KEYWORDS = frozenset(
 _TABLE_REF = re.compile(r"\b(FROM|JOIN)\s+(v_\w+)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.IGNORECASE)
 
 
-def as_at_sql(sql: str, tables: Tables, position: int) -> str:
-    """``sql`` reading every view table in ``tables`` as it stood at ``position``."""
+# Where a read's position goes in its rewritten SQL, before it becomes a bound parameter.
+_SLOT = "\x00"
+_PLACES = re.compile(r"(\?|\x00)")
+_BOUND = "CAST(? AS BIGINT)"
+
+
+def as_at_sql(
+    sql: str, tables: Tables, position: int, params: Sequence[Any] = ()
+) -> tuple[str, tuple[Any, ...]]:
+    """``sql`` reading every view table in ``tables`` as it stood at ``position``, and its
+    parameters. The position is bound, never written into the text: the same read as at any
+    instant is the same statement, parsed and planned once (the database's statement cache)."""
 
     def swap(match: re.Match[str]) -> str:
         keyword, table, alias = match.group(1), match.group(2), match.group(3)
@@ -268,18 +295,27 @@ def as_at_sql(sql: str, tables: Tables, position: int) -> str:
         tail = ""
         if alias is not None and alias.lower() in _KEYWORDS:
             tail, alias = " " + alias, None
-        return f"{keyword} {_past_of(table, tables[table], position)} AS {alias or table}{tail}"
+        return f"{keyword} {_past_of(table, tables[table])} AS {alias or table}{tail}"
 
-    return _TABLE_REF.sub(swap, sql)
+    text = _TABLE_REF.sub(swap, sql)
+    if _SLOT not in text:
+        return text, tuple(params)
+    given, bound = iter(params), list[Any]()
+    for place in _PLACES.findall(text):
+        bound.append(int(position) if place == _SLOT else next(given))
+    bound.extend(given)  # more than the statement takes: the database says so, as without as-at
+    return text.replace(_SLOT, _BOUND), tuple(bound)
 
 
-def _past_of(table: str, kept: tuple[str, str | None], position: int) -> str:
-    # ``position`` is an int from the resolver and ``columns`` the registry's: never input text.
-    p = int(position)
+def _past_of(table: str, kept: tuple[str, str | None]) -> str:
+    # ``columns`` are the registry's (never input text); the position is bound at ``_SLOT``.
     columns, by_position = kept
     if by_position is not None:
-        return f"(SELECT * FROM {table} WHERE {by_position} <= {p})"
-    return f"(SELECT {columns} FROM {table}{SUFFIX} WHERE {VALID_FROM} <= {p} AND {VALID_TO} > {p})"
+        return f"(SELECT * FROM {table} WHERE {by_position} <= {_SLOT})"
+    return (
+        f"(SELECT {columns} FROM {table}{SUFFIX}"
+        f" WHERE {VALID_FROM} <= {_SLOT} AND {VALID_TO} > {_SLOT})"
+    )
 
 
 class AsAtCursor(SqlCursor):
@@ -290,8 +326,11 @@ class AsAtCursor(SqlCursor):
         self.tables = tables
         self.position = position
 
-    def _sql(self, sql: str) -> str:
-        return super()._sql(as_at_sql(sql, self.tables, self.position))
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> SqlCursor:
+        return super().execute(*as_at_sql(sql, self.tables, self.position, params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> SqlCursor:
+        raise PermissionError("a view read as at a past position is read only")
 
 
 class AsAtDb(ViewDb):
@@ -315,10 +354,10 @@ class AsAtDb(ViewDb):
         raise PermissionError("a view read as at a past position is read only")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return self.db.query(as_at_sql(sql, self.tables, self.position), params)
+        return self.db.query(*as_at_sql(sql, self.tables, self.position, params))
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
-        return self.db.stream(as_at_sql(sql, self.tables, self.position), params)
+        return self.db.stream(*as_at_sql(sql, self.tables, self.position, params))
 
     def compact(self, table: str) -> None:
         raise PermissionError("a view read as at a past position is read only")

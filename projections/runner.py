@@ -115,6 +115,7 @@ class Runner:
                     " ON CONFLICT (view) DO NOTHING",
                     (view.name,),
                 )
+        history.forget_tables(self.db)  # read again once the new tables are committed
 
     def positions(self, cur: SqlCursor | None = None) -> dict[str, int]:
         """Every view's position; inside a transaction (``cur``), this runner's views' positions,
@@ -239,9 +240,11 @@ class Runner:
                 cur.execute(
                     "UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,)
                 )
+        history.forget_tables(self.db)
         return views
 
     def _keep_history(self, cur: SqlCursor, view: View) -> None:
+        history.forget_tables(self.db)
         if not (self.keep_history and _kept(view)):
             return
         row = cur.execute(
@@ -264,8 +267,7 @@ class Runner:
         versioned = _versioned(view) if self.keep_history else ()
         for statement in view.indexes:
             cur.execute(statement)
-            mirrored = history.mirrored_index(statement, versioned)
-            if mirrored is not None:
+            for mirrored in history.mirrored_index(statement, versioned):
                 cur.execute(mirrored)
 
     def finish(self, views: Sequence[View]) -> None:

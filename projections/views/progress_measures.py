@@ -48,8 +48,11 @@ PEOPLE_SQL = (
 SPEND_SQL = (
     "SELECT b.council, b.carer_budget, b.support_reason,"
     " CAST(SUM(s.net_budget_spend_pence) AS BIGINT) AS spent"
-    " FROM v_budget_spend s JOIN v_budget_status b ON b.budget_id = s.budget_id"
-    " WHERE s.financial_year = ? AND (CAST(? AS TEXT) IS NULL OR b.council = ?)"
+    # From the council's budgets to each one's spend row (CROSS JOIN keeps that order on
+    # SQLite): never every council's spend for the year, nor all its versions as at an instant.
+    " FROM v_budget_status b CROSS JOIN v_budget_spend s"
+    " WHERE s.budget_id = b.budget_id AND s.financial_year = ?"
+    " AND (CAST(? AS TEXT) IS NULL OR b.council = ?)"
     " GROUP BY b.council, b.carer_budget, b.support_reason"
 )
 GROSS_SQL = (

@@ -109,23 +109,62 @@ def test_a_read_as_at_a_position_is_read_only(tmp_path: Path) -> None:
     ],
 )
 def test_every_view_table_named_after_from_or_join_is_read_as_at(sql: str, expected: str) -> None:
-    rewritten = as_at_sql(sql, {"v_x": ("a", None), "v_y": ("b", None)}, 7)
+    rewritten, params = as_at_sql(sql, {"v_x": ("a", None), "v_y": ("b", None)}, 7)
 
-    past_x = "SELECT a FROM v_x__h WHERE valid_from <= 7 AND valid_to > 7"
-    past_y = "SELECT b FROM v_y__h WHERE valid_from <= 7 AND valid_to > 7"
+    bounds = "valid_from <= CAST(? AS BIGINT) AND valid_to > CAST(? AS BIGINT)"
+    past_x, past_y = f"SELECT a FROM v_x__h WHERE {bounds}", f"SELECT b FROM v_y__h WHERE {bounds}"
     assert rewritten == expected.replace("(P)", f"({past_x})").replace("(Q)", f"({past_y})")
+    assert params == (7,) * rewritten.count("?")
+
+
+def test_the_position_is_bound_in_its_place_among_the_reads_own_parameters() -> None:
+    sql = "SELECT * FROM v_x x JOIN v_y y ON x.a = ? WHERE x.b = ? AND y.c = ?"
+    rewritten, params = as_at_sql(sql, {"v_x": ("a, b", None), "v_y": ("c", None)}, 7, "pqr")
+
+    # One statement for every instant (parsed once), the position where the text asks for it.
+    assert rewritten == as_at_sql(sql, {"v_x": ("a, b", None), "v_y": ("c", None)}, 9, "pqr")[0]
+    assert "7" not in rewritten
+    assert params == (7, 7, 7, 7, "p", "q", "r")
 
 
 def test_an_append_only_table_is_read_as_at_by_its_position_column() -> None:
-    rewritten = as_at_sql("SELECT * FROM v_p WHERE a = 1", {"v_p": ("*", "position")}, 7)
+    rewritten, params = as_at_sql(
+        "SELECT * FROM v_p WHERE a = ?", {"v_p": ("*", "position")}, 7, [1]
+    )
 
-    assert rewritten == "SELECT * FROM (SELECT * FROM v_p WHERE position <= 7) AS v_p WHERE a = 1"
+    assert rewritten == (
+        "SELECT * FROM (SELECT * FROM v_p WHERE position <= CAST(? AS BIGINT)) AS v_p WHERE a = ?"
+    )
+    assert params == (7, 1)
 
 
 def test_a_readers_index_is_mirrored_on_the_versions_of_a_versioned_table() -> None:
     statement = "CREATE INDEX IF NOT EXISTS v_x_council ON v_x (council, position)"
 
-    assert mirrored_index(statement, ["v_x"]) == (
-        "CREATE INDEX IF NOT EXISTS v_x_council__h ON v_x__h (council, position, valid_to)"
-    )
-    assert mirrored_index(statement, ["v_y"]) is None
+    assert mirrored_index(statement, ["v_x"]) == [
+        "DROP INDEX IF EXISTS v_x_council__h",
+        "CREATE INDEX IF NOT EXISTS v_x_council__hv ON v_x__h"
+        " (council, position, valid_to, valid_from)",
+    ]
+    assert mirrored_index(statement, ["v_y"]) == []
+
+
+def test_the_tables_that_keep_history_are_read_once_until_the_views_change(
+    tmp_path: Path,
+) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    tables = history_tables(service.db)
+    _forget_registry(service)
+
+    assert history_tables(service.db) == tables  # kept: no query per read
+    service.runner.setup()  # the views set up again: the registry is read afresh
+    assert history_tables(service.db) == tables
+    _forget_registry(service)
+    service.runner.rebuild(["balances"])
+    assert set(history_tables(service.db)) == {"v_budget_balances"}
+
+
+def _forget_registry(service: LedgerService) -> None:
+    with service.db.transaction() as cur:
+        cur.execute("DELETE FROM careledger_history_tables")
