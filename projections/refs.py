@@ -116,7 +116,8 @@ class RefsView:
     def prefetch(self, items: Sequence[Item]) -> None:
         """Read the refs of a page's aggregates missing from the cache, a chunk per query
         (after ``learn``: the page's own creations may not be stored yet)."""
-        missing = sorted({i.aggregate_id for i in items}.difference(self._cache))
+        # Membership per id: ``set.difference`` with an OrderedDict walks the whole cache.
+        missing = sorted({i.aggregate_id for i in items if i.aggregate_id not in self._cache})
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))  # placeholders only: the ids are parameters
