@@ -137,6 +137,9 @@ def as_at_position(service: LedgerService, as_at: datetime | None) -> int | None
         ) from None
 
 
-def views_as_at(service: LedgerService, position: int | None) -> ViewDb:
-    """The views as they stood at ``position`` (None: the live views)."""
-    return view_db(service.db, position)
+def views_as_at(
+    service: LedgerService, position: int | None, as_at: datetime | None = None
+) -> ViewDb:
+    """The views as they stood at ``position`` (None: the live views); ``as_at``, the instant
+    that resolved to it, bounds what is kept outside the log (refused duplicates) by then."""
+    return view_db(service.db, position, as_at)

@@ -56,9 +56,12 @@ def _first_recorded(db: ViewDb) -> str | None:
     return str(rows[0]["known_by"]) if rows else None
 
 
-def view_db(db: ViewDb, position: int | None) -> ViewDb:
-    """The views as at ``position`` (None: the live views, as now)."""
-    return db if position is None else AsAtDb(db, position)
+def view_db(db: ViewDb, position: int | None, instant: datetime | None = None) -> ViewDb:
+    """The views as at ``position`` (None: the live views, as now); ``instant``, the instant
+    that resolved to it, bounds the refusal log (kept outside the log) to the refusals by then."""
+    if position is None:
+        return db
+    return AsAtDb(db, position, utc_stamp(instant) if instant is not None else None)
 
 
 def position_at(db: ViewDb, instant: datetime) -> int:

@@ -272,43 +272,61 @@ _KEYWORDS = frozenset(
         "intersect",
     ]
 )
-_TABLE_REF = re.compile(r"\b(FROM|JOIN)\s+(v_\w+)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.IGNORECASE)
+# Tables kept outside the log (not views) that readers join, each with the column holding the
+# instant a row was recorded: as at a position, the rows recorded by the time it was.
+KNOWN_BY = {"careledger_refusals": "recorded_at"}
+_TABLE_REF = re.compile(
+    r"\b(FROM|JOIN)\s+(v_\w+|careledger_refusals)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.IGNORECASE
+)
 
 
-# Where a read's position goes in its rewritten SQL, before it becomes a bound parameter.
-_SLOT = "\x00"
-_PLACES = re.compile(r"(\?|\x00)")
+# Where a read's position (and instant) go in its rewritten SQL, before they are bound.
+_SLOT, _INSTANT = "\x00", "\x01"
+_PLACES = re.compile(r"(\?|\x00|\x01)")
 _BOUND = "CAST(? AS BIGINT)"
 
 
 def as_at_sql(
-    sql: str, tables: Tables, position: int, params: Sequence[Any] = ()
+    sql: str,
+    tables: Tables,
+    position: int,
+    params: Sequence[Any] = (),
+    instant: str | None = None,
 ) -> tuple[str, tuple[Any, ...]]:
     """``sql`` reading every view table in ``tables`` as it stood at ``position``, and its
     parameters. The position is bound, never written into the text: the same read as at any
-    instant is the same statement, parsed and planned once (the database's statement cache)."""
+    instant is the same statement, parsed and planned once (the database's statement cache).
+    A table outside the log (``KNOWN_BY``) holds its rows recorded by ``instant`` (a UTC stamp,
+    the instant asked for), else by the instant ``position`` was recorded."""
 
     def swap(match: re.Match[str]) -> str:
         keyword, table, alias = match.group(1), match.group(2), match.group(3)
-        if table not in tables:
+        if table not in tables and table not in KNOWN_BY:
             return match.group(0)
         tail = ""
         if alias is not None and alias.lower() in _KEYWORDS:
             tail, alias = " " + alias, None
-        return f"{keyword} {_past_of(table, tables[table])} AS {alias or table}{tail}"
+        past = _past_of(table, tables.get(table), instant is not None)
+        return f"{keyword} {past} AS {alias or table}{tail}"
 
     text = _TABLE_REF.sub(swap, sql)
-    if _SLOT not in text:
+    if _SLOT not in text and _INSTANT not in text:
         return text, tuple(params)
     given, bound = iter(params), list[Any]()
+    ours = {_SLOT: int(position), _INSTANT: instant}
     for place in _PLACES.findall(text):
-        bound.append(int(position) if place == _SLOT else next(given))
+        bound.append(ours[place] if place in ours else next(given))
     bound.extend(given)  # more than the statement takes: the database says so, as without as-at
-    return text.replace(_SLOT, _BOUND), tuple(bound)
+    return text.replace(_SLOT, _BOUND).replace(_INSTANT, "?"), tuple(bound)
 
 
-def _past_of(table: str, kept: tuple[str, str | None]) -> str:
+def _past_of(table: str, kept: tuple[str, str | None] | None, by_instant: bool) -> str:
     # ``columns`` are the registry's (never input text); the position is bound at ``_SLOT``.
+    if kept is None:  # a table outside the log: its rows recorded by the instant
+        recorded = (
+            _INSTANT if by_instant else f"(SELECT known_by FROM v_audit WHERE position = {_SLOT})"
+        )
+        return f"(SELECT * FROM {table} WHERE {KNOWN_BY[table]} <= {recorded})"
     columns, by_position = kept
     if by_position is not None:
         return f"(SELECT * FROM {table} WHERE {by_position} <= {_SLOT})"
@@ -321,13 +339,16 @@ def _past_of(table: str, kept: tuple[str, str | None]) -> str:
 class AsAtCursor(SqlCursor):
     """A cursor whose every statement reads the views as at one position."""
 
-    def __init__(self, raw: Any, dialect: str, tables: Tables, position: int) -> None:
+    def __init__(
+        self, raw: Any, dialect: str, tables: Tables, position: int, instant: str | None = None
+    ) -> None:
         super().__init__(raw, dialect)
         self.tables = tables
         self.position = position
+        self.instant = instant
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> SqlCursor:
-        return super().execute(*as_at_sql(sql, self.tables, self.position, params))
+        return super().execute(*as_at_sql(sql, self.tables, self.position, params, self.instant))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> SqlCursor:
         raise PermissionError("a view read as at a past position is read only")
@@ -335,12 +356,14 @@ class AsAtCursor(SqlCursor):
 
 class AsAtDb(ViewDb):
     """The views' database read as at log position ``position``: every read function given it
-    answers as the ledger knew it then. Read only."""
+    answers as the ledger knew it then. Read only. ``instant`` (a UTC stamp), the instant asked
+    for, bounds the tables kept outside the log (the refusal log) more finely than a position."""
 
-    def __init__(self, db: ViewDb, position: int) -> None:
+    def __init__(self, db: ViewDb, position: int, instant: str | None = None) -> None:
         self.db = db
         self.dialect = db.dialect
         self.position = position
+        self.instant = instant
         self.tables = history_tables(db)
 
     @contextmanager
@@ -348,16 +371,16 @@ class AsAtDb(ViewDb):
         if write:
             raise PermissionError("a view read as at a past position is read only")
         with self.db.transaction(write=False) as cur:
-            yield AsAtCursor(cur.raw, self.dialect, self.tables, self.position)
+            yield AsAtCursor(cur.raw, self.dialect, self.tables, self.position, self.instant)
 
     def schema_transaction(self) -> AbstractContextManager[SqlCursor]:
         raise PermissionError("a view read as at a past position is read only")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return self.db.query(*as_at_sql(sql, self.tables, self.position, params))
+        return self.db.query(*as_at_sql(sql, self.tables, self.position, params, self.instant))
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
-        return self.db.stream(*as_at_sql(sql, self.tables, self.position, params))
+        return self.db.stream(*as_at_sql(sql, self.tables, self.position, params, self.instant))
 
     def compact(self, table: str) -> None:
         raise PermissionError("a view read as at a past position is read only")

@@ -7,20 +7,22 @@ not derived from the log, so it is neither rebuilt nor compared by verification.
 
 Each row carries two times, as every exception does: ``effective_on``, the business date of the
 refused attempt (its invoice date: what ``effective_on`` of the posting would have been), and
-``recorded_at``, the instant the ledger refused it. Rows written before ``effective_on`` existed
-have it NULL; readers then take the date of ``recorded_at``.
+``recorded_at``, the instant the ledger refused it (by the ledger's clock, ``ledger.clock``).
+Rows written before ``effective_on`` existed have it NULL; readers then take the date of
+``recorded_at``. Read as at a log position, the log holds the refusals recorded by the time that
+position was (``projections.history.KNOWN_BY``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import structlog
 
+from ledger import clock
 from ledger.errors import DuplicateInvoiceError, LedgerError
 from ledger.ids import invoice_id
 from ledger.provenance import Provenance
 from projections.db import SqlCursor, ViewDb
+from projections.views.audit import utc_stamp
 
 log = structlog.get_logger()
 
@@ -61,7 +63,7 @@ class RefusalLog:
         posted = str(error.facts.get("invoice_id") or invoice_id(provider, number))
         effective_on = error.facts.get("effective_on")
         key = f"{prov.idempotency_scope or prov.actor_id}|{prov.command_id}|{item}"
-        stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+        stamp = utc_stamp(clock.now())  # the ledger's clock: the demo's simulated day too
         row = (key, stamp, command, error.code, prov.actor_id, prov.actor_role, prov.command_id,
                item, provider, number, posted, effective_on)  # fmt: skip
         try:

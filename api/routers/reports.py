@@ -177,10 +177,8 @@ def get_exceptions(
     check_range(effective_from, effective_to, "effective_from", "effective_to")
     check_range(recorded_from, recorded_to, "recorded_from", "recorded_to")
     stop = as_at_position(service, as_at)
-    if as_at is not None and (recorded_to is None or recorded_to > as_at):
-        recorded_to = as_at  # refusals, kept outside the views, as known then too
     found = exceptions(
-        views_as_at(service, stop),
+        views_as_at(service, stop, as_at),  # refusals, kept outside the views, as known then
         council,
         kind,
         on=on or date.today(),

@@ -199,3 +199,29 @@ def test_a_refusal_logged_before_business_dates_is_dated_when_refused(
     assert (item["effective_on"], item["recorded_at"]) == (
         "2026-11-30", "2026-11-30T10:00:00.000000+00:00",
     )  # fmt: skip
+
+
+def test_as_at_an_instant_a_later_double_billing_attempt_is_not_yet_known(
+    service: LedgerService,
+) -> None:
+    from ledger.clock import recording_at
+    from projections.asat import resolve, view_db
+
+    with recording_at(datetime(2010, 7, 2, 9, tzinfo=UTC)):
+        world = World(service.app).setup()
+        budget_id = world.active_budget()
+        post(world, budget_id, "INV-6", JUNE)
+    with recording_at(datetime(2010, 8, 2, 9, tzinfo=UTC)), pytest.raises(DuplicateInvoiceError):
+        post(world, budget_id, "inv-6", JULY)  # refused a month later
+    service.runner.catch_up()
+
+    def duplicates(instant: datetime) -> list[Any]:
+        past = view_db(service.db, resolve(service.db, instant), instant)
+        page = exceptions(past, COUNCIL, DUPLICATE, on=date(2100, 1, 1))
+        return list(page["items"])
+
+    assert duplicates(datetime(2010, 7, 20, tzinfo=UTC)) == []  # the ledger did not know it
+    [then] = duplicates(datetime(2010, 8, 20, tzinfo=UTC))
+    [now] = items(service, kind=DUPLICATE)
+    assert then == now
+    assert now["recorded_at"] == "2010-08-02T09:00:00.000000+00:00"  # by the ledger's clock

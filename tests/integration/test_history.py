@@ -105,7 +105,7 @@ def test_a_read_as_at_a_position_is_read_only(tmp_path: Path) -> None:
         ("SELECT * FROM v_x x JOIN v_y AS y ON", "SELECT * FROM (P) AS x JOIN (Q) AS y ON"),
         ("SELECT 1 FROM v_x GROUP BY a", "SELECT 1 FROM (P) AS v_x GROUP BY a"),
         ("SELECT 1 FROM v_other", "SELECT 1 FROM v_other"),
-        ("SELECT 1 FROM careledger_refusals f", "SELECT 1 FROM careledger_refusals f"),
+        ("SELECT 1 FROM careledger_tokens f", "SELECT 1 FROM careledger_tokens f"),
     ],
 )
 def test_every_view_table_named_after_from_or_join_is_read_as_at(sql: str, expected: str) -> None:
@@ -136,6 +136,24 @@ def test_an_append_only_table_is_read_as_at_by_its_position_column() -> None:
         "SELECT * FROM (SELECT * FROM v_p WHERE position <= CAST(? AS BIGINT)) AS v_p WHERE a = ?"
     )
     assert params == (7, 1)
+
+
+def test_the_refusal_log_is_read_as_at_the_instant_asked_for_else_the_positions_own() -> None:
+    sql = "SELECT * FROM careledger_refusals f WHERE f.error = ?"
+    at_instant = as_at_sql(sql, {}, 7, ["dup"], "2011-05-01T00:00:00.000000+00:00")
+    at_position = as_at_sql(sql, {}, 7, ["dup"])
+
+    assert at_instant == (
+        "SELECT * FROM (SELECT * FROM careledger_refusals WHERE recorded_at <= ?) AS f"
+        " WHERE f.error = ?",
+        ("2011-05-01T00:00:00.000000+00:00", "dup"),
+    )
+    assert at_position == (
+        "SELECT * FROM (SELECT * FROM careledger_refusals WHERE recorded_at <="
+        " (SELECT known_by FROM v_audit WHERE position = CAST(? AS BIGINT))) AS f"
+        " WHERE f.error = ?",
+        (7, "dup"),
+    )
 
 
 def test_a_readers_index_is_mirrored_on_the_versions_of_a_versioned_table() -> None:
