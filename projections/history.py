@@ -132,9 +132,10 @@ def keep_history(cur: SqlCursor, table: str) -> None:
         keys = ", ".join(_key_columns(cur, table) or base)
         # A row's open version is found by its key (closing it), a row as at p by its key too.
         cur.execute(f"CREATE INDEX {past}_key ON {past} ({keys}, {VALID_TO}, {VALID_FROM})")
-    key = _key_columns(cur, table) or base
+    primary = _key_columns(cur, table)
+    key = primary or base
     if cur.dialect == "postgres":
-        _pg_triggers(cur, table, base, key)
+        _pg_triggers(cur, table, base, key, nullable=not primary)
     else:
         _sqlite_triggers(cur, table, base, key)
     cur.execute(
@@ -204,11 +205,15 @@ def _sqlite_triggers(cur: SqlCursor, table: str, base: list[str], key: list[str]
         cur.execute(statement)
 
 
-def _pg_triggers(cur: SqlCursor, table: str, base: list[str], key: list[str]) -> None:
+def _pg_triggers(
+    cur: SqlCursor, table: str, base: list[str], key: list[str], *, nullable: bool
+) -> None:
     past = f"{table}{SUFFIX}"
-    closed = " ".join(_close(past, key, "OLD", "now_at")).replace(
-        " IS OLD.", " IS NOT DISTINCT FROM OLD."
-    )
+    # A primary key is never NULL: ``=`` finds the open version by the key index. (``IS NOT
+    # DISTINCT FROM``, needed only for a table without one, hides the index from PostgreSQL:
+    # every write scanned the whole history.)
+    same = " IS NOT DISTINCT FROM OLD." if nullable else " = OLD."
+    closed = " ".join(_close(past, key, "OLD", "now_at")).replace(" IS OLD.", same)
     cur.execute(
         f"CREATE OR REPLACE FUNCTION {table}__hf() RETURNS trigger LANGUAGE plpgsql AS $$"
         " DECLARE now_at BIGINT := COALESCE("

@@ -186,3 +186,20 @@ def test_the_tables_that_keep_history_are_read_once_until_the_views_change(
 def _forget_registry(service: LedgerService) -> None:
     with service.db.transaction() as cur:
         cur.execute("DELETE FROM careledger_history_tables")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_open_version_is_found_by_its_primary_key(postgres_url: str) -> None:
+    # ``IS NOT DISTINCT FROM`` cannot use a btree index: every write scanned the whole history.
+    service = LedgerService(postgres_url)
+    scenario(service)
+
+    [row] = service.db.query(
+        "SELECT pg_get_functiondef(CAST('v_budget_balances__hf' AS regproc)) AS body"
+    )
+    sql = "UPDATE v_budget_balances__h SET valid_to = 1 WHERE budget_id = ?"
+    plan = " ".join(r["QUERY PLAN"] for r in service.db.query(f"EXPLAIN {sql}", ("x",)))
+    assert "budget_id = OLD.budget_id" in row["body"]
+    assert "DISTINCT" not in row["body"]
+    assert "v_budget_balances__h_key" in plan  # the index the trigger's lookup uses
+    service.close()
