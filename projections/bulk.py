@@ -11,11 +11,28 @@ inline mode) go by ``executemany``: creating the temporary table would cost more
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from projections.db import SqlCursor
 
 FEW = 50  # rows below which a temporary table does not pay
+T = TypeVar("T")
+
+
+class Written(Generic[T]):
+    """The rows a view has written in the current transaction, by key. A page is projected as
+    several runs (one per recorded instant, so the views keep their history): with this, a view
+    reads each row once a page, not once a run. A new transaction (another cursor) starts
+    empty, so a rolled-back one leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self._cur: SqlCursor | None = None
+        self._rows: dict[str, T] = {}
+
+    def rows(self, cur: SqlCursor) -> dict[str, T]:
+        if self._cur is not cur:
+            self._cur, self._rows = cur, {}
+        return self._rows
 
 
 def insert_rows(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.budget import PersonalBudget
 from projections.balance import BudgetBalance, fold, restore
-from projections.bulk import insert_rows
+from projections.bulk import Written, insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 from projections.views.stale import drop_if_stale
@@ -73,6 +73,9 @@ class BalancesView:
         f"CREATE INDEX IF NOT EXISTS {TABLE}_council ON {TABLE} (council, budget_id)",
     )
 
+    def __init__(self) -> None:
+        self._written: Written[BudgetBalance] = Written()
+
     def create(self, cur: SqlCursor) -> None:
         drop_if_stale(cur, self, {TABLE: COLUMNS})
         cur.execute(_ddl())
@@ -84,11 +87,14 @@ class BalancesView:
                 events.setdefault(item.aggregate_id, []).append(item.event)
         if not events:
             return
+        written = self._written.rows(cur)
         opened = [b for b, e in events.items() if isinstance(e[0], PersonalBudget.Opened)]
-        current = self.load(cur, sorted(events.keys() - opened))
+        current = {b: written[b] for b in events.keys() & written.keys()}
+        current.update(self.load(cur, sorted(events.keys() - opened - current.keys())))
         # In key order: each index page is visited once, in turn.
-        rows = [to_row(fold(current.get(b), events[b])) for b in sorted(events)]
-        insert_rows(cur, TABLE, COLUMNS, rows, REPLACE)
+        folded = {b: fold(current.get(b), events[b]) for b in sorted(events)}
+        written.update(folded)
+        insert_rows(cur, TABLE, COLUMNS, [to_row(b) for b in folded.values()], REPLACE)
 
     @staticmethod
     def load(cur: SqlCursor, budget_ids: list[str]) -> dict[str, BudgetBalance]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.invoice import Invoice
 from ledger.values import InvoiceStatus
-from projections.bulk import insert_rows
+from projections.bulk import Written, insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
 from projections.views.stale import drop_if_stale
@@ -135,6 +135,9 @@ class InvoicesView:
         for column in ("provider", "council", "budget_id")
     )
 
+    def __init__(self) -> None:
+        self._written: Written[Row] = Written()
+
     def create(self, cur: SqlCursor) -> None:
         drop_if_stale(cur, self, {"v_invoices": COLUMNS})
         cur.execute(INVOICES_DDL)
@@ -148,12 +151,16 @@ class InvoicesView:
         if not touched:
             return
         posted = {i.aggregate_id for i in touched if isinstance(i.event, Invoice.Posted)}
-        rows = self.load(cur, sorted({i.aggregate_id for i in touched} - posted))
+        written = self._written.rows(cur)
+        keys = {i.aggregate_id for i in touched}
+        rows = {k: written[k] for k in keys & written.keys()}
+        rows.update(self.load(cur, sorted(keys - posted - rows.keys())))
         history = []
         for item in touched:
             key = item.aggregate_id
             rows[key] = apply_invoice(rows.get(key), item.event, item.position)
             history.append(history_row(rows[key], item.event, item.position))
+        written.update(rows)
         # In key order: each index page is visited once, in turn.
         current = [tuple(rows[k][c] for c in COLUMNS) for k in sorted(rows)]
         insert_rows(cur, "v_invoices", COLUMNS, current, REPLACE)
