@@ -31,21 +31,29 @@ def utc_stamp(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+BY_POSITION = ("budget_id", "actor_id", "council")
+
+
 class AuditView:
     name = "audit"
     tables: tuple[str, ...] = ("v_audit",)
     append_only = (("v_audit", "position"),)  # its history: the rows up to a position
     indexes: tuple[str, ...] = (
+        # A budget's, actor's or council's rows in log order: the trail pages by position, and
+        # as at a position it stops there (one range of one index, on both databases).
         *(
-            f"CREATE INDEX IF NOT EXISTS v_audit_{column} ON v_audit ({column})"
-            for column in ("budget_id", "actor_id", "recorded_at", "council")
+            f"CREATE INDEX IF NOT EXISTS v_audit_{column}_at ON v_audit ({column}, position)"
+            for column in BY_POSITION
         ),
+        "CREATE INDEX IF NOT EXISTS v_audit_recorded_at ON v_audit (recorded_at)",
         # An aggregate's rows in log order: its history, and its version at a position.
         "CREATE INDEX IF NOT EXISTS v_audit_aggregate ON v_audit (aggregate_id, position)",
         "CREATE INDEX IF NOT EXISTS v_audit_known_by ON v_audit (known_by, position)",
     )
 
     def create(self, cur: SqlCursor) -> None:
+        for column in BY_POSITION:  # an older release's index on the column alone
+            cur.execute(f"DROP INDEX IF EXISTS v_audit_{column}")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS v_audit (position BIGINT PRIMARY KEY,"
             " entry_id TEXT NOT NULL,"

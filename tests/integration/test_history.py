@@ -203,3 +203,19 @@ def test_on_postgresql_the_open_version_is_found_by_its_primary_key(postgres_url
     assert "DISTINCT" not in row["body"]
     assert "v_budget_balances__h_key" in plan  # the index the trigger's lookup uses
     service.close()
+
+
+def test_a_budgets_audit_trail_as_at_a_position_is_one_range_of_one_index(
+    tmp_path: Path,
+) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    sql, params = as_at_sql(
+        "SELECT * FROM v_audit WHERE budget_id = ? ORDER BY position LIMIT 100",
+        history_tables(service.db),
+        3,
+        ["b"],
+    )
+
+    plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert plan == ["SEARCH v_audit USING INDEX v_audit_budget_id_at (budget_id=? AND position<?)"]
