@@ -24,6 +24,10 @@ class JournalView:
     append_only = (("v_postings", "position"),)  # its history: the rows up to a position
     indexes: tuple[str, ...] = (
         "CREATE INDEX IF NOT EXISTS v_postings_council ON v_postings (council, account)",
+        # A budget's statement, in log order (and as at a position, up to it): without it the
+        # statement scanned every posting (205 ms at 1,056,302 events).
+        "CREATE INDEX IF NOT EXISTS v_postings_budget"
+        " ON v_postings (budget_id, account, position, seq)",
     )
 
     def create(self, cur: SqlCursor) -> None:

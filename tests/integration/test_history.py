@@ -219,3 +219,20 @@ def test_a_budgets_audit_trail_as_at_a_position_is_one_range_of_one_index(
 
     plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {sql}", params)]
     assert plan == ["SEARCH v_audit USING INDEX v_audit_budget_id_at (budget_id=? AND position<?)"]
+
+
+def test_a_budgets_statement_now_and_as_at_a_position_reads_its_own_postings_by_index(
+    tmp_path: Path,
+) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    sql = (
+        "SELECT position, amount_pence FROM v_postings WHERE budget_id = ?"
+        " AND account = 'Budgets:Available' ORDER BY position, seq"
+    )
+    past, params = as_at_sql(sql, history_tables(service.db), 3, ["b"])
+
+    for text, bound in ((sql, ("b",)), (past, params)):
+        plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {text}", bound)]
+        assert plan[0].startswith("SEARCH v_postings USING INDEX v_postings_budget (budget_id=?")
+        assert not any("TEMP B-TREE" in step for step in plan)  # already in log order
