@@ -317,12 +317,12 @@ def as_at_sql(
     text = _TABLE_REF.sub(swap, sql)
     if _SLOT not in text and _INSTANT not in text:
         return text, tuple(params)
-    given, bound = iter(params), list[Any]()
-    ours = {_SLOT: int(position), _INSTANT: instant}
-    for place in _PLACES.findall(text):
-        bound.append(ours[place] if place in ours else next(given))
-    bound.extend(given)  # more than the statement takes: the database says so, as without as-at
-    return text.replace(_SLOT, _BOUND).replace(_INSTANT, "?"), tuple(bound)
+    final = text.replace(_SLOT, _BOUND).replace(_INSTANT, "?")
+    if text.count("?") != len(params):  # the read's own placeholders (ours are not "?" yet)
+        return final, tuple(params)  # a wrong count: the database names it, as without as-at
+    given, ours = iter(params), {_SLOT: int(position), _INSTANT: instant}
+    bound = [ours[place] if place in ours else next(given) for place in _PLACES.findall(text)]
+    return final, tuple(bound)
 
 
 def _past_of(table: str, kept: tuple[str, str | None] | None, by_instant: bool) -> str:

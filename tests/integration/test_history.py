@@ -4,6 +4,7 @@ whatever the pages."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,14 @@ def test_a_budgets_statement_now_and_as_at_a_position_reads_its_own_postings_by_
         plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {text}", bound)]
         assert plan[0].startswith("SEARCH v_postings USING INDEX v_postings_budget (budget_id=?")
         assert not any("TEMP B-TREE" in step for step in plan)  # already in log order
+
+
+def test_a_read_given_the_wrong_number_of_parameters_is_refused_by_the_database(
+    tmp_path: Path,
+) -> None:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    past = AsAtDb(service.db, 3)
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        past.query("SELECT * FROM v_budget_balances WHERE budget_id = ? AND council = ?", ["b"])
