@@ -248,3 +248,20 @@ def test_a_read_given_the_wrong_number_of_parameters_is_refused_by_the_database(
 
     with pytest.raises(sqlite3.ProgrammingError):
         past.query("SELECT * FROM v_budget_balances WHERE budget_id = ? AND council = ?", ["b"])
+
+
+def test_a_councils_spend_for_progress_is_read_from_its_own_budgets(tmp_path: Path) -> None:
+    from projections.db import written_out
+    from projections.views.progress_measures import SPEND_SQL
+
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    now = written_out(SPEND_SQL, ("2010-11", "E1", "E1"))
+    past = written_out(
+        *as_at_sql(SPEND_SQL, history_tables(service.db), 3, ("2010-11", "E1", "E1"))
+    )
+
+    for sql, params in (now, past):
+        plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {sql}", params)]
+        # never every council's spend rows for the year, then the budgets joined to them
+        assert "v_budget_status" in plan[0] and "council=?" in plan[0], plan
