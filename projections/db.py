@@ -51,10 +51,9 @@ def written_out(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
     when not asked for, ``(council = ?)`` when asked for. The database then uses the column's
     index: ``x IS NULL OR …`` with a bound ``x`` hides it from SQLite's and PostgreSQL's
     planners (a read as at a past instant scanned a view's whole history for one council)."""
+    # None to write out, or a count the statement does not take (the database says so).
     if "IS NULL OR" not in sql or sql.count("?") != len(params):
-        return sql, tuple(
-            params
-        )  # none, or a count the statement does not take: the database says so
+        return sql, tuple(params)
     given, bound = iter(params), list[Any]()
 
     def write(match: re.Match[str]) -> str:
