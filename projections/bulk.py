@@ -10,7 +10,7 @@ inline mode) go by ``executemany``: creating the temporary table would cost more
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from projections.db import SqlCursor
@@ -29,10 +29,24 @@ class Written(Generic[T]):
         self._cur: SqlCursor | None = None
         self._rows: dict[str, T] = {}
 
-    def rows(self, cur: SqlCursor) -> dict[str, T]:
+    def read(
+        self,
+        cur: SqlCursor,
+        keys: set[str],
+        new: set[str],
+        load: Callable[[SqlCursor, list[str]], dict[str, T]],
+    ) -> dict[str, T]:
+        """The rows of ``keys``: those written in this transaction, the rest by ``load`` (in
+        key order), except ``new`` ones, not stored yet."""
         if self._cur is not cur:
             self._cur, self._rows = cur, {}
-        return self._rows
+        rows = {k: self._rows[k] for k in keys & self._rows.keys()}
+        rows.update(load(cur, sorted(keys - new - rows.keys())))
+        return rows
+
+    def wrote(self, rows: dict[str, T]) -> None:
+        """``rows`` were written in this transaction (after ``read`` with its cursor)."""
+        self._rows.update(rows)
 
 
 def insert_rows(

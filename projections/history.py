@@ -281,7 +281,8 @@ _KEYWORDS = frozenset(
 # instant a row was recorded: as at a position, the rows recorded by the time it was.
 KNOWN_BY = {"careledger_refusals": "recorded_at"}
 _TABLE_REF = re.compile(
-    r"\b(FROM|JOIN)\s+(v_\w+|careledger_refusals)(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?", re.IGNORECASE
+    rf"\b(FROM|JOIN)\s+(v_\w+|{'|'.join(KNOWN_BY)})(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?",
+    re.IGNORECASE,
 )
 
 

@@ -240,11 +240,10 @@ class Runner:
                 cur.execute(
                     "UPDATE careledger_view_tracking SET position = 0 WHERE view = ?", (view.name,)
                 )
-        history.forget_tables(self.db)
+        history.forget_tables(self.db)  # read again once the new tables are committed
         return views
 
     def _keep_history(self, cur: SqlCursor, view: View) -> None:
-        history.forget_tables(self.db)
         if not (self.keep_history and _kept(view)):
             return
         row = cur.execute(

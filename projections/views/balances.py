@@ -87,13 +87,11 @@ class BalancesView:
                 events.setdefault(item.aggregate_id, []).append(item.event)
         if not events:
             return
-        written = self._written.rows(cur)
-        opened = [b for b, e in events.items() if isinstance(e[0], PersonalBudget.Opened)]
-        current = {b: written[b] for b in events.keys() & written.keys()}
-        current.update(self.load(cur, sorted(events.keys() - opened - current.keys())))
+        opened = {b for b, e in events.items() if isinstance(e[0], PersonalBudget.Opened)}
+        current = self._written.read(cur, set(events), opened, self.load)
         # In key order: each index page is visited once, in turn.
         folded = {b: fold(current.get(b), events[b]) for b in sorted(events)}
-        written.update(folded)
+        self._written.wrote(folded)
         insert_rows(cur, TABLE, COLUMNS, [to_row(b) for b in folded.values()], REPLACE)
 
     @staticmethod

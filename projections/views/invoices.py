@@ -151,16 +151,13 @@ class InvoicesView:
         if not touched:
             return
         posted = {i.aggregate_id for i in touched if isinstance(i.event, Invoice.Posted)}
-        written = self._written.rows(cur)
-        keys = {i.aggregate_id for i in touched}
-        rows = {k: written[k] for k in keys & written.keys()}
-        rows.update(self.load(cur, sorted(keys - posted - rows.keys())))
+        rows = self._written.read(cur, {i.aggregate_id for i in touched}, posted, self.load)
         history = []
         for item in touched:
             key = item.aggregate_id
             rows[key] = apply_invoice(rows.get(key), item.event, item.position)
             history.append(history_row(rows[key], item.event, item.position))
-        written.update(rows)
+        self._written.wrote(rows)
         # In key order: each index page is visited once, in turn.
         current = [tuple(rows[k][c] for c in COLUMNS) for k in sorted(rows)]
         insert_rows(cur, "v_invoices", COLUMNS, current, REPLACE)

@@ -12,7 +12,8 @@
   council's gross spend is annual — over that year's gross adult-social-care spend.
 * **Pooled funds**: partners' contributions and drawdowns into budgets (disentangled) by ``on``.
 
-A council filter reads ``(CAST(? AS TEXT) IS NULL OR council = ?)``: every council, or one.
+A council filter reads ``(CAST(? AS TEXT) IS NULL OR council = ?)``: every council, or one
+(``projections.db.written_out`` hands the database ``(council = ?)`` or nothing, so it indexes).
 Each share is two fields named for what it is a share of: ``…_bp`` (integer basis points, floor;
 None when nothing to divide by) and ``…_ratio`` (the exact ratio as text).
 Nationally, spend counts only councils that recorded gross spend for the year.

@@ -5,6 +5,7 @@ whatever the pages."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -171,8 +172,7 @@ def test_a_readers_index_is_mirrored_on_the_versions_of_a_versioned_table() -> N
 def test_the_tables_that_keep_history_are_read_once_until_the_views_change(
     tmp_path: Path,
 ) -> None:
-    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
-    scenario(service)
+    service = _sqlite_scenario(tmp_path)
     tables = history_tables(service.db)
     _forget_registry(service)
 
@@ -182,6 +182,16 @@ def test_the_tables_that_keep_history_are_read_once_until_the_views_change(
     _forget_registry(service)
     service.runner.rebuild(["balances"])
     assert set(history_tables(service.db)) == {"v_budget_balances"}
+
+
+def _sqlite_scenario(tmp_path: Path) -> LedgerService:
+    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
+    scenario(service)
+    return service
+
+
+def _plan(service: LedgerService, sql: str, params: Sequence[object]) -> list[str]:
+    return [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {sql}", params)]
 
 
 def _forget_registry(service: LedgerService) -> None:
@@ -209,8 +219,7 @@ def test_on_postgresql_the_open_version_is_found_by_its_primary_key(postgres_url
 def test_a_budgets_audit_trail_as_at_a_position_is_one_range_of_one_index(
     tmp_path: Path,
 ) -> None:
-    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
-    scenario(service)
+    service = _sqlite_scenario(tmp_path)
     sql, params = as_at_sql(
         "SELECT * FROM v_audit WHERE budget_id = ? ORDER BY position LIMIT 100",
         history_tables(service.db),
@@ -218,15 +227,15 @@ def test_a_budgets_audit_trail_as_at_a_position_is_one_range_of_one_index(
         ["b"],
     )
 
-    plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {sql}", params)]
-    assert plan == ["SEARCH v_audit USING INDEX v_audit_budget_id_at (budget_id=? AND position<?)"]
+    assert _plan(service, sql, params) == [
+        "SEARCH v_audit USING INDEX v_audit_budget_id_at (budget_id=? AND position<?)"
+    ]
 
 
 def test_a_budgets_statement_now_and_as_at_a_position_reads_its_own_postings_by_index(
     tmp_path: Path,
 ) -> None:
-    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
-    scenario(service)
+    service = _sqlite_scenario(tmp_path)
     sql = (
         "SELECT position, amount_pence FROM v_postings WHERE budget_id = ?"
         " AND account = 'Budgets:Available' ORDER BY position, seq"
@@ -234,7 +243,7 @@ def test_a_budgets_statement_now_and_as_at_a_position_reads_its_own_postings_by_
     past, params = as_at_sql(sql, history_tables(service.db), 3, ["b"])
 
     for text, bound in ((sql, ("b",)), (past, params)):
-        plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {text}", bound)]
+        plan = _plan(service, text, bound)
         assert plan[0].startswith("SEARCH v_postings USING INDEX v_postings_budget (budget_id=?")
         assert not any("TEMP B-TREE" in step for step in plan)  # already in log order
 
@@ -242,8 +251,7 @@ def test_a_budgets_statement_now_and_as_at_a_position_reads_its_own_postings_by_
 def test_a_read_given_the_wrong_number_of_parameters_is_refused_by_the_database(
     tmp_path: Path,
 ) -> None:
-    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
-    scenario(service)
+    service = _sqlite_scenario(tmp_path)
     past = AsAtDb(service.db, 3)
 
     with pytest.raises(sqlite3.ProgrammingError):
@@ -254,14 +262,13 @@ def test_a_councils_spend_for_progress_is_read_from_its_own_budgets(tmp_path: Pa
     from projections.db import written_out
     from projections.views.progress_measures import SPEND_SQL
 
-    service = LedgerService(f"sqlite:///{tmp_path / 'a.db'}")
-    scenario(service)
+    service = _sqlite_scenario(tmp_path)
     now = written_out(SPEND_SQL, ("2010-11", "E1", "E1"))
     past = written_out(
         *as_at_sql(SPEND_SQL, history_tables(service.db), 3, ("2010-11", "E1", "E1"))
     )
 
     for sql, params in (now, past):
-        plan = [r["detail"] for r in service.db.query(f"EXPLAIN QUERY PLAN {sql}", params)]
+        plan = _plan(service, sql, params)
         # never every council's spend rows for the year, then the budgets joined to them
         assert "v_budget_status" in plan[0] and "council=?" in plan[0], plan

@@ -34,7 +34,7 @@ def test_a_statement_without_optional_filters_or_with_the_wrong_count_is_left_al
     assert written_out(SQL, (1, None)) == (SQL, (1, None))  # the database names the mistake
 
 
-def test_an_index_serves_a_filter_asked_for(tmp_path: object) -> None:
+def test_an_index_serves_a_filter_asked_for() -> None:
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, council TEXT, day TEXT, n INTEGER)")
     db.execute("CREATE INDEX t_council ON t (council)")
