@@ -10,43 +10,12 @@ inline mode) go by ``executemany``: creating the temporary table would cost more
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from projections.db import SqlCursor
 
 FEW = 50  # rows below which a temporary table does not pay
-T = TypeVar("T")
-
-
-class Written(Generic[T]):
-    """The rows a view has written in the current transaction, by key. A page is projected as
-    several runs (one per recorded instant, so the views keep their history): with this, a view
-    reads each row once a page, not once a run. A new transaction (another cursor) starts
-    empty, so a rolled-back one leaves nothing behind."""
-
-    def __init__(self) -> None:
-        self._cur: SqlCursor | None = None
-        self._rows: dict[str, T] = {}
-
-    def read(
-        self,
-        cur: SqlCursor,
-        keys: set[str],
-        new: set[str],
-        load: Callable[[SqlCursor, list[str]], dict[str, T]],
-    ) -> dict[str, T]:
-        """The rows of ``keys``: those written in this transaction, the rest by ``load`` (in
-        key order), except ``new`` ones, not stored yet."""
-        if self._cur is not cur:
-            self._cur, self._rows = cur, {}
-        rows = {k: self._rows[k] for k in keys & self._rows.keys()}
-        rows.update(load(cur, sorted(keys - new - rows.keys())))
-        return rows
-
-    def wrote(self, rows: dict[str, T]) -> None:
-        """``rows`` were written in this transaction (after ``read`` with its cursor)."""
-        self._rows.update(rows)
 
 
 def insert_rows(
@@ -77,3 +46,39 @@ def insert_rows(
         sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} {conflict}"  # noqa: S608
         cur.execute(sql)
         cur.execute(f"TRUNCATE {target}")  # a page may write the table again
+
+
+def update_rows(
+    cur: SqlCursor,
+    table: str,
+    column: str,
+    key: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    only: tuple[str, int],
+) -> None:
+    """Set ``column`` of ``table`` for each row ``(value, *key values)``, where the row's
+    ``only`` column holds its given value as well (``table``, ``column``, ``key`` and ``only``
+    are constants, never input). On PostgreSQL many rows go by ``COPY`` into a temporary table
+    and one ``UPDATE … FROM`` it, not a statement per row."""
+    if not rows:
+        return
+    also, value = only
+    if cur.dialect != "postgres" or len(rows) < FEW:
+        match = " AND ".join(f"{k} = ?" for k in key)
+        sql = f"UPDATE {table} SET {column} = ? WHERE {match} AND {also} = {int(value)}"  # noqa: S608
+        cur.executemany(sql, rows)
+        return
+    names, staging = ", ".join((column, *key)), f"staging_set_{table}"
+    cur.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS"  # noqa: S608
+        f" SELECT {names} FROM {table} WITH NO DATA"
+    )
+    with cur.raw.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    match = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    cur.execute(
+        f"UPDATE {table} AS t SET {column} = s.{column} FROM {staging} AS s"  # noqa: S608
+        f" WHERE {match} AND t.{also} = {int(value)}"
+    )
+    cur.execute(f"TRUNCATE {staging}")

@@ -1,23 +1,26 @@
 # ruff: noqa: S608 - every name in this SQL is a view table's or a constant, never input
 """Every view keeps its own history: a read as at a past log position is an index lookup.
 
-The mechanism lives here, under the views, so a view's own code does not change (and a new
-view written on the usual pattern gets history without asking):
+The mechanism lives here, under the views:
 
 * each view table ``<table>`` gets a sibling ``<table>__h`` holding every version of every
   row, with ``valid_from`` (the log position from which it held) and ``valid_to`` (from which
   it no longer did; ``FOREVER`` while it still holds); the live table is untouched, so reads
   as at now cost what they did;
-* database triggers keep the versions, whatever SQL the view writes (an upsert, ``UPDATE … SET
-  x = x + ?``, a delete): the position comes from a clock (a one-row table on SQLite, a
-  transaction-local setting on PostgreSQL) that the runner sets before each run of events it
-  hands the views (one run per recorded instant, ``runs_by_instant``), in the same transaction;
+* the views' busy tables (budgets, invoices, spend, progress, exceptions) have their versions
+  written by their view, a page at a time, from each event's ``stamp`` (``projections.versions``,
+  named in the view's ``writes_versions``);
+* any other table's versions are kept by database triggers, whatever SQL the view writes (an
+  upsert, ``UPDATE … SET x = x + ?``, a delete): the position comes from a clock (a one-row
+  table on SQLite, a transaction-local setting on PostgreSQL) set in the same transaction —
+  by the view before each such write (``stamps_itself``), else by the runner, which then hands
+  that view a page one recorded instant at a time (``runs_by_instant``);
 * a read as at position ``p`` sees each table as its versions with ``valid_from <= p <
   valid_to``: ``AsAtDb`` rewrites every ``FROM``/``JOIN`` of a view table into that, so every
   read function answers as at ``p`` unchanged.
 
-A row is stamped with the last position of the run that wrote it. Runs are cut wherever the
-recorded instant changes, and an instant resolves to the last position recorded by then
+An event's changes are stamped with the last position of the page's events recorded at its
+instant (``stamps``), and an instant resolves to the last position recorded by then
 (``projections.asat.position_at``), so every position a reader can ask for is exact.
 """
 
@@ -64,6 +67,16 @@ def set_clock(cur: SqlCursor, position: int) -> None:
         cur.execute("SELECT set_config('careledger.clock', ?, true)", (str(position),))
     else:
         cur.execute(f"UPDATE {CLOCK} SET position = ? WHERE id = 1", (position,))
+
+
+def stamps(instants: Sequence[Any], positions: Sequence[int]) -> list[int]:
+    """For each event of a page (its recorded instant and position, in log order), the last
+    position of the page's events recorded at its instant: where its changes become true."""
+    out = list(positions)
+    for i in range(len(out) - 2, -1, -1):
+        if instants[i] == instants[i + 1]:
+            out[i] = out[i + 1]
+    return out
 
 
 def runs_by_instant(items: Sequence[Item]) -> Iterator[Sequence[Item]]:
@@ -116,10 +129,12 @@ def keep_by_position(cur: SqlCursor, table: str, column: str) -> None:
     )
 
 
-def keep_history(cur: SqlCursor, table: str) -> None:
+def keep_history(cur: SqlCursor, table: str, *, triggers: bool = True) -> None:
     """Give ``table`` (just created, or kept with its history) its history table, holding every
-    version of every row with ``valid_from``/``valid_to``, and the triggers that keep it. The
-    live table is untouched: reads as at now stay as they were. Idempotent."""
+    version of every row with ``valid_from``/``valid_to``, and the triggers that keep it — or,
+    ``triggers=False``, none: its view writes the versions (``projections.versions``; an older
+    release's triggers are dropped). The live table is untouched: reads as at now stay as they
+    were. Idempotent."""
     base = _columns(cur, table)
     past = f"{table}{SUFFIX}"
     if not _columns(cur, past):
@@ -134,7 +149,9 @@ def keep_history(cur: SqlCursor, table: str) -> None:
         cur.execute(f"CREATE INDEX {past}_key ON {past} ({keys}, {VALID_TO}, {VALID_FROM})")
     primary = _key_columns(cur, table)
     key = primary or base
-    if cur.dialect == "postgres":
+    if not triggers:
+        _drop_triggers(cur, table)
+    elif cur.dialect == "postgres":
         _pg_triggers(cur, table, base, key, nullable=not primary)
     else:
         _sqlite_triggers(cur, table, base, key)
@@ -203,6 +220,15 @@ def _sqlite_triggers(cur: SqlCursor, table: str, base: list[str], key: list[str]
         f"CREATE TRIGGER IF NOT EXISTS {table}__hd AFTER DELETE ON {table} BEGIN {closed} END",
     ):
         cur.execute(statement)
+
+
+def _drop_triggers(cur: SqlCursor, table: str) -> None:
+    if cur.dialect == "postgres":
+        cur.execute(f"DROP TRIGGER IF EXISTS {table}__ht ON {table}")
+        cur.execute(f"DROP FUNCTION IF EXISTS {table}__hf()")
+        return
+    for suffix in ("hi", "hu", "hd"):
+        cur.execute(f"DROP TRIGGER IF EXISTS {table}__{suffix}")
 
 
 def _pg_triggers(

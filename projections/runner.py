@@ -41,12 +41,15 @@ GC_THRESHOLD = 50_000
 @dataclass(frozen=True, slots=True)
 class Item:
     """One event of the log: its position, its stored form, the domain event and its
-    aggregate's id as text (views key their rows by it; converted once, not once a view)."""
+    aggregate's id as text (views key their rows by it; converted once, not once a view).
+    ``stamp``: where what it changes becomes true in a view's history — the last position of
+    the page's events recorded at its instant (None when the runner keeps no history)."""
 
     position: int
     notification: Notification
     event: Any
     aggregate_id: str
+    stamp: int | None = None
 
 
 class View(Protocol):
@@ -155,12 +158,18 @@ class Runner:
             time.sleep(REFS_POLL)
 
     def _read(self, start: int, size: int, stop: int | None) -> list[Item]:
-        """Up to ``size`` events after ``start``, decoded."""
+        """Up to ``size`` events after ``start``, decoded (and stamped, keeping history)."""
         notifications = self.app.recorder.select_notifications(start + 1, size, stop=stop)
-        return [self._item(n) for n in notifications]
-
-    def _item(self, n: Notification) -> Item:
-        return Item(n.id, n, self.app.mapper.to_domain_event(n), str(n.originator_id))
+        decoded: list[tuple[Notification, Any]] = [
+            (n, self.app.mapper.to_domain_event(n)) for n in notifications
+        ]
+        stamps: Sequence[int | None] = [None] * len(decoded)
+        if self.keep_history:
+            stamps = history.stamps([e.timestamp for _, e in decoded], [n.id for n, _ in decoded])
+        return [
+            Item(n.id, n, e, str(n.originator_id), stamp)
+            for (n, e), stamp in zip(decoded, stamps, strict=True)
+        ]
 
     def _apply(self, items: list[Item], start: int) -> bool:
         """Project ``items`` (read after ``start``) in one transaction; False if a view has since
@@ -173,16 +182,17 @@ class Runner:
             self.refs.learn(items)
             self.refs.prefetch(items)
             head = items[-1].position
-            # With history, each run of events recorded at one instant is projected apart, its
-            # rows stamped with its last position: a view as at any instant is exact.
-            runs = history.runs_by_instant(items) if self.keep_history else (items,)
-            for run in runs:
-                if self.keep_history:
-                    history.set_clock(cur, run[-1].position)
-                for view in self.views:
-                    behind = _after(run, positions.get(view.name, 0))
-                    if behind:
-                        view.project(cur, behind, self.refs)
+            for view in self.views:
+                behind = _after(items, positions.get(view.name, 0))
+                if not behind:
+                    continue
+                if not (self.keep_history and _by_instant(view)):
+                    view.project(cur, behind, self.refs)  # the page at once
+                    continue
+                # Its triggers stamp rows with the clock: each instant's events apart.
+                for run in history.runs_by_instant(behind):
+                    history.set_clock(cur, int(run[-1].stamp or 0))
+                    view.project(cur, run, self.refs)
             for view in self.views:
                 if _after(items, positions.get(view.name, 0)):
                     cur.execute(
@@ -257,7 +267,7 @@ class Runner:
             if table in append_only:
                 history.keep_by_position(cur, table, append_only[table])
                 continue
-            history.keep_history(cur, table)
+            history.keep_history(cur, table, triggers=table not in _writes_versions(view))
             if row is None or int(row["position"]) == 0:  # projected again from the start
                 history.clear_history(cur, table)
 
@@ -313,6 +323,20 @@ def _append_only(view: View) -> dict[str, str]:
     """The view's append-only tables and the column holding each row's log position: their
     history is their rows up to a position (e.g. ``append_only = (("v_audit", "position"),)``)."""
     return dict(getattr(view, "append_only", {}))
+
+
+def _writes_versions(view: View) -> tuple[str, ...]:
+    """The view's tables whose versions it writes itself, from each event's ``stamp``
+    (``projections.versions``): they have no triggers."""
+    return tuple(getattr(view, "writes_versions", ()))
+
+
+def _by_instant(view: View) -> bool:
+    """Whether ``view`` must be handed a page one recorded instant at a time: it has tables
+    versioned by triggers and does not set the clock itself (``stamps_itself``)."""
+    if getattr(view, "stamps_itself", False):
+        return False
+    return any(t not in _writes_versions(view) for t in _versioned(view))
 
 
 def _versioned(view: View) -> list[str]:

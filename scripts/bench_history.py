@@ -74,6 +74,24 @@ def bench_history(url: str, events: int) -> dict[str, Any]:
         service.close()
 
 
+def bench_live_clock(url: str, events: int) -> dict[str, Any]:
+    """The rebuild and catch-up at ``url`` (empty) on a log recorded as a live service records
+    it: every command at its own instant (the demo with its real clock), so a page holds as
+    many instants as commands."""
+    service = LedgerService(url, inline=False)
+    try:
+        people = max(1, events // EVENTS_PER_PERSON)
+        load_demo(service.app, 2011, people=people, runner=None, real_clock=True)
+        count = service.runner.head()
+        return {
+            "events": count,
+            "rebuild": _rebuilds(service),
+            "catch_up": _catch_ups(service, max(1000, count // 10)),
+        }
+    finally:
+        service.close()
+
+
 def _timed(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
@@ -234,10 +252,14 @@ def history_section(
     """Snapshots, then the history figures at each size, on each store (fresh ones)."""
     from scripts.bench_run import fresh_stores
 
-    section: dict[str, Any] = {"snapshots": {}, "history": {}}
+    section: dict[str, Any] = {"snapshots": {}, "history": {}, "live_clock": {}}
     for name, url in fresh_stores(postgres_url):
         console.print(f"{name}: a budget of 500 events loaded with and without snapshots …")
         section["snapshots"][name] = bench_snapshots(url)
+    live = max(1000, min(sizes) // 4)
+    for name, url in fresh_stores(postgres_url):
+        console.print(f"{name}: about {live} events recorded in real time, rebuilt …")
+        section["live_clock"][name] = bench_live_clock(url, live)
     for size in sizes:
         for name, url in fresh_stores(postgres_url):
             console.print(f"{name}: the demo at about {size} events, views as at past instants …")
@@ -252,19 +274,26 @@ def history_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         value, base = snap["with_snapshots_p50_ms"], snap["without_snapshots_p50_ms"]
         figure = "budget load, 500 events (ms p50)"
         rows.append((store, figure, str(value), f"no snapshots {base}", str(snap["ratio"]), ""))
+    for store, run in results.get("live_clock", {}).items():
+        rows.extend(_timing_rows(store, run, " (each command its own instant)"))
     for store, runs in results.get("history", {}).items():
         for run in runs:
             rows.extend(_run_rows(store, run))
     return rows
 
 
-def _run_rows(store: str, run: dict[str, Any]) -> list[tuple[str, ...]]:
+def _timing_rows(store: str, run: dict[str, Any], log: str = "") -> list[tuple[str, ...]]:
     n, rows = run["events"], list[tuple[str, ...]]()
     for what in ("rebuild", "catch_up"):
         r = run[what]
         value, base = r["with_history_seconds"], r["without_history_seconds"]
-        figure = f"{what} with history @{n} (s)"
+        figure = f"{what} with history @{n}{log} (s)"
         rows.append((store, figure, str(value), f"without {base}", str(r["ratio"]), "≤ 1.3"))
+    return rows
+
+
+def _run_rows(store: str, run: dict[str, Any]) -> list[tuple[str, ...]]:
+    n, rows = run["events"], _timing_rows(store, run)
     for view, r in run["as_at_reads_ms"].items():
         value, base = f"{r['as_at_p50']}/{r['as_at_p99']}", f"now {r['now_p50']}/{r['now_p99']}"
         ratio = f"{r['ratio_p50']}/{r['ratio_p99']}"

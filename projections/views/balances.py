@@ -1,9 +1,9 @@
 """Budget balances: one row per budget, folded from its events with ``projections.balance``.
 
 A page loads the rows of the budgets it touches in one query (not those it opens), folds each
-budget's events in Python and writes each budget once. A row holds every ``BudgetBalance`` field
-(the budget's open invoices as sorted-key JSON), so a row read back equals ``balance_of`` for the
-same budget.
+budget's events in Python and writes each budget once, with a version for each instant that
+changed it (``projections.versions``). A row holds every ``BudgetBalance`` field (the budget's
+open invoices as sorted-key JSON), so a row read back equals ``balance_of`` for the same budget.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.budget import PersonalBudget
 from projections.balance import BudgetBalance, fold, restore
-from projections.bulk import Written, insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.versions import Table
 from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
@@ -45,9 +45,7 @@ def _ddl() -> str:
     return f"CREATE TABLE IF NOT EXISTS {TABLE} ({', '.join(columns)}, PRIMARY KEY (budget_id))"
 
 
-REPLACE = "ON CONFLICT (budget_id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in COLUMNS if c != "budget_id"
-)
+BALANCES = Table(TABLE, COLUMNS, ("budget_id",))
 
 
 _values = operator.attrgetter(*COLUMNS)
@@ -58,6 +56,10 @@ def to_row(balance: BudgetBalance) -> tuple[Any, ...]:
     row = list(_values(balance))
     row[_OPEN] = json.dumps(balance.open_invoices, sort_keys=True)
     return tuple(row)
+
+
+def _stored(balance: BudgetBalance) -> dict[str, Any]:
+    return dict(zip(COLUMNS, to_row(balance), strict=True))
 
 
 def from_row(row: dict[str, Any]) -> BudgetBalance:
@@ -73,38 +75,41 @@ class BalancesView:
         f"CREATE INDEX IF NOT EXISTS {TABLE}_council ON {TABLE} (council, budget_id)",
     )
 
-    def __init__(self) -> None:
-        self._written: Written[BudgetBalance] = Written()
+    writes_versions = (TABLE,)
 
     def create(self, cur: SqlCursor) -> None:
         drop_if_stale(cur, self, {TABLE: COLUMNS})
         cur.execute(_ddl())
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
-        events: dict[str, list[Any]] = {}
+        events: dict[str, list[Item]] = {}
         for item in items:
             if isinstance(item.event, PersonalBudget.Event):
-                events.setdefault(item.aggregate_id, []).append(item.event)
+                events.setdefault(item.aggregate_id, []).append(item)
         if not events:
             return
-        opened = {b for b, e in events.items() if isinstance(e[0], PersonalBudget.Opened)}
-        current = self._written.read(cur, set(events), opened, self.load)
-        # In key order: each index page is visited once, in turn.
-        folded = {b: fold(current.get(b), events[b]) for b in sorted(events)}
-        self._written.wrote(folded)
-        insert_rows(cur, TABLE, COLUMNS, [to_row(b) for b in folded.values()], REPLACE)
+        rows = BALANCES.rows(cur)
+        opened = {b for b, e in events.items() if isinstance(e[0].event, PersonalBudget.Opened)}
+        rows.new((b,) for b in opened)
+        rows.load((b,) for b in events)
+        for budget_id in sorted(events):  # in key order: each index page visited once
+            stored = rows.get((budget_id,))
+            balance = None if stored is None else from_row(stored)
+            for stamp, run in _by_stamp(events[budget_id]):
+                balance = fold(balance, run)
+                rows.put(_stored(balance), stamp)
+        rows.flush()
 
-    @staticmethod
-    def load(cur: SqlCursor, budget_ids: list[str]) -> dict[str, BudgetBalance]:
-        """The stored balances of budgets opened in earlier pages."""
-        if not budget_ids:
-            return {}
-        marks = ", ".join("?" * len(budget_ids))
-        rows = cur.execute(
-            f"SELECT * FROM {TABLE} WHERE budget_id IN ({marks})",  # noqa: S608
-            budget_ids,
-        ).fetchall()
-        return {r["budget_id"]: from_row(r) for r in rows}
+
+def _by_stamp(items: list[Item]) -> list[tuple[int | None, list[Any]]]:
+    """A budget's events of a page, grouped by the instant that recorded them."""
+    runs: list[tuple[int | None, list[Any]]] = []
+    for item in items:
+        if runs and runs[-1][0] == item.stamp:
+            runs[-1][1].append(item.event)
+        else:
+            runs.append((item.stamp, [item.event]))
+    return runs
 
 
 def _as_dict(row: dict[str, Any]) -> dict[str, Any]:

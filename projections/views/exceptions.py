@@ -32,6 +32,7 @@ from ledger.pooled_fund import PooledFund
 from projections.bulk import insert_rows
 from projections.db import SqlCursor
 from projections.refs import RefsView
+from projections.versions import Table
 from projections.views.audit import recorded_at
 from projections.views.exceptions_query import FLAGS, STORED_KINDS, exceptions
 
@@ -73,14 +74,7 @@ READER_INDEXES = (  # the projection reads through v_exceptions_invoice and the 
 )
 STATE_COLUMNS = ("budget_id", "council", "approved_on", "first_review_due_on", "ended_on",
                  "approved_recorded_at")  # fmt: skip
-STATE_MERGE = (
-    "ON CONFLICT (budget_id)"
-    " DO UPDATE SET approved_on = COALESCE(excluded.approved_on, v_exception_budget_state"
-    ".approved_on), first_review_due_on = COALESCE(excluded.first_review_due_on,"
-    " v_exception_budget_state.first_review_due_on), ended_on = COALESCE(excluded.ended_on,"
-    " v_exception_budget_state.ended_on), approved_recorded_at = COALESCE("
-    "excluded.approved_recorded_at, v_exception_budget_state.approved_recorded_at)"
-)
+STATES = Table("v_exception_budget_state", STATE_COLUMNS, ("budget_id",))
 ENDINGS_SQL = (
     "SELECT budget_id, ended_on FROM v_exception_budget_state"
     " WHERE ended_on IS NOT NULL AND budget_id IN"
@@ -98,7 +92,7 @@ INVOICE_ENDS_SQL = (
     "SELECT invoice_id, care_ends_on FROM v_exception_invoice_ends WHERE invoice_id IN"
 )
 REVIEW_COLUMNS = ("budget_id", "effective_on", "next_due_on", "recorded_at")
-REVIEW_ONCE = "ON CONFLICT (budget_id, effective_on) DO NOTHING"
+REVIEWS = Table("v_exception_reviews", REVIEW_COLUMNS, ("budget_id", "effective_on"))
 
 
 def add_months(day: date, months: int) -> date:
@@ -109,10 +103,13 @@ def add_months(day: date, months: int) -> date:
 
 
 class _Page:
-    """One page's writes, buffered; flushed before any read so reads see every earlier event."""
+    """One page's writes, buffered; flushed before any read so reads see every earlier event.
+    A budget's state and reviews are written at the end of the page, each change at its
+    event's ``stamp`` (``projections.versions``)."""
 
     def __init__(self, cur: SqlCursor) -> None:
         self.cur = cur
+        self.stamp: int | None = None  # the event being applied's
         self.rows: list[tuple[Any, ...]] = []
         self.payments: list[tuple[Any, ...]] = []
         self.ended: dict[str, str] = {}  # budget → ended_on, of ended budgets paid in the page
@@ -120,29 +117,45 @@ class _Page:
         self.care_ends: dict[str, str] = {}  # invoice → its service period's end
         self.new_ends: list[tuple[str, str]] = []  # of invoices posted in the page
         self.seq: dict[int, int] = {}  # position → rows written for it
-        # budget → council, approved, review due, ended, approval recorded at
-        self.states: dict[str, list[Any]] = {}
-        self.reviews: list[tuple[str, str, str, str]] = []
+        self.states = STATES.rows(cur)
+        self.reviews = REVIEWS.rows(cur)
+
+    def prefetch(self, items: Sequence[Item]) -> None:
+        """Read the states and reviews the page changes in a few queries, not one each."""
+        kinds = (PersonalBudget.Ended, PersonalBudget.Approved)
+        self.states.load((i.aggregate_id,) for i in items if isinstance(i.event, kinds))
+        self.reviews.load(
+            (i.aggregate_id, i.event.effective_on.isoformat())
+            for i in items
+            if isinstance(i.event, PersonalBudget.Reviewed)
+        )
+
+    def review(self, row: dict[str, str]) -> None:
+        """A review, kept as first recorded for its budget and date."""
+        if self.reviews.get(REVIEWS.key_of(row)) is None:
+            self.reviews.put(row, self.stamp)
+
+    def finish(self) -> None:
+        self.flush()
+        self.states.flush()
+        self.reviews.flush()
 
     def flush(self) -> None:
         insert_rows(self.cur, "v_exceptions", ROW_COLUMNS, self.rows)
         insert_rows(self.cur, "v_exception_payments", PAYMENT_COLUMNS, self.payments)
         insert_rows(self.cur, "v_exception_invoice_ends", ("invoice_id", "care_ends_on"),
                     self.new_ends, "ON CONFLICT (invoice_id) DO NOTHING")  # fmt: skip
-        states = [(b, *state) for b, state in sorted(self.states.items())]
-        insert_rows(self.cur, "v_exception_budget_state", STATE_COLUMNS, states, STATE_MERGE)
-        insert_rows(self.cur, "v_exception_reviews", REVIEW_COLUMNS, self.reviews, REVIEW_ONCE)
-        self.rows, self.payments, self.states, self.reviews = [], [], {}, []
-        self.new_ends = []
+        self.rows, self.payments, self.new_ends = [], [], []
 
     def state(self, budget_id: str, council: str | None, *dates: str | None) -> None:
-        """A budget's (approved_on, first_review_due_on, ended_on, approved_recorded_at), as
-        ``STATE_MERGE`` would leave them after this page's earlier changes: a value replaces, a
-        None keeps."""
-        state = self.states.setdefault(budget_id, [council, None, None, None, None])
-        for index, value in enumerate(dates, start=1):
+        """A budget's (approved_on, first_review_due_on, ended_on, approved_recorded_at)
+        changed: a value replaces, a None keeps."""
+        row = self.states.get((budget_id,)) or dict.fromkeys(STATE_COLUMNS)
+        row.update(budget_id=budget_id, council=row["council"] or council)
+        for column, value in zip(STATE_COLUMNS[2:], dates, strict=True):
             if value is not None:
-                state[index] = value
+                row[column] = value
+        self.states.put(row, self.stamp)
 
     def add(
         self, item: Item, kind: str, ref: Any, amount: int | None, detail: str, **kw: Any
@@ -260,7 +273,8 @@ def _budget_approved(page: _Page, item: Item, refs: RefsView) -> None:
 def _reviewed(page: _Page, item: Item, refs: RefsView) -> None:
     e = item.event
     due = add_months(e.effective_on, REVIEW_MONTHS).isoformat()
-    page.reviews.append((item.aggregate_id, e.effective_on.isoformat(), due, recorded_at(e)))
+    row = (item.aggregate_id, e.effective_on.isoformat(), due, recorded_at(e))
+    page.review(dict(zip(REVIEW_COLUMNS, row, strict=True)))
 
 
 def _corrected(page: _Page, item: Item, refs: RefsView) -> None:
@@ -318,6 +332,7 @@ class ExceptionsView:
     indexes: tuple[str, ...] = READER_INDEXES
     # Rows per event, never changed: their history is the rows up to a position.
     append_only = (("v_exceptions", "position"), ("v_exception_payments", "position"))
+    writes_versions = (STATES.name, REVIEWS.name)
 
     def create(self, cur: SqlCursor) -> None:
         if _made_by_an_older_release(cur):  # project it again from the log
@@ -332,11 +347,13 @@ class ExceptionsView:
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
         page = _Page(cur)
         page.load_endings(items, refs)
+        page.prefetch(items)
         for item in items:
             handler = HANDLERS.get(type(item.event))
             if handler is not None:
+                page.stamp = item.stamp
                 handler(page, item, refs)
-        page.flush()
+        page.finish()
 
 
 def _made_by_an_older_release(cur: SqlCursor) -> bool:

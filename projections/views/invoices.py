@@ -1,7 +1,8 @@
 """Invoice status: every invoice with its current state, and its history event by event.
 
 A page loads the rows of the invoices it touches in one query, folds their events in Python,
-writes each invoice once and appends one history row per event.
+writes each invoice once (with a version for each instant that changed it,
+``projections.versions``) and appends one history row per event.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.invoice import Invoice
 from ledger.values import InvoiceStatus
-from projections.bulk import Written, insert_rows
+from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.versions import Table
 from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
@@ -51,9 +53,7 @@ HISTORY_DDL = (
 )
 
 
-REPLACE = "ON CONFLICT (invoice_id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in COLUMNS if c != "invoice_id"
-)
+INVOICES = Table("v_invoices", COLUMNS, ("invoice_id",))
 Row = dict[str, Any]
 # What a reversal (rule 10) of each money entry takes back: the invoice's figures are as they
 # stand, each reversal in the history beside the entry it reverses.
@@ -135,8 +135,7 @@ class InvoicesView:
         for column in ("provider", "council", "budget_id")
     )
 
-    def __init__(self) -> None:
-        self._written: Written[Row] = Written()
+    writes_versions = ("v_invoices",)
 
     def create(self, cur: SqlCursor) -> None:
         drop_if_stale(cur, self, {"v_invoices": COLUMNS})
@@ -150,27 +149,16 @@ class InvoicesView:
         touched = [i for i in items if isinstance(i.event, Invoice.Event)]
         if not touched:
             return
-        posted = {i.aggregate_id for i in touched if isinstance(i.event, Invoice.Posted)}
-        rows = self._written.read(cur, {i.aggregate_id for i in touched}, posted, self.load)
+        rows = INVOICES.rows(cur)
+        rows.new((i.aggregate_id,) for i in touched if isinstance(i.event, Invoice.Posted))
+        rows.load((i.aggregate_id,) for i in touched)
         history = []
         for item in touched:
-            key = item.aggregate_id
-            rows[key] = apply_invoice(rows.get(key), item.event, item.position)
-            history.append(history_row(rows[key], item.event, item.position))
-        self._written.wrote(rows)
-        # In key order: each index page is visited once, in turn.
-        current = [tuple(rows[k][c] for c in COLUMNS) for k in sorted(rows)]
-        insert_rows(cur, "v_invoices", COLUMNS, current, REPLACE)
+            row = apply_invoice(rows.get((item.aggregate_id,)), item.event, item.position)
+            rows.put(row, item.stamp)
+            history.append(history_row(row, item.event, item.position))
+        rows.flush()
         insert_rows(cur, "v_invoice_history", HISTORY_COLUMNS, sorted(history, key=_key))
-
-    @staticmethod
-    def load(cur: SqlCursor, invoice_ids: list[str]) -> dict[str, Row]:
-        """The stored rows of invoices posted in earlier pages."""
-        if not invoice_ids:
-            return {}
-        marks = ", ".join("?" * len(invoice_ids))
-        sql = f"SELECT * FROM v_invoices WHERE invoice_id IN ({marks})"  # noqa: S608
-        return {r["invoice_id"]: r for r in cur.execute(sql, invoice_ids).fetchall()}
 
 
 def get_invoice(db: ViewDb, invoice_id: str) -> Row | None:

@@ -16,7 +16,6 @@ and refunded, each by its effective date.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from ledger.budget import PersonalBudget
 from ledger.council import Council
 from ledger.pooled_fund import PooledFund
-from projections.bulk import insert_rows
+from projections import history
 from projections.db import SqlCursor
 from projections.refs import RefsView
+from projections.versions import Rows, Table
 from projections.views.progress_measures import (
     council_progress,
     financial_year,
@@ -77,15 +77,6 @@ STATUS_COLUMNS = ("budget_id", "council", "support_reason", "carer_budget", "sta
                   "last_review_on")  # fmt: skip
 SPEND_COLUMNS = ("budget_id", "financial_year", "net_budget_spend_pence")
 ALLOCATION_COLUMNS = ("budget_id", "financial_year", "allocated_pence")
-ALLOCATION_ADD = (
-    "ON CONFLICT (budget_id, financial_year) DO UPDATE SET allocated_pence ="
-    " v_budget_allocation.allocated_pence + excluded.allocated_pence"
-)
-SPEND_ADD = (
-    "ON CONFLICT (budget_id, financial_year)"
-    " DO UPDATE SET net_budget_spend_pence ="
-    " v_budget_spend.net_budget_spend_pence + excluded.net_budget_spend_pence"
-)
 FLOW_COLUMNS = ("pool_id", "effective_on", "partner_contributions_pence",
                 "net_disentangled_pence")  # fmt: skip
 EXPECTED = {  # the tables whose columns issue 11 renamed: an older store's are rebuilt
@@ -96,73 +87,96 @@ EXPECTED = {  # the tables whose columns issue 11 renamed: an older store's are 
                 "net_disentangled_pence"),
     "v_pool_flows": FLOW_COLUMNS,
 }  # fmt: skip
-FLOW_ADD = (
-    "ON CONFLICT (pool_id, effective_on) DO UPDATE SET"
-    " partner_contributions_pence ="
-    " v_pool_flows.partner_contributions_pence + excluded.partner_contributions_pence,"
-    " net_disentangled_pence ="
-    " v_pool_flows.net_disentangled_pence + excluded.net_disentangled_pence"
-)
+
+
+POOL_COLUMNS = ("pool_id", "council", "fund_ref", "partner_contributions_pence",
+                "net_disentangled_pence")  # fmt: skip
+STATUS = Table("v_budget_status", STATUS_COLUMNS, ("budget_id",))
+SPEND = Table("v_budget_spend", SPEND_COLUMNS, ("budget_id", "financial_year"))
+ALLOCATION = Table("v_budget_allocation", ALLOCATION_COLUMNS, ("budget_id", "financial_year"))
+POOLS = Table("v_pools", POOL_COLUMNS, ("pool_id",))
+FLOWS = Table("v_pool_flows", FLOW_COLUMNS, ("pool_id", "effective_on"))
+# The tables whose versions the view writes (``projections.versions``); the councils' tables,
+# written a few times a year, keep theirs by trigger, the clock set for each of their events.
+WRITES_VERSIONS = tuple(t.name for t in (STATUS, SPEND, ALLOCATION, POOLS, FLOWS))
 
 
 class _Page:
-    """Budgets opened, their status changes and money deltas of one page, gathered in memory and
-    written once at the end of the page (a statement per event is a round trip per event)."""
+    """The budgets' and pools' rows one page changes, read once and written once at the end of
+    the page, each change at its event's ``stamp`` (a statement per event is a round trip per
+    event)."""
 
-    def __init__(self) -> None:
-        self.opened: list[tuple[Any, ...]] = []
-        self.status: defaultdict[str, dict[str, Any]] = defaultdict(dict)  # budget → columns
-        self.spent: defaultdict[str, int] = defaultdict(int)
-        self.spend: defaultdict[tuple[str, str], int] = defaultdict(int)
-        self.allocated: defaultdict[str, int] = defaultdict(int)
-        self.years: defaultdict[tuple[str, str], int] = defaultdict(int)
-        self.revised: defaultdict[str, int] = defaultdict(int)  # the approval year's change
-        self.pools: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
-        self.flows: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    def __init__(self, cur: SqlCursor) -> None:
+        self.stamp: int | None = None  # the event being applied's
+        self.status = STATUS.rows(cur)
+        self.spend = SPEND.rows(cur)
+        self.allocation = ALLOCATION.rows(cur)
+        self.pools = POOLS.rows(cur)
+        self.flows = FLOWS.rows(cur)
+
+    def prefetch(self, items: Sequence[Item]) -> None:
+        """Read the page's budgets' and pools' rows in a few queries, not one each."""
+        budgets = {i.aggregate_id for i in items if isinstance(i.event, PersonalBudget.Event)}
+        opened = {i.aggregate_id for i in items if isinstance(i.event, PersonalBudget.Opened)}
+        self.status.new((b,) for b in opened)
+        self.status.load((b,) for b in budgets)
+        for rows in (self.spend, self.allocation):
+            rows.load_by_first(budgets - opened)
+            rows.new_first(opened)
+        pools = {i.aggregate_id for i in items if isinstance(i.event, PooledFund.Event)}
+        self.pools.load((p,) for p in pools)
+        self.flows.load_by_first(pools)
+
+    def add(self, rows: Rows, key: tuple[str, ...], column: str, pence: int) -> None:
+        """``pence`` more in ``column`` of ``key``'s row (a new row of zeros if none)."""
+        row = rows.get(key)
+        if row is None:
+            row = {**dict(zip(rows.table.key, key, strict=True)), column: 0}
+            row.update({c: 0 for c in rows.table.columns if c not in row})
+        row[column] += pence
+        rows.put(row, self.stamp)
+
+    def change(self, budget_id: str, **columns: Any) -> None:
+        """A budget's status columns changed (nothing for a budget the view has not opened)."""
+        row = self.status.get((budget_id,))
+        if row is not None:
+            row.update(columns)
+            self.status.put(row, self.stamp)
+
+    def _total(self, budget_id: str, column: str, pence: int) -> None:
+        row = self.status.get((budget_id,))
+        if row is not None:
+            row[column] += pence
+            self.status.put(row, self.stamp)
 
     def spend_on(self, budget_id: str, day: date, pence: int) -> None:
-        self.spent[budget_id] += pence
-        self.spend[(budget_id, financial_year(day))] += pence
+        self._total(budget_id, "net_budget_spend_pence", pence)
+        self.add(self.spend, (budget_id, financial_year(day)), "net_budget_spend_pence", pence)
+
+    def allocate(self, budget_id: str, change: int, year: str | None) -> None:
+        """An allocation's change, to the budget's total and to ``year`` (None: the budget's
+        first year, if it has one)."""
+        self._total(budget_id, "allocated_pence", change)
+        if year is None:
+            years = self.allocation.keys_of(budget_id)
+            if not years:
+                return
+            year = min(years)[1]
+        self.add(self.allocation, (budget_id, year), "allocated_pence", change)
 
     def pool_flow(self, pool_id: str, day: date, contributed: int, drawn: int) -> None:
-        for totals in (self.pools[pool_id], self.flows[(pool_id, day.isoformat())]):
-            totals[0] += contributed
-            totals[1] += drawn
+        pool = self.pools.get((pool_id,))
+        if pool is not None:
+            pool["partner_contributions_pence"] += contributed
+            pool["net_disentangled_pence"] += drawn
+            self.pools.put(pool, self.stamp)
+        key = (pool_id, day.isoformat())
+        self.add(self.flows, key, "partner_contributions_pence", contributed)
+        self.add(self.flows, key, "net_disentangled_pence", drawn)
 
-    def write(self, cur: SqlCursor) -> None:
-        insert_rows(cur, "v_budget_status", STATUS_COLUMNS, self.opened)
-        changes: defaultdict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        for budget_id, values in sorted(self.status.items()):
-            changes[tuple(values)].append((*values.values(), budget_id))
-        for columns, rows in changes.items():
-            sets = ", ".join(f"{c} = ?" for c in columns)  # constant column names
-            cur.executemany(f"UPDATE v_budget_status SET {sets} WHERE budget_id = ?", rows)  # noqa: S608
-        cur.executemany(
-            "UPDATE v_budget_status SET net_budget_spend_pence = net_budget_spend_pence + ?"
-            " WHERE budget_id = ?",
-            [(pence, b) for b, pence in sorted(self.spent.items())],
-        )
-        cur.executemany(
-            "UPDATE v_budget_status SET allocated_pence = allocated_pence + ? WHERE budget_id = ?",
-            [(pence, b) for b, pence in sorted(self.allocated.items())],
-        )
-        years = [(b, y, p) for (b, y), p in sorted(self.years.items())]
-        insert_rows(cur, "v_budget_allocation", ALLOCATION_COLUMNS, years, ALLOCATION_ADD)
-        cur.executemany(  # a revision without year events: the approval year, the budget's first
-            "UPDATE v_budget_allocation SET allocated_pence = allocated_pence + ?"
-            " WHERE budget_id = ? AND financial_year = (SELECT MIN(financial_year)"
-            " FROM v_budget_allocation WHERE budget_id = ?)",
-            [(pence, b, b) for b, pence in sorted(self.revised.items())],
-        )
-        spend = [(b, y, p) for (b, y), p in sorted(self.spend.items())]
-        insert_rows(cur, "v_budget_spend", SPEND_COLUMNS, spend, SPEND_ADD)
-        cur.executemany(
-            "UPDATE v_pools SET partner_contributions_pence = partner_contributions_pence + ?,"
-            " net_disentangled_pence = net_disentangled_pence + ? WHERE pool_id = ?",
-            [(c, d, pool) for pool, (c, d) in sorted(self.pools.items())],
-        )
-        flows = [(p, d, c, w) for (p, d), (c, w) in sorted(self.flows.items())]
-        insert_rows(cur, "v_pool_flows", FLOW_COLUMNS, flows, FLOW_ADD)
+    def write(self) -> None:
+        for rows in (self.status, self.spend, self.allocation, self.pools, self.flows):
+            rows.flush()
 
 
 Handler = Callable[[SqlCursor, Any, RefsView, _Page], None]
@@ -206,7 +220,8 @@ def _gross_spend(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
 
 def _opened(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     budget = (str(e.originator_id), e.council, e.support_reason, int(e.carer_budget))
-    page.opened.append((*budget, "opened", None, None, None, 0, 0, None))
+    row = (*budget, "opened", None, None, None, 0, 0, None)
+    page.status.put(dict(zip(STATUS_COLUMNS, row, strict=True)), page.stamp)
 
 
 def _allocated(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
@@ -215,26 +230,20 @@ def _allocated(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
     YearAllocated) or the year allocated (rolled over, re-assessed or revised)."""
     budget_id, previous = str(e.originator_id), getattr(e, "previous", None)
     change = e.allocation.total_pence - (previous.total_pence if previous else 0)
-    page.allocated[budget_id] += change
     if isinstance(e, PersonalBudget.Revised):
-        page.revised[budget_id] += change
+        page.allocate(budget_id, change, None)
     else:
         day = getattr(e, "year_starts_on", e.effective_on)
-        page.years[(budget_id, financial_year(day))] += change
+        page.allocate(budget_id, change, financial_year(day))
 
 
 def _pool_established(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
-    cur.execute(
-        "INSERT INTO v_pools (pool_id, council, fund_ref, partner_contributions_pence,"
-        " net_disentangled_pence) VALUES (?, ?, ?, 0, 0)",
-        (str(e.originator_id), e.council, e.fund_ref),
-    )
+    pool = (str(e.originator_id), e.council, e.fund_ref, 0, 0)
+    page.pools.put(dict(zip(POOL_COLUMNS, pool, strict=True)), page.stamp)
 
 
 def _approved(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
-    page.status[str(e.originator_id)].update(
-        {"status": "active", "approved_on": e.effective_on.isoformat()}
-    )
+    page.change(str(e.originator_id), status="active", approved_on=e.effective_on.isoformat())
     _allocated(cur, e, refs, page)
 
 
@@ -259,7 +268,7 @@ def _invoice_entry_reversed(cur: SqlCursor, e: Any, refs: RefsView, page: _Page)
 
 
 def _reinstated(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
-    page.status[str(e.originator_id)].update({"status": e.status, "ended_on": None})
+    page.change(str(e.originator_id), status=e.status, ended_on=None)
 
 
 def _surplus_returned(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
@@ -294,7 +303,7 @@ def _status(fixed: dict[str, str], **fields: str) -> Handler:
 
     def handle(cur: SqlCursor, e: Any, refs: RefsView, page: _Page) -> None:
         changes = {**fixed, **{column: _field(e, path) for column, path in fields.items()}}
-        page.status[str(e.originator_id)].update(changes)
+        page.change(str(e.originator_id), **changes)
 
     return handle
 
@@ -336,6 +345,8 @@ HANDLERS: dict[type[Any], Handler] = {
     PooledFund.ContributionReversed: _flow(-1, 0),
     PooledFund.DrawdownReversed: _flow(0, -1),
 }
+# Handlers writing the councils' tables at once, versioned by trigger at the clock's instant.
+BY_TRIGGER = frozenset({_council_registered, _policy_changed, _population, _gross_spend})
 
 
 class ProgressView:
@@ -351,6 +362,8 @@ class ProgressView:
         "v_pool_flows",
     )
     indexes: tuple[str, ...] = READER_INDEXES
+    writes_versions = WRITES_VERSIONS
+    stamps_itself = True  # sets the clock for the councils' tables (``BY_TRIGGER``)
 
     def create(self, cur: SqlCursor) -> None:
         if not drop_if_stale(cur, self, EXPECTED) and not table_columns(cur, "v_budget_allocation"):
@@ -359,9 +372,14 @@ class ProgressView:
             cur.execute(statement)
 
     def project(self, cur: SqlCursor, items: Sequence[Item], refs: RefsView) -> None:
-        page = _Page()
+        page = _Page(cur)
+        page.prefetch(items)
         for item in items:
             handler = HANDLERS.get(type(item.event))
-            if handler is not None:
-                handler(cur, item.event, refs, page)
-        page.write(cur)
+            if handler is None:
+                continue
+            if handler in BY_TRIGGER and item.stamp is not None:
+                history.set_clock(cur, item.stamp)  # its rows are versioned by trigger
+            page.stamp = item.stamp
+            handler(cur, item.event, refs, page)
+        page.write()

@@ -17,6 +17,7 @@ from ledger.invoice import Invoice
 from projections.bulk import insert_rows
 from projections.db import SqlCursor, ViewDb
 from projections.refs import RefsView
+from projections.versions import Table
 from projections.views.stale import drop_if_stale
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ AMOUNTS = tuple(f"{m}_{unit}" for m in MEASURES for unit in ("count", "pence"))
 COLUMNS = KEY + AMOUNTS
 
 Key = tuple[str, str, str]
+_ZERO = dict.fromkeys(AMOUNTS, 0)
 
 
 def _ddl() -> str:
@@ -39,9 +41,7 @@ def _ddl() -> str:
     )
 
 
-ADD = "ON CONFLICT (council, provider, month) DO UPDATE SET " + ", ".join(
-    f"{c} = {TABLE}.{c} + excluded.{c}" for c in AMOUNTS
-)
+SPEND = Table(TABLE, COLUMNS, KEY)
 INVOICES_DDL = (
     "CREATE TABLE IF NOT EXISTS v_spend_invoices (invoice_id TEXT PRIMARY KEY,"
     " amount_pence BIGINT NOT NULL)"
@@ -53,6 +53,7 @@ class SpendByProviderView:
     tables: tuple[str, ...] = (TABLE, "v_spend_invoices")
     # Each invoice's amount, written once and read by key by this view alone: no history needed.
     history_free = ("v_spend_invoices",)
+    writes_versions = (TABLE,)
     indexes: tuple[str, ...] = ()
 
     def create(self, cur: SqlCursor) -> None:
@@ -70,21 +71,25 @@ class SpendByProviderView:
             if isinstance(i.event, Invoice.Posted)
         }
         amounts = {**self.amounts(cur, touched, posted), **posted}
-        deltas: dict[Key, dict[str, int]] = {}
+        changes: list[tuple[Key, int | None, list[tuple[str, int]]]] = []
         for item in touched:
             measures = _measures(item, amounts)
             if measures:
                 ref = refs.get(item.aggregate_id)
                 key = (str(ref.council), str(ref.provider), str(ref.service_month))
-                totals = deltas.setdefault(key, dict.fromkeys(AMOUNTS, 0))
-                for measure, pence in measures:
-                    totals[f"{measure}_count"] += 1
-                    totals[f"{measure}_pence"] += pence
+                changes.append((key, item.stamp, measures))
         # In key order: each index page is visited once, in turn.
         invoices = sorted(posted.items())
         insert_rows(cur, "v_spend_invoices", ("invoice_id", "amount_pence"), invoices)
-        sums = [(*k, *(d[c] for c in AMOUNTS)) for k, d in deltas.items()]
-        insert_rows(cur, TABLE, COLUMNS, sums, ADD)
+        rows = SPEND.rows(cur)
+        rows.load(key for key, _, _ in changes)
+        for key, stamp, measures in changes:
+            totals = rows.get(key) or {**dict(zip(KEY, key, strict=True)), **_ZERO}
+            for measure, pence in measures:
+                totals[f"{measure}_count"] += 1
+                totals[f"{measure}_pence"] += pence
+            rows.put(totals, stamp)
+        rows.flush()
 
     @staticmethod
     def amounts(cur: SqlCursor, items: list[Item], posted: dict[str, int]) -> dict[str, int]:

@@ -97,3 +97,17 @@ def test_snapshot_bench_loads_the_same_budget_with_and_without_snapshots(store_u
     assert figures["without_snapshots_p50_ms"] > 0
     ratio = figures["with_snapshots_p50_ms"] / figures["without_snapshots_p50_ms"]
     assert figures["ratio"] == pytest.approx(ratio, abs=0.01)
+
+
+def test_the_live_clock_bench_rebuilds_a_log_of_one_instant_a_command(tmp_path: Path) -> None:
+    from scripts.bench_history import bench_live_clock, history_rows
+
+    figures = bench_live_clock(f"sqlite:///{tmp_path / 'live.db'}", 600)
+
+    assert figures["events"] > 300
+    for what in ("rebuild", "catch_up"):
+        assert figures[what]["with_history_seconds"] > 0
+        assert figures[what]["without_history_seconds"] > 0
+    rows = history_rows({"live_clock": {"sqlite": figures}})
+    assert [r[1].split(" @")[0] for r in rows] == ["rebuild with history", "catch_up with history"]
+    assert all("each command its own instant" in r[1] for r in rows)
