@@ -22,7 +22,8 @@ same), without an instant's intermediate writes, and without a version that chan
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from projections.bulk import insert_rows, update_rows
@@ -46,6 +47,10 @@ class Table:
             f"{c} = excluded.{c}" for c in rest
         )
         self.match = " AND ".join(f"{k} = ?" for k in self.key)
+        get = itemgetter(*self.columns)
+        self.values: Callable[[Row], tuple[Any, ...]] = (
+            get if len(self.columns) > 1 else lambda row: (get(row),)
+        )  # a row's values in column order
 
     def key_of(self, row: Row) -> Key:
         return tuple(row[k] for k in self.key)
@@ -160,7 +165,7 @@ class Rows:
         gone = [k for k in keys if last[k] is None and self.before[k] is not None]
         if gone:
             self.cur.executemany(f"DELETE FROM {table.name} WHERE {table.match}", gone)
-        live = [tuple(row[c] for c in columns) for row in last.values() if row is not None]
+        live = [table.values(row) for row in last.values() if row is not None]
         insert_rows(self.cur, table.name, columns, live, table.replace)
         if keys and self.states[keys[0]][0][0] is not None:
             self._versions(keys)
@@ -180,5 +185,5 @@ class Rows:
                 states, [*states[1:], (FOREVER, None)], strict=True
             ):
                 if row is not None:
-                    rows.append((*(row[c] for c in table.columns), stamp, until))
+                    rows.append((*table.values(row), stamp, until))
         insert_rows(self.cur, past, (*table.columns, VALID_FROM, VALID_TO), rows)
