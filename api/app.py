@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from api import console, problems
 from api.auth import TokenStore
 from api.deps import Service
 from api.logging import configure_logging
-from api.middleware import BodyLimit, RequestContext
+from api.middleware import BodyLimit, RequestContext, WrittenPosition
 from api.params import known_query_params
 from api.responses import Health
 from api.routers import (
@@ -33,6 +33,7 @@ from api.routers import (
     runs,
 )
 from api.settings import Settings, get_settings
+from projections.replicas import Reads
 from projections.service import LedgerService
 
 log = structlog.get_logger()
@@ -63,8 +64,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.set_threshold(50_000, *gc.get_threshold()[1:])
         app.state.service = service
         app.state.tokens = TokenStore(service.db)
-        log.info("ledger.opened", store=settings.database_url.split(":", 1)[0])
+        app.state.reads = Reads.open(
+            service,
+            settings.read_database_url,
+            max_lag=settings.read_max_lag_seconds,
+            wait=settings.read_wait_seconds,
+        )
+        log.info("ledger.opened", store=settings.database_url.split(":", 1)[0],
+                 standbys=len(app.state.reads.standbys))  # fmt: skip
         yield
+        app.state.reads.close()
         service.close()
 
     app = FastAPI(
@@ -77,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(known_query_params)],
     )
     problems.install(app)
+    app.add_middleware(WrittenPosition)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)
     app.add_api_route(
@@ -109,12 +119,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def healthz(service: Service) -> Any:
+def healthz(request: Request, service: Service) -> Any:
     """The service is up and its event store answers: ``ok`` with its events, or ``empty``
-    while the log holds none (a new store, or one pointed at by mistake: never plain ok)."""
+    while the log holds none (a new store, or one pointed at by mistake: never plain ok); with
+    standbys configured, each one's position, lag and whether reads go to it."""
     try:
         events = service.app.recorder.max_notification_id() or 0
     except Exception as error:  # the store is down: say so, do not crash
         log.warning("healthz.store_unavailable", error=type(error).__name__)
         return problems.store_unavailable("the database did not answer")
-    return {"status": "ok" if events else "empty", "events": events}
+    reads: Reads = request.app.state.reads
+    standbys = reads.status() if reads.standbys else None
+    return {"status": "ok" if events else "empty", "events": events, "standbys": standbys}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,12 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS careledger_tokens (token_hash TEXT PRIMARY KEY,"
     " token_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL, council TEXT, provider TEXT,"
     " budget_id TEXT, representative_id TEXT, label TEXT, created_at TEXT NOT NULL,"
-    " revoked_at TEXT)"
+    " revoked_at TEXT, last_position BIGINT NOT NULL DEFAULT 0)"
+)
+# The log position of the token's last write: its reads wait for it on a standby
+# (``projections.replicas``). Added to a store made before reads on standbys existed.
+LAST_POSITION = (
+    "ALTER TABLE careledger_tokens ADD COLUMN {} last_position BIGINT NOT NULL DEFAULT 0"
 )
 SCOPES = {
     Role.ADMIN: (),
@@ -43,6 +49,8 @@ class Principal:
     provider: str | None = None
     budget_id: str | None = None
     representative_id: str | None = None
+    # The log position of this token's last write, when reads go to standbys (not an identity).
+    last_position: int = field(default=0, compare=False)
 
     @property
     def actor_id(self) -> str:
@@ -76,6 +84,22 @@ class TokenStore:
         self.db = db
         with db.schema_transaction() as cur:
             cur.execute(DDL)
+        if "last_position" not in db.columns("careledger_tokens"):
+            self._add_last_position()
+
+    def _add_last_position(self) -> None:
+        """Two processes may start at once: PostgreSQL's IF NOT EXISTS settles it; SQLite (one
+        writer at a time) lets the second find the column already there."""
+        if self.db.dialect == "postgres":
+            with self.db.schema_transaction() as cur:
+                cur.execute(LAST_POSITION.format("IF NOT EXISTS"))
+            return
+        try:
+            with self.db.schema_transaction() as cur:
+                cur.execute(LAST_POSITION.format(""))
+        except sqlite3.OperationalError:
+            if "last_position" not in self.db.columns("careledger_tokens"):
+                raise
 
     def create(
         self, role: str, label: str | None = None, **scope: str | None
@@ -88,7 +112,7 @@ class TokenStore:
         if role_ is Role.SYSTEM:
             raise InvalidCommandError("system tokens cannot be issued", field="role")
         needed = SCOPES[role_]
-        given = {k: v for k, v in scope.items() if v}
+        given: dict[str, Any] = {k: v for k, v in scope.items() if v}
         if role_ is Role.AUDITOR:
             needed = tuple(k for k in ("council",) if k in given)
         if set(given) != set(needed):
@@ -103,7 +127,9 @@ class TokenStore:
         principal = Principal(token_id, role_, **given)
         with self.db.transaction() as cur:
             cur.execute(
-                "INSERT INTO careledger_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                "INSERT INTO careledger_tokens (token_hash, token_id, role, council, provider,"
+                " budget_id, representative_id, label, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _hash(token),
                     token_id,
@@ -135,7 +161,17 @@ class TokenStore:
             r["provider"],
             r["budget_id"],
             r["representative_id"],
+            last_position=int(r["last_position"]),
         )
+
+    def remember(self, token_id: str, position: int) -> None:
+        """The token's last write is at ``position``: its later reads wait for it."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "UPDATE careledger_tokens SET last_position = ?"
+                " WHERE token_id = ? AND last_position < ?",
+                (position, token_id, position),
+            )
 
     def revoke(self, token_id: str) -> bool:
         with self.db.transaction() as cur:

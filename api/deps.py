@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Principal, TokenStore
 from api.problems import ProblemError
+from ledger.application import CareLedger
 from ledger.errors import InvalidCommandError
 from ledger.provenance import MAX_REF_LENGTH, Provenance, Role, check_ref
+from projections.db import ViewDb
+from projections.replicas import LedgerReads, Reads
 from projections.service import LedgerService
 
 
@@ -26,6 +29,52 @@ def get_tokens(request: Request) -> TokenStore:
 
 
 Service = Annotated[LedgerService, Depends(get_service)]
+
+
+class ReadSide:
+    """Where a read goes (``projections.replicas``): chosen when the route first reads, once
+    every dependency has run, so the caller's own last write (``last_position``, set when the
+    token or session was checked) counts beside ``min_position``."""
+
+    def __init__(self, request: Request, min_position: int | None) -> None:
+        self.request = request
+        self.min_position = min_position or 0
+        self._chosen: LedgerReads | None = None
+
+    @property
+    def chosen(self) -> LedgerReads:
+        if self._chosen is None:
+            reads: Reads = self.request.app.state.reads
+            own = int(getattr(self.request.state, "last_position", 0) or 0)
+            self._chosen = reads.reader(max(self.min_position, own))
+        return self._chosen
+
+    @property
+    def app(self) -> CareLedger:
+        return self.chosen.app
+
+    @property
+    def db(self) -> ViewDb:
+        return self.chosen.db
+
+
+def get_read_side(
+    request: Request,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**62,
+            description="Answer only from a database whose views have applied this log position"
+            " (a write's `CareLedger-Position`): read your own writes on a standby. Your token's"
+            " own last write counts without it.",
+        ),
+    ] = None,
+) -> ReadSide:
+    return ReadSide(request, min_position)
+
+
+ReadService = Annotated[ReadSide, Depends(get_read_side)]
 
 
 bearer = HTTPBearer(auto_error=False, description="A token from `careledger tokens create`.")
@@ -47,6 +96,7 @@ def get_principal(
     # The request log line (api/middleware.py) reads these; never a name, only the token id.
     request.state.actor = principal.token_id
     request.state.role = principal.role.value
+    request.state.last_position = principal.last_position
     return principal
 
 

@@ -330,6 +330,14 @@ VERIFIABLE_LOG: Final = {
 
 HEALTH: Final = {
     "events": "How many events the log holds.",
+    "standbys": "With reads on PostgreSQL standbys (`CARELEDGER_READ_DATABASE_URL`): each"
+    " standby, how far its views have got and whether reads go to it; null without standbys.",
+    "url": "The standby's database URL, its password left out.",
+    "down": "Why the standby is not used (it did not answer), or null.",
+    "behind_seconds": "How long the oldest log position the standby has not yet applied has"
+    " existed on the primary (0: it shows everything); null while it does not answer.",
+    "fresh": "Whether reads go to it: it answers and is behind by no more than"
+    " `CARELEDGER_READ_MAX_LAG_SECONDS`.",
 }
 
 PAGINATION: Final = {

@@ -9,7 +9,10 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger.positions import noting_positions
 
 log = structlog.get_logger()
 
@@ -63,6 +66,58 @@ class RequestContext:
                 actor=state.get("actor"),
                 role=state.get("role"),
             )
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+POSITION_HEADER = b"careledger-position"
+
+
+class WrittenPosition:
+    """A write's answer carries ``CareLedger-Position``: the log position of the last event it
+    recorded (a repeated command, which records nothing: the log's head, at or past it). Sent back
+    as ``min_position``, a read on a standby waits until it has been applied. With standbys
+    configured, it is also remembered as the token's last write, so the same token's (or console
+    session's) next reads wait for it without asking."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        with noting_positions() as written:
+
+            async def send_with_position(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    position = max(written, default=0)
+                    if not position and 200 <= message["status"] < 300:
+                        service = getattr(state, "service", None)
+                        if service is not None:
+                            head = service.app.recorder.max_notification_id
+                            position = int(await run_in_threadpool(head) or 0)
+                    if position:
+                        message["headers"] = [
+                            *message.get("headers", []),
+                            (POSITION_HEADER, str(position).encode()),
+                        ]
+                        await self._remember(scope, position)
+                await send(message)
+
+            await self.app(scope, receive, send_with_position)
+
+    @staticmethod
+    async def _remember(scope: Scope, position: int) -> None:
+        state = scope["app"].state
+        actor = scope.get("state", {}).get("actor")
+        reads = getattr(state, "reads", None)
+        if actor and reads is not None and reads.standbys:
+            try:
+                await run_in_threadpool(state.tokens.remember, actor, position)
+            except Exception as error:  # the write stands; its answer goes out
+                # The client still has the position in the header to send as min_position.
+                log.warning("request.position_not_remembered", error=type(error).__name__)
 
 
 class BodyLimit:

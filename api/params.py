@@ -17,7 +17,7 @@ from api.models import AsIdentity, Instant
 from api.problems import ProblemError
 from projections.asat import AsAtOutOfRangeError, resolve, view_db
 from projections.db import ViewDb
-from projections.service import LedgerService
+from projections.replicas import LedgerReads
 
 MULTI = (list, set, tuple, frozenset)
 
@@ -121,7 +121,7 @@ AsAt = Annotated[
 ]
 
 
-def as_at_position(service: LedgerService, as_at: datetime | None) -> int | None:
+def as_at_position(service: LedgerReads, as_at: datetime | None) -> int | None:
     """The log position ``as_at`` resolves to (None: now): 422 ``as-at-out-of-range`` for an
     instant before the first event or in the future."""
     try:
@@ -138,7 +138,7 @@ def as_at_position(service: LedgerService, as_at: datetime | None) -> int | None
 
 
 def views_as_at(
-    service: LedgerService, position: int | None, as_at: datetime | None = None
+    service: LedgerReads, position: int | None, as_at: datetime | None = None
 ) -> ViewDb:
     """The views as they stood at ``position`` (None: the live views); ``as_at``, the instant
     that resolved to it, bounds what is kept outside the log (refused duplicates) by then."""

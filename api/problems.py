@@ -26,6 +26,7 @@ from ledger.errors import (
     VersionMismatchError,
 )
 from ledger.persistence import StoreUnavailableError
+from projections.replicas import NoFreshReplicaError, ReplicaBehindError
 
 log = structlog.get_logger()
 MEDIA_TYPE = "application/problem+json"
@@ -166,6 +167,22 @@ def install(app: FastAPI) -> None:
             cause=type(cause).__name__ if cause else None,
         )
         return store_unavailable("retry shortly with the same Idempotency-Key")
+
+    async def on_no_fresh_replica(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, NoFreshReplicaError)  # noqa: S101 - registered for it
+        log.warning("request.no_fresh_replica", standbys=error.standbys)
+        return problem(503, "no-fresh-replica", "No standby is fresh enough to read from",
+                       error.detail, headers={"Retry-After": str(RETRY_AFTER)},
+                       standbys=error.standbys)  # fmt: skip
+
+    async def on_replica_behind(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ReplicaBehindError)  # noqa: S101 - registered for it
+        return problem(503, "replica-behind", "Your position has not been applied yet",
+                       error.detail, headers={"Retry-After": "1"}, field="min_position",
+                       min_position=error.min_position, position=error.position)  # fmt: skip
+
+    app.add_exception_handler(NoFreshReplicaError, on_no_fresh_replica)
+    app.add_exception_handler(ReplicaBehindError, on_replica_behind)
 
     # Handled by class, not by the catch-all below: Starlette re-raises what reaches the
     # catch-all after answering, and uvicorn then closes the client's keep-alive connection

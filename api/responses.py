@@ -20,9 +20,19 @@ class Out(BaseModel):
 
 
 @described
+class StandbyHealth(Out):
+    url: str
+    position: int
+    down: str | None
+    behind_seconds: float | None
+    fresh: bool
+
+
+@described
 class Health(Out):
     status: str
     events: int
+    standbys: list[StandbyHealth] | None = None
 
 
 # --- exceptions --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ledger.errors import (
 from ledger.ids import council_id, provider_id
 from ledger.invoice import Invoice
 from ledger.provenance import Role
-from projections.service import LedgerService
+from projections.replicas import LedgerReads
 
 
 def own_council(principal: Principal, council: str) -> None:
@@ -33,7 +33,7 @@ def own_council(principal: Principal, council: str) -> None:
 
 
 def registered(
-    service: LedgerService, *, council: str | None = None, provider: str | None = None
+    service: LedgerReads, *, council: str | None = None, provider: str | None = None
 ) -> None:
     """A filter naming a council or care firm the ledger never registered is 404, never an
     empty answer that reads as "nothing there" (a trial balance "balanced" with no accounts)."""
@@ -47,7 +47,7 @@ def _hidden_budget(budget_id: str) -> BudgetNotFoundError:
     return BudgetNotFoundError("no PersonalBudget with that id", budget_id=budget_id)
 
 
-def budget_for(service: LedgerService, principal: Principal, budget_id: str) -> PersonalBudget:
+def budget_for(service: LedgerReads, principal: Principal, budget_id: str) -> PersonalBudget:
     """The budget, if this caller may see it; otherwise 404 as if it did not exist."""
     budget = service.app.budget(budget_id)
     role = principal.role
@@ -67,7 +67,7 @@ def budget_for(service: LedgerService, principal: Principal, budget_id: str) -> 
     return budget
 
 
-def invoice_for(service: LedgerService, principal: Principal, invoice_id: str) -> Invoice:
+def invoice_for(service: LedgerReads, principal: Principal, invoice_id: str) -> Invoice:
     invoice = service.app.invoice(invoice_id)
     role = principal.role
     hidden = (role is Role.PROVIDER and principal.provider != invoice.provider_ref) or (

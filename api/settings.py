@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.persistence import DEFAULT_DATABASE_URL
@@ -23,6 +24,13 @@ class Settings(BaseSettings):
     # secret. None: a random one per process (sessions end on restart; set it for --workers > 1).
     console_secret: str | None = None
     console_session_minutes: int = 480
+    # Reads on PostgreSQL streaming replicas (``projections.replicas``): one or more standby
+    # URLs, comma-separated. None: every read on the primary.
+    read_database_url: str | None = None
+    # A standby further behind the primary than this is skipped (503 when none is fresh).
+    read_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # How long a read with min_position waits for a standby (or worker-fed views) to apply it.
+    read_wait_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 @lru_cache

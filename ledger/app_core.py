@@ -43,6 +43,7 @@ from ledger.invoice import Invoice
 from ledger.persistence import DEFAULT_DATABASE_URL, persistence_env
 from ledger.personal import IN_THE_CLEAR, PersonalData, reason_context
 from ledger.pooled_fund import PooledFund
+from ledger.positions import note_positions
 from ledger.provenance import Provenance, Role
 from ledger.provider import Provider
 from ledger.snapshots import FaithfulSnapshot
@@ -236,6 +237,7 @@ class LedgerCore(Application[UUID]):
         processing_event = CollectedEvents()
         processing_event.collect_events(*objs, **kwargs)
         recordings = self._record(processing_event)
+        note_positions(r.notification.id for r in recordings)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         self.notify(processing_event.events)  # the library's deprecated hook, kept in step

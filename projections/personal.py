@@ -91,25 +91,36 @@ def now() -> str:
 class KeyStore:
     """Data keys by pseudonym in ``careledger_person_keys``; seals and opens personal fields."""
 
-    def __init__(self, db: ViewDb, secret: bytes, *, owns_db: bool = True) -> None:
+    def __init__(
+        self, db: ViewDb, secret: bytes, *, owns_db: bool = True, read_only: bool = False
+    ) -> None:
         self.db = db
         self.secret = secret
         self.owns_db = owns_db
-        with db.schema_transaction() as cur:
-            cur.execute(CREATE)
+        if not read_only:  # a standby's copy (``projections.replicas``) takes no DDL
+            with db.schema_transaction() as cur:
+                cur.execute(CREATE)
 
     @classmethod
     def open(
-        cls, database_url: str, views: ViewDb, env: Mapping[str, str] | None = None
+        cls,
+        database_url: str,
+        views: ViewDb,
+        env: Mapping[str, str] | None = None,
+        *,
+        read_only: bool = False,
     ) -> KeyStore:
         """The key store of a database, on its own connection (on SQLite: secure_delete). A
-        ``memory://`` store keeps its keys beside its views, under a secret of its own."""
+        ``memory://`` store keeps its keys beside its views, under a secret of its own.
+        ``read_only``: a PostgreSQL standby's keys, read beside its views (no DDL, no writes)."""
         store = persistence_env(database_url)
         if store["PERSISTENCE_MODULE"] == "eventsourcing.popo":
             return cls(views, os.urandom(SECRET_BYTES), owns_db=False)
         secret = load_secret(secret_path(database_url, env))
         if store["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
             return cls(SqliteViewDb(store["SQLITE_DBNAME"]), secret)
+        if read_only:
+            return cls(views, secret, owns_db=False, read_only=True)
         return cls(open_view_db(database_url), secret)
 
     def close(self) -> None:

@@ -63,6 +63,16 @@ def bench_history(url: str, events: int) -> dict[str, Any]:
     service = LedgerService(url, inline=False)
     try:
         load_demo(service.app, 2011, people=max(1, events // EVENTS_PER_PERSON), runner=None)
+    finally:
+        service.close()
+    return history_of(url)
+
+
+def history_of(url: str) -> dict[str, Any]:
+    """The figures on the demo store at ``url`` as it is (its views are rebuilt, twice each
+    way, and left with history)."""
+    service = LedgerService(url, inline=False)
+    try:
         count = service.runner.head()
         figures: dict[str, Any] = {"events": count}
         figures["rebuild"] = _rebuilds(service)
@@ -247,12 +257,19 @@ def bench_snapshots(url: str, budget_events: int = 500, samples: int = 30) -> di
 
 
 def history_section(
-    sizes: tuple[int, ...], postgres_url: str | None, console: Any
+    sizes: tuple[int, ...], postgres_url: str | None, console: Any, store: str | None = None
 ) -> dict[str, Any]:
-    """Snapshots, then the history figures at each size, on each store (fresh ones)."""
+    """Snapshots, then the history figures at each size, on each store (fresh ones); with
+    ``store`` (a URL), only the history figures on that existing demo store (e.g. one of 1,000,000
+    events loaded once)."""
     from scripts.bench_run import fresh_stores
 
     section: dict[str, Any] = {"snapshots": {}, "history": {}, "live_clock": {}}
+    if store:
+        name = "postgres" if store.startswith("postgres") else "sqlite"
+        console.print(f"{name}: the history figures on the store given …")
+        section["history"][name] = [history_of(store)]
+        return section
     for name, url in fresh_stores(postgres_url):
         console.print(f"{name}: a budget of 500 events loaded with and without snapshots …")
         section["snapshots"][name] = bench_snapshots(url)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from ledger.provenance import Provenance
 from ledger.values import InvoiceLine, Period
 from projections.service import LedgerService
 from scripts.bench import COUNCIL, PROVIDER, _budget
+from scripts.pgcluster import free_port
 
 CLIENTS = 8
 PERIOD = Period(date(2010, 4, 5), date(2010, 5, 2))
@@ -65,15 +65,13 @@ def _timed(count: int, work: Callable[[int], None], workers: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, settings: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``careledger serve --workers 2`` on ``url`` (projections by a worker unless ``settings``,
+    environment variables, say otherwise), once it answers."""
     env = {**os.environ, "CARELEDGER_DATABASE_URL": url, "CARELEDGER_INLINE_PROJECTIONS": "false",
-           "CARELEDGER_LOG_JSON": "true"}  # fmt: skip
+           "CARELEDGER_LOG_JSON": "true", **(settings or {})}  # fmt: skip
     server = subprocess.Popen(  # noqa: S603 - our own command line
         [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -107,7 +105,7 @@ def bench_http(
     token, _ = TokenStore(service.db).create("provider", provider=PROVIDER)
     results: dict[str, Any] = {"clients": CLIENTS}
     results["direct_posts_per_s"] = round(_direct(app, budgets, posts, prov), 1)
-    port = port or _free_port()
+    port = port or free_port()
     server = start_server(url, port)
     try:
         results["http_posts_per_s"] = round(_over_http(port, token, budgets, posts), 1)

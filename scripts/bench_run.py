@@ -63,15 +63,26 @@ def run_bench(
     console_only: bool = False,
     history_events: tuple[int, ...] = (),
     history_only: bool = False,
+    console_url: str | None = None,
+    history_url: str | None = None,
+    replica_events: int = 0,
+    replicas_only: bool = False,
 ) -> dict[str, Any]:
     """Every section on every store; the JSON is written to ``output`` and its path returned.
     ``history_only``: only the history section (issue 14: snapshots, views as at past
-    instants at ``history_events``)."""
+    instants at ``history_events``); ``replicas_only``: only reads on a standby (issue 17)."""
     results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
-    _console(results, postgres_url, console_events, console)
+    if replica_events:
+        from scripts.bench_replicas import bench_replicas
+
+        console.print(f"a throwaway primary and standby: reads at about {replica_events} events …")
+        results["replicas"] = bench_replicas(replica_events)
+    if replicas_only:
+        return _written(results, output)
+    _console(results, postgres_url, console_events, console, console_url)
     if console_only:
         return _written(results, output)
-    results.update(history_section(history_events, postgres_url, console))
+    results.update(history_section(history_events, postgres_url, console, history_url))
     if history_only:
         return _written(results, output)
     for name, url in fresh_stores(postgres_url):
@@ -96,16 +107,25 @@ def run_bench(
 
 
 def _console(
-    results: dict[str, Any], postgres_url: str | None, sizes: tuple[int, ...], console: Console
+    results: dict[str, Any],
+    postgres_url: str | None,
+    sizes: tuple[int, ...],
+    console: Console,
+    url: str | None = None,
 ) -> None:
-    """The console's page render times at each history length (``scripts.bench_console``)."""
-    from scripts.bench_console import bench_console
+    """The console's page render times at each history length (``scripts.bench_console``), or
+    on the existing store at ``url``."""
+    from scripts.bench_console import bench_console, time_pages
 
     results["console"] = {}
+    if url:
+        name = "postgres" if url.startswith("postgres") else "sqlite"
+        console.print(f"{name}: console pages on the store given …")
+        results["console"][name] = [time_pages(url)]
     for size in sizes:
-        for name, url in fresh_stores(postgres_url):
+        for name, fresh in fresh_stores(postgres_url):
             console.print(f"{name}: console pages at about {size} events …")
-            results["console"].setdefault(name, []).append(bench_console(url, size))
+            results["console"].setdefault(name, []).append(bench_console(fresh, size))
 
 
 def _written(results: dict[str, Any], output: str) -> dict[str, Any]:
@@ -203,16 +223,33 @@ def table(results: dict[str, Any]) -> Table:
     for store, runs in results.get("scale", {}).items():
         for r in runs:
             _scale_rows(t, store, r)
-    for store, runs in results.get("console", {}).items():
+    _console_rows(t, results.get("console", {}))
+    for row in history_rows(results):
+        t.add_row(*row)
+    if "replicas" in results:
+        _replica_rows(t, results["replicas"])
+    return t
+
+
+def _console_rows(t: Table, console: dict[str, Any]) -> None:
+    for store, runs in console.items():
         for r in runs:
             for page, f in r["pages"].items():
                 t.add_row(store, f"console {page} p50/p99 ms ({r['events']:,} ev)",
                           f"{f['page_ms']['p50']} / {f['page_ms']['p99']}",
                           f"API {f['api_ms']['p50']} / {f['api_ms']['p99']}",
                           str(f["ratio_p50"]), f"p99 ≤ {r['target_p99_ms']} ms")  # fmt: skip
-    for row in history_rows(results):
-        t.add_row(*row)
-    return t
+
+
+def _replica_rows(t: Table, r: dict[str, Any]) -> None:
+    """Reads with a standby beside the primary alone (``scripts.bench_replicas``)."""
+    own = {mode: r[f"{mode}_own_write_ms"] for mode in ("standby", "primary")}
+    t.add_row("postgres", f"reads/s via a standby ({r['events']:,} ev, {r['clients']} clients)",
+              str(r["standby_reads_per_s"]), f"primary alone {r['primary_reads_per_s']}",
+              str(r["ratio"]), "")  # fmt: skip
+    t.add_row("postgres", "own write read back p50/p99 ms, standby",
+              f"{own['standby']['p50']} / {own['standby']['p99']}",
+              f"primary {own['primary']['p50']} / {own['primary']['p99']}", "", "")  # fmt: skip
 
 
 def _personal_rows(t: Table, p: dict[str, Any]) -> None:

@@ -406,6 +406,31 @@ def bench(
     history_only: Annotated[
         bool, typer.Option(help="Only the history figures (--history sizes and snapshots).")
     ] = False,
+    console_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Time the console's pages on this existing store (e.g. a 1,000,000-event"
+            " PostgreSQL demo loaded once) instead of loading --console-events afresh."
+        ),
+    ] = None,
+    history_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The history figures (rebuild, catch-up, as-at reads) on this existing demo"
+            " store instead of fresh ones (with --history-only); its views are rebuilt."
+        ),
+    ] = None,
+    replica_events: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Reads on a PostgreSQL standby: a throwaway primary and standby (initdb,"
+            " pg_basebackup) holding the demo at about this many events; 0 leaves it out.",
+        ),
+    ] = 0,
+    replicas_only: Annotated[
+        bool, typer.Option(help="Only the standby figures (with --replica-events).")
+    ] = False,
 ) -> None:
     """Measure speed against baselines in the same run; write JSON and print a table."""
     from scripts.bench_run import run_bench, table
@@ -415,6 +440,8 @@ def bench(
         rebuild_jobs=rebuild_jobs, console_events=tuple(console_events or ()),
         console_only=console_only,
         history_events=tuple(history or ()), history_only=history_only,
+        console_url=console_url, history_url=history_url, replica_events=replica_events,
+        replicas_only=replicas_only,
     )  # fmt: skip
     Console().print(table(results))
     console.print(f"written to {results['path']}")

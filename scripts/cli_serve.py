@@ -9,7 +9,9 @@ import typer
 import uvicorn
 
 from api.settings import Settings, get_settings
+from ledger.errors import InvalidCommandError
 from projections.personal import load_secret, secret_path
+from projections.replicas import standby_urls
 from projections.service import LedgerService
 from projections.store_check import check_store
 from scripts.cli_common import (
@@ -45,6 +47,10 @@ def serve(
     os.environ["CARELEDGER_DATABASE_URL"] = url
     get_settings.cache_clear()
     settings = Settings()
+    try:
+        standby_urls(settings.read_database_url)
+    except InvalidCommandError as error:
+        raise CliError(f"CARELEDGER_READ_DATABASE_URL: {error.detail}") from None
     bind_host, bind_port = host or settings.host, port or settings.port
     if demo_if_empty:
         _prepare_demo(url, f"http://{bind_host}:{bind_port}")

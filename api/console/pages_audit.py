@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from api.console.render import admit, guard, page, parsed
 from api.console.session import Signed
-from api.deps import Service
+from api.deps import ReadService
 from api.models import Instant
 from api.pagination import CursorParam
 from api.responses_audit import AuditRow
@@ -47,7 +47,7 @@ def _filters(
 def trail(
     request: Request,
     session: Signed,
-    service: Service,
+    service: ReadService,
     budget: Word = None,
     actor: Word = None,
     kind: Annotated[str | None, Query(alias="type", max_length=80)] = None,
@@ -73,7 +73,7 @@ def trail(
 @guard
 def trail_csv(
     session: Signed,
-    service: Service,
+    service: ReadService,
     budget: Word = None,
     actor: Word = None,
     kind: Annotated[str | None, Query(alias="type", max_length=80)] = None,

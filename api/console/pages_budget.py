@@ -15,7 +15,7 @@ from api.console.pages_national import Text
 from api.console.render import admit, allowed, guard, page, parsed
 from api.console.render import day as day_of
 from api.console.session import Signed
-from api.deps import Service
+from api.deps import ReadService
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam
 from api.routers import audit, budget_reads, endings
@@ -34,7 +34,7 @@ def budget(
     request: Request,
     budget_id: BudgetId,
     session: Signed,
-    service: Service,
+    service: ReadService,
     as_at: Text = None,
     effective_on: Text = None,
     cursor: CursorParam = None,

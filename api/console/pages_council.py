@@ -17,7 +17,7 @@ from api.console.charts import bars
 from api.console.pages_national import Text, dates
 from api.console.render import admit, allowed, guard, money, page, parsed
 from api.console.session import Signed
-from api.deps import Service
+from api.deps import ReadService
 from api.models import Instant
 from api.problems import ProblemError
 from api.routers import budget_reads, reports, runs
@@ -45,7 +45,7 @@ def council(
     request: Request,
     code: Code,
     session: Signed,
-    service: Service,
+    service: ReadService,
     on: Text = None,
     as_at: Text = None,
     status: Annotated[BudgetStatus | None, Query()] = None,
@@ -119,7 +119,7 @@ def _by_provider(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def journal(
     code: Code,
     session: Signed,
-    service: Service,
+    service: ReadService,
     fmt: Annotated[Literal["hledger", "beancount"], Query(alias="format")] = "hledger",
     as_at: Text = None,
 ) -> StreamingResponse:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from api.console.pages_national import Text
 from api.console.render import ConsoleFaultError, admit, allowed, fault_of, guard, page, parsed
 from api.console.session import Signed, check_csrf
-from api.deps import Service
+from api.deps import ReadService, Service
 from api.models import BusinessDate, Instant
 from api.pagination import CursorParam
 from api.routers import audit, reports
@@ -82,7 +82,7 @@ def check(
 def exceptions(
     request: Request,
     session: Signed,
-    service: Service,
+    service: ReadService,
     kind: Annotated[str | None, Query(max_length=40)] = None,
     effective_from: Text = None,
     effective_to: Text = None,
@@ -111,7 +111,7 @@ def exceptions(
 def note_form(
     request: Request,
     session: Signed,
-    service: Service,
+    service: ReadService,
     position: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
     """An audit note, about the entry at ``position`` if given (found through the trail)."""

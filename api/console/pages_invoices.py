@@ -22,7 +22,7 @@ from api.console.render import (
     pence_of,
 )
 from api.console.session import Signed, check_csrf
-from api.deps import Service
+from api.deps import ReadService, Service
 from api.models import BusinessDate
 from api.pagination import CursorParam
 from api.routers import invoice_reads, invoices
@@ -38,7 +38,7 @@ Action = Literal["approval", "dispute", "payment"]
 def invoice_list(
     request: Request,
     session: Signed,
-    service: Service,
+    service: ReadService,
     status: Annotated[InvoiceStatus | None, Query()] = None,
     cursor: CursorParam = None,
 ) -> HTMLResponse:
@@ -107,7 +107,7 @@ def upload(
 @router.get("/ui/invoices/{invoice_id}", response_class=HTMLResponse)
 @guard
 def invoice(
-    request: Request, invoice_id: invoices.InvoiceId, session: Signed, service: Service,
+    request: Request, invoice_id: invoices.InvoiceId, session: Signed, service: ReadService,
     done: Annotated[str | None, Query(max_length=20, pattern=r"^[a-z]+$")] = None,
 ) -> HTMLResponse:  # fmt: skip
     who = admit(invoice_reads.Reader, session.principal)

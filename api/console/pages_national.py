@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from api.console.charts import bars
 from api.console.render import admit, guard, page, parsed
 from api.console.session import Signed
-from api.deps import Service
+from api.deps import ReadService
 from api.models import BusinessDate, Instant
 from api.params import as_at_position, views_as_at
 from api.routers import reports
@@ -35,7 +35,7 @@ def dates(on: str | None, as_at: str | None) -> tuple[date, Any]:
 @router.get("/ui/national", response_class=HTMLResponse)
 @guard
 def national(
-    request: Request, session: Signed, service: Service, on: Text = None, as_at: Text = None
+    request: Request, session: Signed, service: ReadService, on: Text = None, as_at: Text = None
 ) -> HTMLResponse:
     """England's measures, and every council's uptake against the 30% target."""
     admit(reports.ProgressReader, session.principal)

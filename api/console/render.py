@@ -20,6 +20,7 @@ from api.auth import Principal
 from api.deps import Allow
 from api.problems import ProblemError, status_of
 from ledger.errors import LedgerError
+from ledger.persistence import StoreUnavailableError
 from ledger.provenance import Role
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -141,6 +142,10 @@ def fault_of(error: Exception) -> ConsoleFaultError:
         return ConsoleFaultError(error.status, error.title, error.detail)
     if isinstance(error, LedgerError):
         return ConsoleFaultError(status_of(error), error.title, error.detail)
+    if isinstance(error, StoreUnavailableError):  # the database, or every standby, is not there
+        detail = getattr(error, "detail", None) or "the ledger's database did not answer in time"
+        return ConsoleFaultError(503, "The ledger cannot be read just now",
+                                 f"{detail}: try again in a moment")  # fmt: skip
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
@@ -150,13 +155,13 @@ def fault_of(error: Exception) -> ConsoleFaultError:
 
 def guard(route: Callable[P, T]) -> Callable[P, T]:
     """Refusals from the API's read and write code (problems, ledger errors, invalid values)
-    become a page with the same status and words."""
+    and a database that did not answer become a page with the same status and words."""
 
     @functools.wraps(route)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return route(*args, **kwargs)
-        except (ProblemError, LedgerError, ValidationError) as error:
+        except (ProblemError, LedgerError, ValidationError, StoreUnavailableError) as error:
             raise fault_of(error) from None
 
     return wrapper

@@ -148,6 +148,7 @@ def signed_in(
         raise SignInNeededError("Your token has been revoked or is no longer valid: sign in again")
     request.state.actor = principal.token_id  # the request log line, as for the API
     request.state.role = principal.role.value
+    request.state.last_position = principal.last_position
     return Session(principal, str(data.get("csrf", "")), str(data.get("sid", "")))
 
 

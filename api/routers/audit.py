@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import Field, StrictInt, StringConstraints
 
 from api.auth import Principal
-from api.deps import Allow, Command, IdempotencyKey, Service, etag
+from api.deps import Allow, Command, IdempotencyKey, ReadService, Service, etag
 from api.models import BusinessDate, Instant, Reason, Strict, Written
 from api.pagination import CursorParam, Limit, Page, page_of
 from api.params import AsAt, CouncilCode, ProviderRef, as_at_position, check_range
@@ -29,7 +29,7 @@ from ledger.errors import BudgetNotFoundError, EntryNotFoundError
 from ledger.personal import context, reveal_reasons, shown_for
 from ledger.provenance import Role
 from projections.cursor import CursorKind, Int
-from projections.service import LedgerService
+from projections.replicas import LedgerReads
 from projections.tlog import check_tree, signed_checkpoint
 from projections.verify import Checkpoint, check_extends, take_checkpoint, verify
 from projections.views.audit import utc_stamp
@@ -94,7 +94,7 @@ def _where(values: dict[str, Any], event_type: str | None) -> tuple[str, list[An
 @router.get("", responses=responses(403, 404), response_model=Page[AuditRow])
 def get_audit_trail(
     who: Reader,
-    service: Service,
+    service: ReadService,
     budget: BudgetQuery = None,
     actor: ActorQuery = None,
     event_type: Annotated[
@@ -150,7 +150,7 @@ def get_audit_trail(
     return {**listed, "as_at_position": stop}
 
 
-def _row(service: LedgerService, r: dict[str, Any], person: str | None) -> dict[str, Any]:
+def _row(service: LedgerReads, r: dict[str, Any], person: str | None) -> dict[str, Any]:
     """One trail row, its sealed fields opened (or erased). On a row about an erased
     ``person``, what an event written before sealing holds in the clear is shown as erased."""
     personal = service.app.personal

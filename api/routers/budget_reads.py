@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
-from api.deps import Allow, Service, etag
+from api.deps import Allow, ReadService, etag
 from api.figure_models import BudgetBalanceOut, Statement
 from api.models import BusinessDate
 from api.pagination import CursorParam, Limit, page_of
@@ -33,6 +33,7 @@ from projections.asat import aggregate_at
 from projections.balance import balance_of, figures_of
 from projections.budget_years import years_of
 from projections.cursor import CursorKind, Int
+from projections.replicas import LedgerReads
 
 router = APIRouter(prefix="/v1/budgets", tags=["budgets"])
 Reader = Annotated[Principal, Depends(Allow(Role.COUNCIL, Role.REPRESENTATIVE, Role.AUDITOR))]
@@ -45,7 +46,7 @@ EffectiveOn = Annotated[
 
 @router.get("/{budget_id}", responses=READ, response_model=BudgetOut)
 def get_budget(
-    budget_id: BudgetId, who: Reader, service: Service, response: Response, as_at: AsAt = None
+    budget_id: BudgetId, who: Reader, service: ReadService, response: Response, as_at: AsAt = None
 ) -> Any:
     """The budget: status, plan, allocation, deployment, representatives, with its version;
     with `as_at`, as it stood then (404 if it did not exist yet)."""
@@ -91,7 +92,7 @@ def get_budget(
     }
 
 
-def _budget_at(service: Service, now: PersonalBudget, position: int) -> PersonalBudget:
+def _budget_at(service: LedgerReads, now: PersonalBudget, position: int) -> PersonalBudget:
     then = aggregate_at(service.app, service.db, now.id, position)
     if not isinstance(then, PersonalBudget):
         raise BudgetNotFoundError("no such budget at that instant", budget_id=str(now.id))
@@ -132,7 +133,7 @@ def _allocation(a: Any) -> dict[str, Any]:
 def get_balance(
     budget_id: BudgetId,
     who: Reader,
-    service: Service,
+    service: ReadService,
     as_at: AsAt = None,
     effective_on: EffectiveOn = None,
 ) -> Any:
@@ -154,7 +155,7 @@ def get_balance(
 def get_statement(
     budget_id: BudgetId,
     who: Reader,
-    service: Service,
+    service: ReadService,
     cursor: CursorParam = None,
     limit: Limit = 200,
     as_at: AsAt = None,

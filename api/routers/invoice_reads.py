@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
-from api.deps import Allow, Service, etag
+from api.deps import Allow, ReadService, etag
 from api.pagination import CursorParam, Limit, page_of
 from api.params import AsAt, CouncilCode, ProviderRef, as_at_position, views_as_at
 from api.problems import ProblemError, responses
@@ -25,6 +25,7 @@ from ledger.provenance import Role
 from ledger.values import InvoiceStatus
 from projections.asat import aggregate_at
 from projections.cursor import CursorKind, Int
+from projections.replicas import LedgerReads
 from projections.views.invoices import get_invoice, list_invoices
 from projections.views.people import erased_budgets
 
@@ -52,7 +53,7 @@ def _scoped_filters(
 @router.get("", responses=READ, response_model=InvoicePage)
 def list_invoices_route(
     who: Reader,
-    service: Service,
+    service: ReadService,
     provider: ProviderRef = None,
     council: CouncilCode = None,
     status: Annotated[
@@ -96,7 +97,7 @@ def _listed(r: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/{invoice_id}", responses=READ, response_model=InvoiceDetail)
 def get_invoice_route(
-    invoice_id: InvoiceId, who: Reader, service: Service, response: Response, as_at: AsAt = None
+    invoice_id: InvoiceId, who: Reader, service: ReadService, response: Response, as_at: AsAt = None
 ) -> Any:
     """The invoice — lines, status, flags, amounts approved, paid and credited — with its
     history, one entry per event, oldest first. `ETag` is its version. With `as_at`, as it
@@ -119,7 +120,7 @@ def get_invoice_route(
     return {**_invoice(invoice), "history": history, "as_at_position": stop}
 
 
-def _invoice_at(service: Service, now: Invoice, position: int) -> Invoice:
+def _invoice_at(service: LedgerReads, now: Invoice, position: int) -> Invoice:
     then = aggregate_at(service.app, service.db, now.id, position)
     if not isinstance(then, Invoice):
         raise InvoiceNotFoundError(

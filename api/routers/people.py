@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field, StrictInt
 
 from api.auth import Principal
-from api.deps import Allow, Command, IdempotencyKey, Service, etag
+from api.deps import Allow, Command, IdempotencyKey, ReadService, Service, etag
 from api.glossary import described
 from api.models import AsIdentity, BusinessDate, Reason, Strict, Written
 from api.problems import responses
@@ -172,7 +172,7 @@ def set_retention_policy(
 @router.get(
     "/v1/councils/{code}/retention", responses=responses(400, 403, 404), response_model=RetentionOut
 )
-def get_retention_policy(code: CodePath, who: PolicyReader, service: Service) -> Any:
+def get_retention_policy(code: CodePath, who: PolicyReader, service: ReadService) -> Any:
     """The council's retention policy (six years until it sets another)."""
     scoped = council_scope(who, code, service)
     council = service.app.council(scoped or code)

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api.auth import Principal
-from api.deps import Allow, Service
+from api.deps import Allow, ReadService
 from api.figure_models import CouncilProgress, NationalProgress, SpendByProvider, TrialBalance
 from api.models import AsIdentity, BusinessDate, Instant
 from api.pagination import CursorParam, Limit
@@ -37,7 +37,7 @@ from api.scope import registered
 from ledger.personal import reveal_reasons
 from ledger.provenance import Role
 from projections.export import journal_lines
-from projections.service import LedgerService
+from projections.replicas import LedgerReads
 from projections.views.exceptions_query import exceptions
 from projections.views.people import erased_owners, masked
 from projections.views.progress_measures import council_progress, national_progress
@@ -65,7 +65,7 @@ On = Annotated[
 ]
 
 
-def council_scope(who: Principal, council: str | None, service: LedgerService) -> str | None:
+def council_scope(who: Principal, council: str | None, service: LedgerReads) -> str | None:
     """The council filter this caller may use: a council officer, or an auditor whose token is
     scoped, sees only that council (asking for another is 403); others may ask for any
     registered council (another code is 404)."""
@@ -86,7 +86,7 @@ def council_scope(who: Principal, council: str | None, service: LedgerService) -
 )
 def get_spend_by_provider(
     who: SpendReader,
-    service: Service,
+    service: ReadService,
     council: CouncilCode = None,
     month_from: MonthFrom = None,
     month_to: MonthTo = None,
@@ -116,7 +116,7 @@ CodePath = Annotated[
     "/v1/councils/{code}/progress", responses=responses(403, 404), response_model=CouncilProgress
 )
 def get_council_progress(
-    code: CodePath, who: ProgressReader, service: Service, on: On = None, as_at: AsAt = None
+    code: CodePath, who: ProgressReader, service: ReadService, on: On = None, as_at: AsAt = None
 ) -> Any:
     """One council's measures on a business date: share of eligible people with a personal
     budget (target 30%), on direct payments, net spend through budgets as a share of gross
@@ -129,7 +129,7 @@ def get_council_progress(
 
 @router.get("/v1/national/progress", responses=READ, response_model=NationalProgress)
 def get_national_progress(
-    who: ProgressReader, service: Service, on: On = None, as_at: AsAt = None
+    who: ProgressReader, service: ReadService, on: On = None, as_at: AsAt = None
 ) -> Any:
     """England's measures on a business date: totals over councils, how many meet the 30%
     target, and the lowest and highest uptake."""
@@ -141,7 +141,7 @@ def get_national_progress(
 @router.get("/v1/exceptions", responses=FILTERED, response_model=ExceptionPage)
 def get_exceptions(
     who: ExceptionReader,
-    service: Service,
+    service: ReadService,
     council: CouncilCode = None,
     kind: Annotated[
         str | None,
@@ -210,7 +210,7 @@ END = 2**62
 @router.get("/v1/ledger/trial-balance", responses=FILTERED, response_model=TrialBalance)
 def get_trial_balance(
     who: Auditor,
-    service: Service,
+    service: ReadService,
     council: CouncilCode = None,
     as_at: AsAt = None,
     effective_on: Annotated[
@@ -268,7 +268,7 @@ def _chunks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[str]:
 )
 def export_journal(
     who: Auditor,
-    service: Service,
+    service: ReadService,
     fmt: Annotated[
         Literal["hledger", "beancount"],
         Query(alias="format", description="The journal's format: hledger or beancount."),

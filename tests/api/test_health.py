@@ -18,7 +18,7 @@ def test_healthz_says_empty_for_a_store_without_events_and_ok_once_it_has_some(
         loaded = client.get("/healthz")
 
     assert empty.status_code == 200
-    assert empty.json() == {"status": "empty", "events": 0}
+    assert empty.json() == {"status": "empty", "events": 0, "standbys": None}
     assert loaded.status_code == 200
     assert loaded.json()["status"] == "ok" and loaded.json()["events"] > 0
 

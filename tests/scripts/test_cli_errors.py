@@ -243,3 +243,25 @@ def test_serve_with_workers_on_sqlite_is_refused_in_one_line(tmp_path: Path) -> 
         "error: several workers need PostgreSQL; SQLite serves from one process"
     )
     assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("sqlite:///standby.db", "sqlite:///standby.db is not a PostgreSQL URL"),
+        (
+            "postgresql://reader:s3cret@127.0.0.1/care?bogus=1",
+            "unknown database URL option 'bogus'",
+        ),
+    ],
+)
+def test_serve_names_a_bad_standby_url_in_one_line_without_its_password(
+    loaded_url: str, given: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARELEDGER_READ_DATABASE_URL", given)
+
+    line = one_line(run("serve", "--database-url", loaded_url, "--port", str(free_port())))
+
+    assert line.startswith("error: CARELEDGER_READ_DATABASE_URL: ")
+    assert said in line
+    assert "s3cret" not in line
