@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 CHECK_EVERY = 0.1  # seconds between samples of every database's position
-POLL = 0.02  # while a read waits for a standby to replay its position
+POLL = 0.005  # while a read waits for a standby to replay its position
 DOWN_RETRY = 1.0  # a standby that did not answer is asked again after this long
 CONNECT_WAIT = 2  # seconds a read or the sampler waits for a connection to a standby, at most
 
