@@ -161,7 +161,7 @@ def test_serve_serves_the_store_the_flag_names(stores: Stores, tmp_path: Path) -
     finally:
         kill9(process)
 
-    assert health == {"status": "ok", "events": 47}
+    assert health == {"status": "ok", "events": 47, "standbys": None}
     assert audit.status_code == 200
     assert not stores.elsewhere.exists()
 
