@@ -273,6 +273,8 @@ def history_section(
     for name, url in fresh_stores(postgres_url):
         console.print(f"{name}: a budget of 500 events loaded with and without snapshots …")
         section["snapshots"][name] = bench_snapshots(url)
+    if not sizes:  # `careledger bench` without --history: the snapshots only
+        return section
     live = max(1000, min(sizes) // 4)
     for name, url in fresh_stores(postgres_url):
         console.print(f"{name}: about {live} events recorded in real time, rebuilt …")

@@ -111,3 +111,17 @@ def test_the_live_clock_bench_rebuilds_a_log_of_one_instant_a_command(tmp_path: 
     rows = history_rows({"live_clock": {"sqlite": figures}})
     assert [r[1].split(" @")[0] for r in rows] == ["rebuild with history", "catch_up with history"]
     assert all("each command its own instant" in r[1] for r in rows)
+
+
+def test_the_bench_without_history_sizes_measures_the_snapshots_only() -> None:
+    """`careledger bench` with no --history (its default) ran the live-clock log at min(()) and
+    crashed before any other section; now the history section is the snapshots alone."""
+    from rich.console import Console
+
+    from scripts.bench_history import history_section
+
+    section = history_section((), None, Console(quiet=True))
+
+    assert list(section["snapshots"]) == ["sqlite"]
+    assert section["snapshots"]["sqlite"]["with_snapshots_p50_ms"] > 0
+    assert section["live_clock"] == {} and section["history"] == {}
