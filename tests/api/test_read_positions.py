@@ -15,7 +15,7 @@ from api.app import create_app
 from api.auth import DDL, TokenStore
 from api.settings import Settings
 from projections.db import open_view_db
-from projections.replicas import Lag
+from projections.replicas import Lag, redacted
 from projections.service import LedgerService
 from scripts.pgcluster import free_port
 from tests.api.conftest import Api, budget_body
@@ -176,3 +176,15 @@ def test_a_standby_url_that_holds_another_ledger_is_never_read(
     assert health["standbys"][0]["down"].startswith("not a standby of this store")
     assert health["standbys"][0]["fresh"] is False
     assert (read.status_code, read.json()["type"]) == (503, "/problems/no-fresh-replica")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://reader:s3cret@db1:5432/care", "postgresql://reader:***@db1:5432/care"),
+        ("postgresql://reader:p%40ss%3Aw@db1/care", "postgresql://reader:***@db1/care"),
+        ("postgresql://reader@db1/care?schema=x", "postgresql://reader@db1/care?schema=x"),
+    ],
+)
+def test_a_standby_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert redacted(url) == shown
