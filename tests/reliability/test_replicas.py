@@ -280,3 +280,15 @@ def test_the_replica_bench_measures_reads_through_a_server_on_the_standby(live: 
                "standby_own_write_ms": own}  # fmt: skip
     shown = table({"stores": {}, "replicas": figures}).columns[1]._cells
     assert "own write read back p50/p99 ms, standby" in shown
+
+
+def test_a_journal_streamed_from_the_standby_is_the_primarys(live: Pair) -> None:
+    """A streamed export (a server-side cursor, on the standby) equals the primary's own."""
+    from projections.export import journal_lines
+
+    answer = live.get("auditor", "/v1/export/journal")
+    primary = "".join(f"{line}\n" for line in journal_lines(live.service.db, "hledger", None, None))
+
+    assert answer.status_code == 200
+    assert answer.text == primary
+    assert "PooledFund.ContributionReceived" in answer.text  # a real entry, not only headers
