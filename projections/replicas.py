@@ -148,11 +148,15 @@ class Standby:
         self.asked = -1e9
         env = persistence_env(url)
         self._connect = str(min(int(env["POSTGRES_CONNECT_TIMEOUT"]) or CONNECT_WAIT, CONNECT_WAIT))
-        conninfo, schema = postgres_conninfo(url)
+        self.conninfo, schema = postgres_conninfo(url)
         limits = PgLimits.from_env({**env, "POSTGRES_CONNECT_TIMEOUT": self._connect})
-        self.db: ViewDb = PostgresViewDb(conninfo, schema, limits)
+        self.db: ViewDb = PostgresViewDb(self.conninfo, schema, limits)
         self.keys = KeyStore.open(url, self.db, read_only=True)
         self._app: CareLedger | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._app is not None
 
     @property
     def app(self) -> CareLedger:
@@ -181,9 +185,10 @@ class Standby:
         standby that is down costs the sampler a refused connection, not a pool's wait."""
         import psycopg
 
-        conninfo, _ = postgres_conninfo(self.url)
         try:
-            with psycopg.connect(conninfo, connect_timeout=CONNECT_WAIT, autocommit=True) as conn:
+            with psycopg.connect(
+                self.conninfo, connect_timeout=CONNECT_WAIT, autocommit=True
+            ) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as error:
             self.down = f"not answering ({type(error).__name__})"
@@ -288,7 +293,7 @@ class Reads:
                     continue
                 try:
                     standby.position = views_position(standby.db, self.views)
-                    if standby._app is None:
+                    if not standby.is_open:
                         self._same_log(standby)
                     standby.opened()
                     if standby.down is not None:
@@ -319,19 +324,22 @@ class Reads:
     def status(self) -> list[dict[str, Any]]:
         """Every standby: its position, how far behind, whether it is used."""
         now = self.clock()
-        shown = []
-        for standby in self.standbys:
-            behind = None if standby.down else self.lag.behind(standby.position, now)
-            fresh = behind is not None and behind <= self.max_lag
-            shown.append({**standby.shown(), "behind_seconds": behind, "fresh": fresh})
-        return shown
+        return [
+            {**s.shown(), "behind_seconds": self._behind(s, now), "fresh": self._is_fresh(s, now)}
+            for s in self.standbys
+        ]
+
+    def _behind(self, standby: Standby, now: float) -> float | None:
+        """Seconds behind the primary; None while it does not answer."""
+        return None if standby.down else self.lag.behind(standby.position, now)
+
+    def _is_fresh(self, standby: Standby, now: float) -> bool:
+        behind = self._behind(standby, now)
+        return behind is not None and behind <= self.max_lag
 
     def _fresh(self) -> list[Standby]:
         now = self.clock()
-        return [
-            s for s in self.standbys
-            if s.down is None and self.lag.behind(s.position, now) <= self.max_lag
-        ]  # fmt: skip
+        return [s for s in self.standbys if self._is_fresh(s, now)]
 
     # --- choosing ----------------------------------------------------------------------------
 

@@ -57,6 +57,18 @@ def _pages(db: Any) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
 
 
+def sign_in(client: Any, token: str) -> Any:
+    """Sign ``client`` (a TestClient or an httpx.Client on the app) in through the console's own
+    form, CSRF token included; the form's answer (303 to the console when signed in)."""
+    client.cookies.clear()
+    form = client.get("/ui/sign-in").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    if csrf is None:
+        raise RuntimeError("the sign-in form carries no CSRF token")
+    data = {"token": token, "csrf_token": csrf.group(1)}
+    return client.post("/ui/sign-in", data=data, follow_redirects=False)
+
+
 def _timed(get: Any, path: str, samples: int) -> dict[str, float]:
     timings = []
     for _ in range(samples):
@@ -90,11 +102,9 @@ def time_pages(url: str, samples: int = SAMPLES) -> dict[str, Any]:
                                              "council": {"council": council}}  # fmt: skip
         tokens = {role: store.create(role, "bench", **s)[0] for role, s in scopes.items()}
         for name, role, page, api in _pages(service.db):
-            client.cookies.clear()
-            form = client.get("/ui/sign-in").text
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
-            assert csrf is not None  # noqa: S101 - our own form
-            client.post("/ui/sign-in", data={"token": tokens[role], "csrf_token": csrf.group(1)})
+            signed = sign_in(client, tokens[role])
+            if signed.status_code != 303:
+                raise RuntimeError(f"{role} could not sign in: {signed.status_code}")
             shown = _timed(client.get, page, samples)
             bearer = {"Authorization": f"Bearer {tokens[role]}"}
             baseline = _timed(lambda p, h=bearer: client.get(p, headers=h), api, samples)

@@ -27,9 +27,9 @@ import httpx
 
 from api.auth import TokenStore
 from projections.service import LedgerService
-from scripts.bench_http import start_server
+from scripts.bench_http import _timed, start_server
 from scripts.bench_scale import EVENTS_PER_PERSON, run_measured
-from scripts.pgcluster import PgCluster, free_port, throwaway_cluster
+from scripts.pgcluster import free_port, throwaway_cluster
 
 CLIENTS = 8
 READS = 1600
@@ -44,7 +44,7 @@ def bench_replicas(events: int, reads: int = READS) -> dict[str, Any]:
         url = primary.url("ledger")
         load = run_measured(["demo", "--people", str(people), "--json"], url)
         with throwaway_cluster(standby_of=primary) as standby:
-            _caught_up(primary, standby)
+            standby.wait_replayed(primary, timeout=300)
             paths, tokens, count = _setup(url)
             results: dict[str, Any] = {"events": count, "clients": CLIENTS, "reads": reads,
                                        "demo_seconds": load["seconds"]}  # fmt: skip
@@ -63,15 +63,6 @@ def bench_replicas(events: int, reads: int = READS) -> dict[str, Any]:
                     server.wait(timeout=30)
     results["ratio"] = round(results["standby_reads_per_s"] / results["primary_reads_per_s"], 3)
     return results
-
-
-def _caught_up(primary: PgCluster, standby: PgCluster, timeout: float = 300) -> None:
-    target = primary.sql("SELECT pg_current_wal_lsn()::text")[0]
-    deadline = time.monotonic() + timeout
-    while standby.sql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")[0] is not True:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the standby did not catch up with the demo")
-        time.sleep(0.2)
 
 
 def _setup(url: str) -> tuple[list[str], dict[str, str], int]:
@@ -97,8 +88,6 @@ def _setup(url: str) -> tuple[list[str], dict[str, str], int]:
 
 def _reads(base: str, token: str, paths: list[str], count: int) -> float:
     """Reads per second: ``count`` GETs of the mix from CLIENTS threads."""
-    from concurrent.futures import ThreadPoolExecutor
-
     order = random.Random(17).choices(paths, k=count)  # noqa: S311 - a fixed mix, not a secret
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as warm:
@@ -111,13 +100,11 @@ def _reads(base: str, token: str, paths: list[str], count: int) -> float:
         if answer.status_code != 200:
             raise RuntimeError(f"{order[i]} answered {answer.status_code}: {answer.text[:200]}")
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(work, range(count)))
-    seconds = time.perf_counter() - started
-    for client in clients:
-        client.close()
-    return round(count / seconds, 1)
+    try:
+        return round(_timed(count, work, CLIENTS), 1)
+    finally:
+        for client in clients:
+            client.close()
 
 
 def _own_writes(base: str, tokens: dict[str, str], count: int) -> dict[str, float]:

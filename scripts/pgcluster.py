@@ -167,6 +167,16 @@ class PgCluster:
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
 
+    def wait_replayed(self, primary: PgCluster, timeout: float = 60) -> None:
+        """Wait until this standby has replayed everything ``primary`` had written when asked."""
+        target = primary.sql("SELECT pg_current_wal_lsn()::text")[0]
+        replayed = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
+        deadline = time.monotonic() + timeout
+        while self.sql(replayed)[0] is not True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the standby did not replay the primary's WAL up to {target}")
+            time.sleep(0.05)
+
     def sql(self, statement: str) -> Any:
         """One statement on the ``postgres`` database; its first row."""
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:

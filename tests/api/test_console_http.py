@@ -4,7 +4,6 @@ invoice CSV layout."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import date
 
@@ -13,20 +12,13 @@ import pytest
 from api.console import invoice_csv
 from api.console.render import day, instant, money, percent
 from api.console.session import COOKIE, Sessions
+from scripts.bench_console import sign_in
 from tests.api.conftest import OTHER_COUNCIL, Api, active_budget
 from tests.support import COUNCIL
 
 
 def _sign_in(api: Api, who: str) -> None:
-    api.client.cookies.clear()
-    form = api.client.get("/ui/sign-in")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    signed = api.client.post(
-        "/ui/sign-in",
-        data={"token": api.tokens[who], "csrf_token": csrf.group(1)},
-        follow_redirects=False,
-    )
+    signed = sign_in(api.client, api.tokens[who])
     assert signed.status_code == 303
 
 

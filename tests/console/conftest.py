@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,9 +27,11 @@ from api.auth import TokenStore
 from ledger.app_invoices import InvoiceDraft
 from ledger.provenance import Provenance
 from ledger.values import InvoiceLine, Period
+from scripts.bench_console import sign_in as form_sign_in
 from scripts.cli_common import open_service
 from scripts.cli_serve import demo_scope
 from scripts.demo_cli import _load
+from scripts.pgcluster import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -68,12 +69,6 @@ class Console:
     def revoke(self, token_id: str) -> None:
         with open_service(self.url) as service:
             assert TokenStore(service.db).revoke(token_id)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _open_invoices(service: Any, provider: str, council: str, count: int) -> list[str]:
@@ -149,7 +144,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         for name, value in keys.items():
             mp.setenv(name, value)
         seeded = _seed(url)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **keys, "CARELEDGER_DATABASE_URL": url, "CARELEDGER_LOG_JSON": "1",
            "CARELEDGER_CONSOLE_SECRET": "console-test-secret"}  # fmt: skip
     output = (folder / "serve.out").open("w")
@@ -263,10 +258,7 @@ def screenshot(driver: webdriver.Chrome, name: str) -> None:
 def session_client(console: Console, token: str) -> httpx.Client:
     """A plain HTTP client signed in through the form, for requests a browser would not send."""
     client = httpx.Client(base_url=console.base, follow_redirects=False)
-    form = client.get("/ui/sign-in")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert csrf is not None
-    signed = client.post("/ui/sign-in", data={"token": token, "csrf_token": csrf.group(1)})
+    signed = form_sign_in(client, token)
     assert signed.status_code == 303
     return client
 

@@ -9,7 +9,6 @@ the standby, and a read that must show it waits.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from api.app import create_app
 from api.auth import TokenStore
 from api.settings import Settings
 from projections.service import LedgerService
+from scripts.bench_console import sign_in
 from tests.api.conftest import budget_body
 from tests.reliability.pgcluster import PgCluster, throwaway_cluster
 from tests.support import COUNCIL, World
@@ -59,12 +59,7 @@ class Pair:
 
     def page(self, who: str, path: str) -> httpx.Response:
         """A console page, signed in with ``who``'s token."""
-        self.client.cookies.clear()
-        form = self.client.get("/ui/sign-in").text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert csrf is not None
-        data = {"token": self.tokens[who], "csrf_token": csrf.group(1)}
-        signed = self.client.post("/ui/sign-in", data=data, follow_redirects=False)
+        signed = sign_in(self.client, self.tokens[who])
         assert signed.status_code == 303, signed.text
         answer: httpx.Response = self.client.get(path)
         return answer
@@ -75,16 +70,9 @@ class Pair:
     def resume(self) -> None:
         self.standby.sql("SELECT pg_wal_replay_resume()")
 
-    def caught_up(self, timeout: float = 20) -> None:
+    def caught_up(self) -> None:
         """Wait until the standby has replayed everything the primary wrote."""
-        target = self.primary.sql("SELECT pg_current_wal_lsn()::text")[0]
-        deadline = time.monotonic() + timeout
-        while (
-            self.standby.sql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")[0]
-            is not True
-        ):
-            assert time.monotonic() < deadline, "the standby did not catch up"
-            time.sleep(0.05)
+        self.standby.wait_replayed(self.primary, timeout=20)
         time.sleep(0.25)  # the app samples positions every 0.1 s
 
 
