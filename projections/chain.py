@@ -16,14 +16,23 @@ GENESIS = "0" * 64
 
 def canonical_bytes(n: Notification, aggregate_id: str | None = None) -> bytes:
     """``aggregate_id``: the notification's originator id as text, when the caller has it."""
-    agg = aggregate_id or n.originator_id
-    head = f"{n.id}\x1f{agg}\x1f{n.originator_version}\x1f{n.topic}\x1f"
-    state: object = n.state
+    agg = aggregate_id or str(n.originator_id)
+    return canonical(n.id, agg, n.originator_version, n.topic, n.state)
+
+
+def canonical(position: int, aggregate_id: str, version: int, topic: str, state: object) -> bytes:
+    """The canonical bytes of a stored event from its values (``projections.logread``)."""
+    return f"{position}\x1f{aggregate_id}\x1f{version}\x1f{topic}\x1f".encode() + exact_state(state)
+
+
+def exact_state(state: object) -> bytes:
+    """A stored state's bytes, exactly. The library stores bytes; anything else was written
+    behind its back: hashed marked as such, so it can never match the bytes it replaced."""
+    if type(state) is bytes:
+        return state
     if isinstance(state, bytes | bytearray | memoryview):
-        return head.encode() + bytes(state)
-    # The library stores bytes; anything else was written behind its back. Hash it marked as
-    # such, so it can never match the chain of the bytes it replaced.
-    return head.encode() + b"\x00not-bytes\x00" + str(state).encode()
+        return bytes(state)
+    return b"\x00not-bytes\x00" + str(state).encode()
 
 
 def next_hash(previous_hex: str, n: Notification) -> str:

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 
 from eventsourcing.persistence import Notification
 
+from projections.chain import exact_state
 from projections.db import SqlCursor
 
 LEAF_FORMAT = 1
@@ -40,21 +41,21 @@ Range = tuple[int, int]  # leaves [start, end)
 
 def leaf_bytes(n: Notification, aggregate_id: str | None = None) -> bytes:
     """The leaf bytes of a stored event (``aggregate_id``: its id as text, when known)."""
-    state: object = n.state
-    if type(state) is bytes:
-        raw = state
-    elif isinstance(state, bytearray | memoryview):
-        raw = bytes(state)
-    else:  # written behind the library's back; marked, so it never matches the bytes it replaced
-        raw = b"\x00not-bytes\x00" + str(state).encode()
-    agg = (aggregate_id or str(n.originator_id)).encode()
-    topic = n.topic.encode()
+    agg = aggregate_id or str(n.originator_id)
+    return leaf_of(n.id, agg, n.originator_version, n.topic, n.state)
+
+
+def leaf_of(position: int, aggregate_id: str, version: int, topic: str, state: object) -> bytes:
+    """The leaf bytes of a stored event from its values (``projections.logread``)."""
+    raw = exact_state(state)
+    agg = aggregate_id.encode()
+    topic_bytes = topic.encode()
     return b"".join(
         (
-            _HEAD.pack(LEAF_FORMAT, n.id, len(agg)),
+            _HEAD.pack(LEAF_FORMAT, position, len(agg)),
             agg,
-            _MIDDLE.pack(n.originator_version, len(topic)),
-            topic,
+            _MIDDLE.pack(version, len(topic_bytes)),
+            topic_bytes,
             _LENGTH.pack(len(raw)),
             raw,
         )

@@ -25,9 +25,10 @@ from eventsourcing.persistence import Notification
 
 from ledger.application import CareLedger
 from projections.asat import build_as_at
-from projections.chain import GENESIS, next_hash
+from projections.chain import GENESIS, canonical
 from projections.db import ViewDb
-from projections.merkle import EMPTY_ROOT, StoredTree, fold, leaf_bytes, leaf_hash, node_hash
+from projections.logread import stored_events, stored_pages
+from projections.merkle import EMPTY_ROOT, StoredTree, fold, leaf_hash, leaf_of, node_hash
 from projections.runner import Runner, View
 
 PAGE = 1000
@@ -74,41 +75,97 @@ def store_notifications(app: CareLedger, stop: int | None = None) -> Iterator[No
 
 def store_chain(app: CareLedger, stop: int | None = None) -> Iterator[tuple[int, str]]:
     """(position, hash) for every stored event, recomputed from the exact stored bytes."""
-    digest = GENESIS
-    for n in store_notifications(app, stop):
-        digest = next_hash(digest, n)
-        yield n.id, digest
+    for positions, digests in _chained(app, stop):
+        for position, digest in zip(positions, digests, strict=True):
+            yield position, digest.hex()
 
 
-def check_chain(app: CareLedger, db: ViewDb, on_event: Callable[[], None] | None = None) -> Check:
+def _chained(app: CareLedger, stop: int | None) -> Iterator[tuple[list[int], list[bytes]]]:
+    """Pages of (positions, digests) for every stored event up to ``stop``: the chain
+    recomputed from the exact stored bytes (``projections.logread``)."""
+    digest, sha = bytes.fromhex(GENESIS), hashlib.sha256
+    for page in stored_pages(app.recorder, stop):
+        positions, digests = [], []
+        for position, aggregate_id, version, topic, state in page:
+            digest = sha(digest + canonical(position, aggregate_id, version, topic, state)).digest()
+            positions.append(position)
+            digests.append(digest)
+        yield positions, digests
+
+
+def check_chain(
+    app: CareLedger, db: ViewDb, on_events: Callable[[int], None] | None = None
+) -> Check:
     """Every stored event, in order, hashes to what the audit view recorded for its position,
     and every audited position is still in the store.
 
     Positions need not be contiguous: PostgreSQL's sequence skips the numbers of rolled-back
     inserts. A deletion is caught because the audit view (or a checkpoint) remembers the event.
+    A page of the store is compared with the audit view's rows for the same range at once: their
+    positions and their hashes, each list joined with commas by the database (no hash or position
+    holds one, so equal text is equal rows); only a page that differs is read row by row and
+    walked, to name the first bad position.
     """
     audited = db.query("SELECT position FROM careledger_view_tracking WHERE view = 'audit'")
     upto = int(audited[0]["position"]) if audited else 0
-    rows = _audit_hashes(db, upto)
-    expected = iter(sorted(rows))  # the audited positions, in order
-    for position, digest in store_chain(app, stop=upto):
-        if on_event is not None:
-            on_event()
+    after, count = 0, 0
+    summary = AUDIT_PAGE[db.dialect]
+    for positions, digests in _chained(app, upto):
+        if on_events is not None:
+            on_events(len(positions))
+        last = positions[-1]
+        with db.transaction(write=False) as cur:
+            row = cur.execute(summary, (after, last)).raw.fetchone()
+        stored = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+        ours = (",".join(map(str, positions)), ",".join(d.hex() for d in digests))
+        if stored != ours:
+            broken = _first_break(positions, digests, _audit_rows(db, after, last))
+            if broken is not None:
+                return broken
+        after, count = last, count + len(positions)
+    left = _audit_rows(db, after, upto, limit=1)
+    if left:
+        want = left[0][0]
+        return Check("hash-chain", False, f"event {want} is missing from the store", want)
+    return Check("hash-chain", True, f"{count} events chain to the audit view")
+
+
+# The audit view's positions and hashes in (after, upto], each joined with commas, in order.
+AUDIT_PAGE = {
+    "sqlite": "SELECT COALESCE(group_concat(position), ''), COALESCE(group_concat(hash), '')"
+    " FROM (SELECT position, hash FROM v_audit WHERE position > ? AND position <= ?"
+    " ORDER BY position)",
+    "postgres": "SELECT COALESCE(string_agg(CAST(position AS TEXT), ',' ORDER BY position), ''),"
+    " COALESCE(string_agg(hash, ',' ORDER BY position), '')"
+    " FROM v_audit WHERE position > ? AND position <= ?",
+}
+
+
+def _audit_rows(db: ViewDb, after: int, upto: int, limit: int | None = None) -> list[Any]:
+    """The audit view's (position, hash) with ``after`` < position ≤ ``upto``, in order."""
+    sql = "SELECT position, hash FROM v_audit WHERE position > ? AND position <= ?"
+    sql += " ORDER BY position"
+    params: tuple[int, ...] = (after, upto)
+    if limit is not None:
+        sql, params = f"{sql} LIMIT ?", (after, upto, limit)
+    return [(r["position"], r["hash"]) for r in db.query(sql, params)]
+
+
+def _first_break(positions: list[int], digests: list[bytes], rows: list[Any]) -> Check | None:
+    """The first of ``positions`` (their digests recomputed) that the audit view's ``rows`` for
+    the same range do not match; None if every one matches."""
+    expected = iter(rows)
+    for position, digest in zip(positions, digests, strict=True):
         want = next(expected, None)
-        if want is not None and want < position:
-            return Check("hash-chain", False, f"event {want} is missing from the store", want)
-        if want != position or rows[position] != digest:
-            why = "not in the audit view" if want != position else "hash differs"
+        if want is not None and want[0] < position:
+            return Check("hash-chain", False, f"event {want[0]} is missing from the store", want[0])
+        if want is None or want[0] != position or want[1] != digest.hex():
+            why = "not in the audit view" if want is None or want[0] != position else "hash differs"
             return Check("hash-chain", False, f"position {position}: {why}", position)
-    left = next(expected, None)
+    left = next(expected, None)  # every event matched: a row the store lacks may be left
     if left is not None:
-        return Check("hash-chain", False, f"event {left} is missing from the store", left)
-    return Check("hash-chain", True, f"{len(rows)} events chain to the audit view")
-
-
-def _audit_hashes(db: ViewDb, upto: int) -> dict[int, str]:
-    rows = db.query("SELECT position, hash FROM v_audit WHERE position <= ?", (upto,))
-    return {int(r["position"]): r["hash"] for r in rows}
+        return Check("hash-chain", False, f"event {left[0]} is missing from the store", left[0])
+    return None
 
 
 def check_merkle(app: CareLedger, db: ViewDb) -> Check:
@@ -120,12 +177,12 @@ def check_merkle(app: CareLedger, db: ViewDb) -> Check:
     )
     edge: list[tuple[int, bytes]] = []  # (width, hash) of the perfect subtrees so far
     size = 0
-    for n in store_notifications(app, stop=upto):
-        row = next(stored, None)
-        digest = leaf_hash(leaf_bytes(n))
-        if row is None or int(row["position"]) != n.id or bytes(row["hash"]) != digest:
-            why = "not in the tree" if row is None or int(row["position"]) != n.id else "differs"
-            return Check("merkle-tree", False, f"position {n.id} (leaf {size}): {why}", n.id)
+    for event in stored_events(app.recorder, stop=upto):
+        at, row = event[0], next(stored, None)
+        digest = leaf_hash(leaf_of(*event))
+        if row is None or int(row["position"]) != at or bytes(row["hash"]) != digest:
+            why = "not in the tree" if row is None or int(row["position"]) != at else "differs"
+            return Check("merkle-tree", False, f"position {at} (leaf {size}): {why}", at)
         edge.append((1, digest))
         while len(edge) > 1 and edge[-1][0] == edge[-2][0]:
             (width, right), (_, left) = edge.pop(), edge.pop()
@@ -210,9 +267,13 @@ def _first_difference(live: list[tuple[str, ...]], fresh: list[tuple[str, ...]])
     return f"{len(live)} rows live, {len(fresh)} in the replay"
 
 
-def verify(app: CareLedger, runner: Runner, on_event: Callable[[], None] | None = None) -> Report:
+def verify(
+    app: CareLedger, runner: Runner, on_events: Callable[[int], None] | None = None
+) -> Report:
+    """Every check; ``on_events`` is told how many events the chain has checked, a page at a
+    time (a progress bar)."""
     report = Report()
-    report.checks.append(check_chain(app, runner.db, on_event))
+    report.checks.append(check_chain(app, runner.db, on_events))
     report.checks.append(check_merkle(app, runner.db))
     report.checks.append(check_trial_balance(runner.db))
     positions = runner.positions()
@@ -226,17 +287,21 @@ def verify(app: CareLedger, runner: Runner, on_event: Callable[[], None] | None 
 
 def take_checkpoint(app: CareLedger) -> Checkpoint:
     """The log's size and head hash, recomputed from the store itself."""
-    size, digest = 0, GENESIS
-    for size, digest in store_chain(app):  # noqa: B007 - we want the last pair
-        pass
+    size, digest = _chain_head(app, None)
     return Checkpoint(size, digest, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _chain_head(app: CareLedger, stop: int | None) -> tuple[int, str]:
+    """The last position up to ``stop`` and the chain's hash there (0 and GENESIS: none)."""
+    last, digest = 0, bytes.fromhex(GENESIS)
+    for positions, digests in _chained(app, stop):
+        last, digest = positions[-1], digests[-1]
+    return last, digest.hex()
 
 
 def check_extends(app: CareLedger, checkpoint: Checkpoint) -> Check:
     """The current log still begins with exactly the log the checkpoint saw."""
-    last, digest = 0, GENESIS
-    for last, digest in store_chain(app, stop=checkpoint.size):  # noqa: B007 - the last pair
-        pass
+    last, digest = _chain_head(app, checkpoint.size)
     head = app.recorder.max_notification_id() or 0
     if last != checkpoint.size or digest != checkpoint.head_hash:
         return Check(

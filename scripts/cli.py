@@ -149,7 +149,7 @@ def verify_command(
     with open_service(database_url) as service:
         caught_up = catch_up_check(service)
         with progress_bar("verifying", service.runner.head()) as advance:
-            report = verify(service.app, service.runner, on_event=lambda: advance(1))
+            report = verify(service.app, service.runner, on_events=advance)
         report.checks.insert(0, caught_up)
         if service.runner.head() == 0:
             report.checks.insert(0, Check("events", False, "the event log is empty"))
