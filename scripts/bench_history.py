@@ -84,6 +84,17 @@ def history_of(url: str) -> dict[str, Any]:
         service.close()
 
 
+def reads_of(url: str) -> dict[str, Any]:
+    """Only the as-at reads (beside the same reads as at now) on the demo store at ``url`` as
+    it is, views untouched: to compare stores of the same people with more or less history
+    (``python -m scripts.bench_history URL…`` prints them as JSON)."""
+    service = LedgerService(url, inline=False)
+    try:
+        return {"events": service.runner.head(), "as_at_reads_ms": _reads(service)}
+    finally:
+        service.close()
+
+
 def bench_live_clock(url: str, events: int) -> dict[str, Any]:
     """The rebuild and catch-up at ``url`` (empty) on a log recorded as a live service records
     it: every command at its own instant (the demo with its real clock), so a page holds as
@@ -323,3 +334,10 @@ def _run_rows(store: str, run: dict[str, Any]) -> list[tuple[str, ...]]:
         base = f"live {size['live_views']}"
         rows.append((store, f"view bytes/event @{n}", str(total), base, str(size["ratio"]), ""))
     return rows
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps({url: reads_of(url) for url in sys.argv[1:]}, indent=1))

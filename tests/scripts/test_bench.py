@@ -125,3 +125,26 @@ def test_the_bench_without_history_sizes_measures_the_snapshots_only() -> None:
     assert list(section["snapshots"]) == ["sqlite"]
     assert section["snapshots"]["sqlite"]["with_snapshots_p50_ms"] > 0
     assert section["live_clock"] == {} and section["history"] == {}
+
+
+def test_the_reads_alone_on_a_store_as_it_is(tmp_path: Path) -> None:
+    """``reads_of``: each read as at past instants beside as at now, the views left as found."""
+    from projections.service import LedgerService
+    from scripts.bench_history import READS, reads_of
+    from scripts.demo import load_demo
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    service = LedgerService(url)
+    load_demo(service.app, 2011, councils=2, people=6, weeks=3, runner=service.runner)
+    before = service.runner.positions()
+    service.close()
+
+    figures = reads_of(url)
+
+    assert figures["events"] == max(before.values()) > 0
+    assert set(figures["as_at_reads_ms"]) == {*READS, "budget_aggregate"}
+    for read in figures["as_at_reads_ms"].values():
+        assert read["as_at_p50"] > 0 and read["now_p50"] > 0
+    reopened = LedgerService(url)
+    assert reopened.runner.positions() == before
+    reopened.close()
