@@ -87,9 +87,9 @@ def history_of(url: str) -> dict[str, Any]:
 def reads_of(url: str) -> dict[str, Any]:
     """Only the as-at reads (beside the same reads as at now) on the demo store at ``url`` as
     it is, views untouched: to compare stores of the same people with more or less history
-    (``python -m scripts.bench_history URL…`` prints them as JSON). The reads run once unmeasured
-    first: a store just opened answers from cold caches (2–6 times slower here), where the bench's
-    own reads follow its rebuilds."""
+    (``python -m scripts.bench_history URL…`` prints them as JSON). The reads run once
+    unmeasured first: a store just opened answers from cold caches (2 to 6 times slower here),
+    where the bench's own reads follow its rebuilds."""
     service = LedgerService(url, inline=False)
     try:
         _reads(service)
