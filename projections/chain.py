@@ -35,10 +35,6 @@ def exact_state(state: object) -> bytes:
     return b"\x00not-bytes\x00" + str(state).encode()
 
 
-def next_hash(previous_hex: str, n: Notification) -> str:
-    return next_digest(bytes.fromhex(previous_hex), n).hex()
-
-
 def next_digest(previous: bytes, n: Notification, aggregate_id: str | None = None) -> bytes:
-    """``next_hash`` on raw digests, for a run of events hashed one after another."""
+    """The chain's next digest after ``previous`` (raw digests, for a run of events)."""
     return hashlib.sha256(previous + canonical_bytes(n, aggregate_id)).digest()
