@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -92,7 +91,17 @@ def _sqlite(recorder: SQLiteApplicationRecorder) -> Reader:
         f" FROM {recorder.events_table_name} WHERE rowid >= ? ORDER BY rowid LIMIT ?"
     )
     as_uuid = recorder.datastore.originator_id_type == "uuid"
+    convert = recorder.convert_originator_id  # the library's own: UUID(text), or the text
     ids: dict[str, str] = {}  # stored id → its text: an aggregate's events share one
+
+    def text_of(stored: str) -> str:
+        """As ``str(convert(stored))``; 32 lower-case hex digits hyphenated without a UUID."""
+        if _UUID_HEX.fullmatch(stored):
+            text = f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+        else:  # anything else: the library's answer, or its error
+            text = str(convert(stored))
+        ids[stored] = text
+        return text
 
     def read(start: int) -> list[Stored]:
         with recorder.datastore.transaction(commit=False) as c:
@@ -103,20 +112,9 @@ def _sqlite(recorder: SQLiteApplicationRecorder) -> Reader:
             return rows  # type: ignore[no-any-return]
         if len(ids) > ID_CACHE:
             ids.clear()
-        return [(r[0], ids.get(r[1]) or _uuid_text(ids, r[1]), r[2], r[3], r[4]) for r in rows]
+        return [(r[0], ids.get(r[1]) or text_of(r[1]), r[2], r[3], r[4]) for r in rows]
 
     return read
-
-
-def _uuid_text(ids: dict[str, str], stored: str) -> str:
-    """The UUID stored as 32 hex digits, as ``str(UUID(stored))`` writes it (anything else, the
-    library's own conversion: its answer, or its error); kept in ``ids``."""
-    if _UUID_HEX.fullmatch(stored):
-        text = f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
-    else:
-        text = str(UUID(stored))
-    ids[stored] = text
-    return text
 
 
 def _library(recorder: Any, stop: int | None) -> Reader:

@@ -93,6 +93,18 @@ def _chained(app: CareLedger, stop: int | None) -> Iterator[tuple[list[int], lis
         yield positions, digests
 
 
+# The audit view's positions and hashes in (after, upto], each joined with commas, in order.
+AUDIT_PAGE = {
+    "sqlite": "SELECT COALESCE(group_concat(position), '') AS positions,"
+    " COALESCE(group_concat(hash), '') AS hashes"
+    " FROM (SELECT position, hash FROM v_audit WHERE position > ? AND position <= ?"
+    " ORDER BY position)",
+    "postgres": "SELECT COALESCE(string_agg(CAST(position AS TEXT), ',' ORDER BY position), '')"
+    " AS positions, COALESCE(string_agg(hash, ',' ORDER BY position), '') AS hashes"
+    " FROM v_audit WHERE position > ? AND position <= ?",
+}
+
+
 def check_chain(
     app: CareLedger, db: ViewDb, on_events: Callable[[int], None] | None = None
 ) -> Check:
@@ -114,11 +126,9 @@ def check_chain(
         if on_events is not None:
             on_events(len(positions))
         last = positions[-1]
-        with db.transaction(write=False) as cur:
-            row = cur.execute(summary, (after, last)).raw.fetchone()
-        stored = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+        [row] = db.query(summary, (after, last))
         ours = (",".join(map(str, positions)), ",".join(d.hex() for d in digests))
-        if stored != ours:
+        if (row["positions"], row["hashes"]) != ours:
             broken = _first_break(positions, digests, _audit_rows(db, after, last))
             if broken is not None:
                 return broken
@@ -128,17 +138,6 @@ def check_chain(
         want = left[0][0]
         return Check("hash-chain", False, f"event {want} is missing from the store", want)
     return Check("hash-chain", True, f"{count} events chain to the audit view")
-
-
-# The audit view's positions and hashes in (after, upto], each joined with commas, in order.
-AUDIT_PAGE = {
-    "sqlite": "SELECT COALESCE(group_concat(position), ''), COALESCE(group_concat(hash), '')"
-    " FROM (SELECT position, hash FROM v_audit WHERE position > ? AND position <= ?"
-    " ORDER BY position)",
-    "postgres": "SELECT COALESCE(string_agg(CAST(position AS TEXT), ',' ORDER BY position), ''),"
-    " COALESCE(string_agg(hash, ',' ORDER BY position), '')"
-    " FROM v_audit WHERE position > ? AND position <= ?",
-}
 
 
 def _audit_rows(db: ViewDb, after: int, upto: int, limit: int | None = None) -> list[Any]:
