@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +29,7 @@ from projections.views.invoices import list_invoices
 from projections.views.progress_measures import council_progress, national_progress
 from projections.views.spend import spend_by_provider
 from scripts.bench import COUNCIL, PROVIDER, START, _budget
-from scripts.bench_scale import EVENTS_PER_PERSON
+from scripts.bench_scale import EVENTS_PER_PERSON, store_bytes
 from scripts.demo import load_demo
 
 SAMPLES = 60
@@ -77,7 +76,7 @@ def history_of(url: str) -> dict[str, Any]:
         figures: dict[str, Any] = {"events": count}
         figures["rebuild"] = _rebuilds(service)
         figures["catch_up"] = _catch_ups(service, max(1000, count // 10))
-        figures["view_bytes_per_event"] = _bytes_per_event(service, count)
+        figures["view_bytes_per_event"] = store_bytes(service, count)
         figures["as_at_reads_ms"] = _reads(service)
         return figures
     finally:
@@ -155,26 +154,6 @@ def _ratio(value: float, baseline: float, unit: str) -> dict[str, float]:
         f"with_history_{unit}": round(value, 3),
         f"without_history_{unit}": round(baseline, 3),
         "ratio": round(value / baseline, 2),
-    }
-
-
-def _bytes_per_event(service: LedgerService, count: int) -> dict[str, float]:
-    """Bytes the live view tables and their history tables take, per event (SQLite only)."""
-    path = getattr(service.db, "path", None)
-    if path is None:
-        return {}
-    with sqlite3.connect(path) as db:
-        try:
-            rows = db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall()
-        except sqlite3.OperationalError:
-            return {}
-    tables = {name: size for name, size in rows if name.startswith("v_")}
-    past = sum(size for name, size in tables.items() if "__h" in name)
-    live = sum(tables.values()) - past
-    return {
-        "live_views": round(live / count, 1),
-        "history": round(past / count, 1),
-        "ratio": round((live + past) / live, 2),
     }
 
 
@@ -335,7 +314,9 @@ def _run_rows(store: str, run: dict[str, Any]) -> list[tuple[str, ...]]:
     if size:
         total = round(size["live_views"] + size["history"], 1)
         base = f"live {size['live_views']}"
-        rows.append((store, f"view bytes/event @{n}", str(total), base, str(size["ratio"]), ""))
+        rows.append(
+            (store, f"view bytes/event @{n}", str(total), base, str(size["history_ratio"]), "")
+        )
     return rows
 
 

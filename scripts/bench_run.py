@@ -26,6 +26,7 @@ from scripts.bench_http import bench_http
 from scripts.bench_merkle import bench_merkle
 from scripts.bench_personal import bench_personal
 from scripts.bench_scale import bench_scale
+from scripts.capacity import capacity
 
 
 @contextmanager
@@ -40,12 +41,13 @@ def fresh_schema(postgres_url: str) -> Iterator[str]:
         _schema(postgres_url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def fresh_stores(postgres_url: str | None) -> Iterator[tuple[str, str]]:
+def fresh_stores(postgres_url: str | None, only: str | None = None) -> Iterator[tuple[str, str]]:
     """(store name, URL) of a fresh SQLite file, then of a fresh PostgreSQL schema if given;
-    each is removed when the loop moves on."""
-    with tempfile.TemporaryDirectory() as folder:
-        yield "sqlite", f"sqlite:///{folder}/bench.db"
-    if postgres_url:
+    each is removed when the loop moves on. ``only``: that store alone ("sqlite", "postgres")."""
+    if only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as folder:
+            yield "sqlite", f"sqlite:///{folder}/bench.db"
+    if postgres_url and only in (None, "postgres"):
         with fresh_schema(postgres_url) as url:
             yield "postgres", url
 
@@ -67,10 +69,14 @@ def run_bench(
     history_url: str | None = None,
     replica_events: int = 0,
     replicas_only: bool = False,
+    scale_only: bool = False,
+    scale_store: str | None = None,
 ) -> dict[str, Any]:
     """Every section on every store; the JSON is written to ``output`` and its path returned.
     ``history_only``: only the history section (issue 14: snapshots, views as at past
-    instants at ``history_events``); ``replicas_only``: only reads on a standby (issue 17)."""
+    instants at ``history_events``); ``replicas_only``: only reads on a standby (issue 17);
+    ``scale_only``: only the scale runs and their capacity model, on ``scale_store`` alone if
+    named (e.g. 5,000,000 events on PostgreSQL)."""
     results: dict[str, Any] = {"machine": machine(), "target_events": events, "stores": {}}
     if replica_events:
         from scripts.bench_replicas import bench_replicas
@@ -81,6 +87,9 @@ def run_bench(
         return _written(results, output)
     _console(results, postgres_url, console_events, console, console_url)
     if console_only:
+        return _written(results, output)
+    if scale_only:
+        _scale(results, scale_events, postgres_url, scale_store, rebuild_jobs, console)
         return _written(results, output)
     results.update(history_section(history_events, postgres_url, console, history_url))
     if history_only:
@@ -97,13 +106,26 @@ def run_bench(
             results["http"] = bench_http(url)
     console.print("sqlite: personal data sealed vs in the clear (commands, rebuild, reads) …")
     results["personal_data"] = bench_personal(max(20, min(1000, events // 50)))
+    _scale(results, scale_events, postgres_url, scale_store, rebuild_jobs, console)
+    return _written(results, output)
+
+
+def _scale(
+    results: dict[str, Any],
+    sizes: tuple[int, ...],
+    postgres_url: str | None,
+    store: str | None,
+    rebuild_jobs: int | None,
+    console: Console,
+) -> None:
+    """The scale runs at each size on each store, their growth and the capacity model."""
     results["scale"] = {}
-    for size in scale_events:
-        for name, url in fresh_stores(postgres_url):
-            console.print(f"{name}: the demo at about {size} events, rebuild, balance reads …")
+    for size in sizes:
+        for name, url in fresh_stores(postgres_url, store):
+            console.print(f"{name}: the demo at about {size} events, rebuild, verify, reads …")
             results["scale"].setdefault(name, []).append(bench_scale(url, size, rebuild_jobs))
     _memory_growth(results["scale"])
-    return _written(results, output)
+    results["capacity"] = {name: capacity(runs) for name, runs in results["scale"].items()}
 
 
 def _console(
@@ -175,6 +197,22 @@ def _memory_growth(scale: dict[str, list[dict[str, Any]]]) -> None:
             ),
             "demo_rss_ratio": round(large["demo_peak_rss_mb"] / small["demo_peak_rss_mb"], 2),
         }
+        if "verify_peak_rss_mb" in small and "verify_peak_rss_mb" in large:
+            growth = large["verify_peak_rss_mb"] / small["verify_peak_rss_mb"]
+            large["growth"]["verify_rss_ratio"] = round(growth, 2)
+        reads = small.get("as_at_reads_ms", {}), large.get("as_at_reads_ms", {})
+        # As-at reads flat: each read's p99 at the longest history over the shortest, beside the
+        # same read as at now (its answer grows with the data as much).
+        growths = {
+            view: {
+                "as_at": round(r["as_at_p99"] / max(reads[0][view]["as_at_p99"], 1e-3), 2),
+                "now": round(r["now_p99"] / max(reads[0][view]["now_p99"], 1e-3), 2),
+            }
+            for view, r in reads[1].items()
+            if view in reads[0]
+        }
+        if growths:
+            large["growth"]["reads_p99"] = growths
 
 
 def table(results: dict[str, Any]) -> Table:
@@ -223,6 +261,8 @@ def table(results: dict[str, Any]) -> Table:
     for store, runs in results.get("scale", {}).items():
         for r in runs:
             _scale_rows(t, store, r)
+    for store, model in results.get("capacity", {}).items():
+        _capacity_rows(t, store, model)
     _console_rows(t, results.get("console", {}))
     for row in history_rows(results):
         t.add_row(*row)
@@ -306,11 +346,47 @@ def _scale_rows(t: Table, store: str, r: dict[str, Any]) -> None:
                   "p99 ≤ 20 ms")  # fmt: skip
     if "proofs" in r:
         _proof_rows(t, store, r["proofs"])
+    if "verify_seconds" in r:
+        t.add_row(store, f"verify s, peak RSS MB ({n})",
+                  f"{r['verify_seconds']}, {r['verify_peak_rss_mb']}",
+                  f"raw read {r['raw_read_seconds']} s",
+                  str(round(r["raw_read_seconds"] / r["verify_seconds"], 4)), "")  # fmt: skip
+    if r.get("bytes_per_event"):
+        size = r["bytes_per_event"]
+        sizes = f"{size['events']}, {size['live_views']}, {size['history']}"
+        t.add_row(store, f"bytes/event: events, views, history ({n})", sizes, "", "", "")
     if "growth" in r:
         g = r["growth"]
+        verify = f", verify {g['verify_rss_ratio']}x" if "verify_rss_ratio" in g else ""
         t.add_row(store, f"peak RSS growth for {g['events_ratio']}x events",
-                  f"rebuild {g['rebuild_rss_ratio']}x, demo {g['demo_rss_ratio']}x", "", "",
-                  "≈ 1x")  # fmt: skip
+                  f"rebuild {g['rebuild_rss_ratio']}x, demo {g['demo_rss_ratio']}x{verify}", "",
+                  "", "≈ 1x")  # fmt: skip
+        for view, growth in g.get("reads_p99", {}).items():
+            t.add_row(store, f"{view} as-at p99 growth for {g['events_ratio']}x events",
+                      f"{growth['as_at']}x", f"as at now {growth['now']}x", "", "")  # fmt: skip
+
+
+def _capacity_rows(t: Table, store: str, model: dict[str, Any]) -> None:
+    """The capacity model: each figure at a national year and a decade, and its check."""
+    for name, f in model.get("figures", {}).items():
+        value = f"{_human(name, f['national_year'])} / {_human(name, f['decade'])}"
+        check, checked, error = f.get("check"), "", ""
+        if check:
+            predicted, measured = _human(name, check["predicted"]), _human(name, check["measured"])
+            checked, error = f"predicted {predicted}, measured {measured}", str(check["error"])
+        label = f"{name} at 25M / 250M events (k={f['exponent']})"
+        t.add_row(store, label, value, checked, error, "")
+
+
+def _human(name: str, value: float) -> str:
+    """A capacity figure in the unit a reader plans in: hours, gigabytes, megabytes."""
+    if name.endswith("_seconds"):
+        if value >= 3600:
+            return f"{value / 3600:.2f} h"
+        return f"{value / 60:.1f} min" if value >= 60 else f"{value:.1f} s"
+    if name.endswith("_bytes"):
+        return f"{value / 1e9:.2f} GB"
+    return f"{value:.1f} MB"
 
 
 def _schema(postgres_url: str, statement: str) -> None:

@@ -11,7 +11,15 @@ so lengths below that all load the same store. Beside them, in the same run:
   of a leaf row (``scripts.bench_merkle``);
 * balance reads as the API does them (``GET /v1/budgets/{id}/balance``: a replay of the budget's
   stored events), as at now and as at a past instant, p50/p99 over random budgets, beside a
-  primary-key lookup of the same budget's row in the balances view.
+  primary-key lookup of the same budget's row in the balances view;
+* ``careledger verify`` in its own process (the chain, the Merkle tree, the trial balance and
+  every view against a replay of the log): seconds and peak RSS;
+* every view read as at past instants beside the same read as at now
+  (``scripts.bench_history.reads_of``);
+* bytes on disk per event: the event store (events, snapshots, their indexes), the live views
+  and the views' history.
+
+``scripts.capacity`` turns the sizes measured into a capacity model (issue 17).
 
 Memory must stay flat as history grows: the report gives the ratio of peak RSS at the longer
 history to the shorter (≈ 1 means flat; the ratio of the lengths means linear).
@@ -21,11 +29,13 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -65,9 +75,62 @@ def bench_scale(url: str, events: int, rebuild_jobs: int | None = None) -> dict[
         }
         figures["balance_reads"] = balance_reads(service)
         figures["proofs"] = proof_reads(service)
-        return figures
+        figures["bytes_per_event"] = store_bytes(service, count)
     finally:
         service.close()
+    verify = run_measured(["verify"], url)  # exits non-zero, and so raises, on any failure
+    figures["verify_seconds"] = verify["seconds"]
+    figures["verify_peak_rss_mb"] = verify["peak_rss_mb"]
+    figures["verify_events_per_s"] = round(count / verify["seconds"], 1)
+    from scripts.bench_history import reads_of  # it reads this module's EVENTS_PER_PERSON
+
+    figures["as_at_reads_ms"] = reads_of(url)["as_at_reads_ms"]
+    return figures
+
+
+def store_bytes(service: LedgerService, count: int) -> dict[str, float]:
+    """Bytes on disk per event, each table with its indexes: the event store (events and
+    snapshots), the live views (``v_*``) and their history (``v_*__h``). PostgreSQL: the tables
+    of the store's schema; SQLite: ``dbstat`` (an empty answer where SQLite lacks it)."""
+    sizes = _table_sizes(service)
+    if not sizes or count == 0:
+        return {}
+    recorder = service.app.recorder
+    store = {getattr(recorder, "events_table_name", "stored_events"), "stored_snapshots"}
+    store |= {n for n in sizes if n.endswith(("_events", "_snapshots"))}
+    events = sum(size for name, size in sizes.items() if name in store)
+    past = sum(size for name, size in sizes.items() if name.startswith("v_") and "__h" in name)
+    live = sum(size for name, size in sizes.items() if name.startswith("v_")) - past
+    return {
+        "events": round(events / count, 1),
+        "live_views": round(live / count, 1),
+        "history": round(past / count, 1),
+        "history_ratio": round((live + past) / live, 2) if live else 0.0,
+    }
+
+
+def _table_sizes(service: LedgerService) -> dict[str, int]:
+    """Each table's bytes with its indexes (an index is counted with its table)."""
+    db = service.db
+    if db.dialect == "postgres":
+        rows = db.query(
+            "SELECT c.relname AS name, pg_total_relation_size(c.oid) AS size FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+        )
+        return {r["name"]: int(r["size"]) for r in rows}
+    path = getattr(db, "path", None)
+    if path is None or path == ":memory:":
+        return {}
+    with closing(sqlite3.connect(path)) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT coalesce(i.tbl_name, d.name), SUM(d.pgsize) FROM dbstat d"
+                " LEFT JOIN sqlite_master i ON i.name = d.name GROUP BY 1"
+            ).fetchall()
+        except sqlite3.OperationalError:  # built without dbstat
+            return {}
+    return {str(name): int(size) for name, size in rows}
 
 
 def run_measured(args: list[str], url: str) -> dict[str, Any]:

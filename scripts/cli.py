@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from threading import Event
 from typing import Annotated, Any
 
@@ -50,6 +51,12 @@ from scripts.cli_runs import payment_run
 from scripts.cli_serve import serve
 from scripts.cli_tokens import tokens
 from scripts.demo_cli import demo
+
+
+class ScaleStore(StrEnum):
+    sqlite = "sqlite"
+    postgres = "postgres"
+
 
 app = Typer(
     help="CareLedger: an event-sourced ledger for personal budgets in adult social care.",
@@ -431,6 +438,14 @@ def bench(
     replicas_only: Annotated[
         bool, typer.Option(help="Only the standby figures (with --replica-events).")
     ] = False,
+    scale_only: Annotated[
+        bool,
+        typer.Option(help="Only the --scale runs and the capacity model drawn from them."),
+    ] = False,
+    scale_store: Annotated[
+        ScaleStore | None,
+        typer.Option(help="Run the --scale sizes on this store alone (default: each store)."),
+    ] = None,
 ) -> None:
     """Measure speed against baselines in the same run; write JSON and print a table."""
     from scripts.bench_run import run_bench, table
@@ -441,7 +456,8 @@ def bench(
         console_only=console_only,
         history_events=tuple(history or ()), history_only=history_only,
         console_url=console_url, history_url=history_url, replica_events=replica_events,
-        replicas_only=replicas_only,
+        replicas_only=replicas_only, scale_only=scale_only,
+        scale_store=scale_store.value if scale_store else None,
     )  # fmt: skip
     Console().print(table(results))
     console.print(f"written to {results['path']}")

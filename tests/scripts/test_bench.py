@@ -148,3 +148,68 @@ def test_the_reads_alone_on_a_store_as_it_is(tmp_path: Path) -> None:
     reopened = LedgerService(url)
     assert reopened.runner.positions() == before
     reopened.close()
+
+
+def test_store_bytes_splits_the_stores_bytes_into_events_views_and_history(store_url: str) -> None:
+    import sqlite3
+
+    import psycopg
+
+    from projections.service import LedgerService
+    from scripts.bench import load_synthetic
+    from scripts.bench_scale import store_bytes
+
+    service = LedgerService(store_url)
+    try:
+        count = load_synthetic(service.app, 400, lambda _n: None)
+        service.runner.catch_up()
+        size = store_bytes(service, count)
+        if service.db.dialect == "postgres":
+            with psycopg.connect(store_url.split("?", maxsplit=1)[0]) as conn:
+                schema = store_url.split("schema=")[1]
+                total = conn.execute(
+                    "SELECT sum(pg_total_relation_size((quote_ident(schemaname) || '.'"
+                    " || quote_ident(tablename))::regclass))"
+                    " FROM pg_tables WHERE schemaname = %s",
+                    (schema,),
+                ).fetchone()[0]  # type: ignore[index]
+        else:
+            with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
+                pages = conn.execute("PRAGMA page_count").fetchone()[0]
+                total = pages * conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        service.close()
+    assert size["events"] > 100 and size["live_views"] > 100 and size["history"] > 0
+    assert size["history_ratio"] == pytest.approx(
+        (size["live_views"] + size["history"]) / size["live_views"], abs=0.01
+    )
+    # The three parts are most of the store: the rest is a few small tables (tracking, keys).
+    parts = (size["events"] + size["live_views"] + size["history"]) * count
+    assert 0.6 * int(total) < parts <= int(total) * 1.001
+
+
+def test_the_scale_table_shows_verify_bytes_read_growth_and_the_capacity_model() -> None:
+    from scripts.capacity import capacity
+
+    runs = [_scale_run(100_000, 60.0), _scale_run(1_000_000, 61.0), _scale_run(5_000_000, 62.0)]
+    for run, seconds in zip(runs, (10.0, 100.0, 520.0), strict=True):
+        reads = {"as_at_p99": seconds / 10, "now_p99": 1.0}
+        run.update(verify_seconds=seconds, verify_peak_rss_mb=50.0, demo_seconds=seconds * 4)
+        run.update(bytes_per_event={"events": 681.0, "live_views": 1900.0, "history": 400.0})
+        run["as_at_reads_ms"] = {"spend_by_provider": reads}
+    scale = {"postgres": runs}
+    _memory_growth(scale)  # type: ignore[arg-type]
+    growth = runs[2]["growth"]
+    assert growth["verify_rss_ratio"] == 1.0  # type: ignore[index]
+    assert growth["reads_p99"] == {"spend_by_provider": {"as_at": 52.0, "now": 1.0}}  # type: ignore[index]
+    model = {"postgres": capacity(runs)}  # type: ignore[arg-type]
+    console = Console(record=True, width=250)
+    console.print(table({"stores": {}, "scale": scale, "capacity": model}))
+    text = console.export_text()
+    assert "verify s, peak RSS MB (5,000,000 ev)" in text and "520.0, 50.0" in text
+    assert "681.0, 1900.0, 400.0" in text
+    assert "spend_by_provider as-at p99 growth for 50.0x events" in text
+    assert "verify_seconds at 25M / 250M events (k=1.024)" in text
+    assert "45.1 min / 7.94 h" in text  # 520 s * (25M / 5M) ** 1.024, then * 10 ** 1.024
+    assert "predicted 8.3 min, measured 8.7 min" in text and "-0.038" in text
+    assert "event_store_bytes" in text and "17.02 GB / 170.25 GB" in text
