@@ -37,8 +37,8 @@ def test_the_model_extrapolates_each_figure_from_the_two_longest_runs() -> None:
 
     assert model["fitted_on_events"] == [1_000_000, 5_000_000]
     f = model["figures"]
-    assert f["write_seconds"]["exponent"] == pytest.approx(1.0)
-    assert f["write_seconds"]["national_year"] == pytest.approx(NATIONAL_YEAR / 1000, rel=1e-6)
+    assert f["demo_seconds"]["exponent"] == pytest.approx(1.0)
+    assert f["demo_seconds"]["national_year"] == pytest.approx(NATIONAL_YEAR / 1000, rel=1e-6)
     assert f["rebuild_seconds"]["exponent"] == pytest.approx(1.2)
     assert f["rebuild_seconds"]["decade"] == pytest.approx((DECADE / 1000) ** 1.2, rel=1e-3)
     assert f["rebuild_peak_rss_mb"]["exponent"] == pytest.approx(0.0)
@@ -47,8 +47,8 @@ def test_the_model_extrapolates_each_figure_from_the_two_longest_runs() -> None:
     assert f["history_bytes"]["decade"] == pytest.approx(700.0 * DECADE)
     # Verify was not measured in these runs: no figure rather than a made-up one.
     assert "verify_seconds" not in f and "verify_peak_rss_mb" not in f
-    # A year's events arrive over a year; one writer at 1,000 events/s has that many times over.
-    assert model["write_headroom"] == pytest.approx(365 * 24 * 3600 / (NATIONAL_YEAR / 1000), 0.01)
+    # A year's events arrive over a year: the demo at 1,000 events/s has that many times over.
+    assert model["demo_headroom"] == pytest.approx(365 * 24 * 3600 / (NATIONAL_YEAR / 1000), 0.01)
 
 
 def test_the_check_predicts_the_longest_run_from_the_two_before_it() -> None:
@@ -69,7 +69,7 @@ def test_no_model_from_fewer_than_two_lengths() -> None:
     assert capacity([_run(1_000_000)]) == {}
     assert capacity([_run(1_000_000), _run(1_000_000)]) == {}
     two = capacity([_run(100_000), _run(1_000_000)])
-    assert two["figures"]["write_seconds"]["national_year"] > 0
+    assert two["figures"]["demo_seconds"]["national_year"] > 0
     assert all("check" not in f for f in two["figures"].values())
 
 
