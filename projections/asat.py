@@ -16,7 +16,7 @@ from uuid import UUID
 from ledger.application import CareLedger
 from projections.db import SqliteViewDb, ViewDb
 from projections.history import AsAtDb
-from projections.runner import Runner, View
+from projections.runner import REBUILD_PAGE_SIZE, Runner, View
 from projections.views.audit import utc_stamp
 
 
@@ -89,8 +89,11 @@ def build_as_at(
     The caller closes it. The cost is a replay of the first ``stop`` events. ``path`` puts the
     scratch database in a file (for whole-ledger replays, so memory stays flat).
     """
-    scratch = SqliteViewDb(path)
-    Runner(app, scratch, [_fresh(v) for v in views], keep_history=False).catch_up(stop=stop)
+    scratch = SqliteViewDb(path, scratch=True)
+    fresh = [_fresh(v) for v in views]
+    # Large pages, as a rebuild's, and no readers' indexes: the replay is only compared.
+    runner = Runner(app, scratch, fresh, REBUILD_PAGE_SIZE, keep_history=False, indexes=False)
+    runner.catch_up(stop=stop)
     return scratch
 
 

@@ -137,6 +137,14 @@ class ViewDb(ABC):
             while rows := cur.raw.fetchmany(2000):
                 yield from (dict(r) for r in rows)
 
+    def stream_values(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Sequence[Any]]:
+        """Rows one at a time as sequences of their values, in column order (no dict a row:
+        a whole table compared in ``verify``)."""
+        with self.transaction(write=False) as cur:
+            cur.execute(sql, params)
+            while rows := cur.raw.fetchmany(2000):
+                yield from rows
+
     def wait_for_events(self, timeout: float) -> None:
         """Block until new events may have arrived, or ``timeout`` seconds pass."""
         time.sleep(timeout)
@@ -153,8 +161,10 @@ class ViewDb(ABC):
 class SqliteViewDb(ViewDb):
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, scratch: bool = False) -> None:
         self.path = path
+        # A scratch file (``verify``'s replay, removed when done): no journal, no syncs.
+        self.scratch = scratch
         self._local = threading.local()
         self._memory = path == ":memory:"
         self._shared: sqlite3.Connection | None = None
@@ -174,6 +184,11 @@ class SqliteViewDb(ViewDb):
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if self.scratch:
+            # Nothing to recover after a crash (the replay starts again) and removed when done.
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            return conn
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
         # Deleted content is zeroed, not left in free space: erased keys and tokens stay gone.
@@ -290,6 +305,21 @@ class PostgresViewDb(ViewDb):
             text, bound = written_out(sql, params)
             cur.execute(text.replace("?", "%s"), bound)
             yield from cur
+
+    def stream_values(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Sequence[Any]]:
+        """Rows one at a time as tuples, through a server-side cursor."""
+        from psycopg.rows import tuple_row
+
+        with (
+            _unavailable_named(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="careledger_stream", row_factory=tuple_row) as cur,
+        ):
+            text, bound = written_out(sql, params)
+            cur.execute(text.replace("?", "%s"), bound)
+            while rows := cur.fetchmany(10_000):  # a page a round trip, not a call a row
+                yield from rows
 
     def wait_for_events(self, timeout: float, channel: str = "careledger_events") -> None:
         """Wake on the event store's NOTIFY (sent on every insert), or poll after ``timeout``."""

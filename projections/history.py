@@ -414,6 +414,11 @@ class AsAtDb(ViewDb):
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         return self.db.stream(*as_at_sql(sql, self.tables, self.position, params, self.instant))
 
+    def stream_values(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Sequence[Any]]:
+        return self.db.stream_values(
+            *as_at_sql(sql, self.tables, self.position, params, self.instant)
+        )
+
     def compact(self, table: str) -> None:
         raise PermissionError("a view read as at a past position is read only")
 

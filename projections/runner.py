@@ -70,7 +70,8 @@ class Runner:
     Every view looks aggregates up in ``refs``, which the runner projects first. A runner that
     ``follow_refs`` leaves refs to another process (a parallel rebuild's, ``projections.parallel``):
     it learns what its pages create, reads older aggregates from refs, and waits for refs to get
-    past a page's start before reading it. ``create=False`` leaves the tables as they are.
+    past a page's start before reading it. ``create=False`` leaves the tables as they are;
+    ``indexes=False`` builds none of the readers' indexes (a scratch replay only compared).
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class Runner:
         follow_refs: bool = False,
         create: bool = True,
         keep_history: bool = True,
+        indexes: bool = True,
     ) -> None:
         self.app = app
         self.db = db
@@ -92,6 +94,8 @@ class Runner:
         self.page_size = page_size
         # Live views keep their history (``projections.history``); a scratch replay needs none.
         self.keep_history = keep_history
+        # Readers' indexes (a scratch replay that is only compared builds none).
+        self.indexes = indexes
         self._catching_up = Lock()
         if create:
             self.setup()
@@ -273,6 +277,8 @@ class Runner:
 
     def _indexes(self, cur: SqlCursor, view: View) -> None:
         """The view's readers' indexes, and each again on its table's versions."""
+        if not self.indexes:
+            return
         versioned = _versioned(view) if self.keep_history else ()
         for statement in view.indexes:
             cur.execute(statement)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -11,13 +12,14 @@ import pytest
 
 from ledger.application import CareLedger
 from ledger.provider import Provider
-from projections.asat import build_as_at, position_at
+from projections.asat import build_as_at, position_at, view_db
 from projections.chain import GENESIS
 from projections.runner import Runner
 from projections.service import LedgerService
 from projections.verify import (
     check_extends,
     store_chain,
+    table_digest,
     table_rows,
     take_checkpoint,
     verify,
@@ -233,3 +235,45 @@ def test_verify_accepts_the_gaps_a_rolled_back_insert_leaves(service: LedgerServ
     report = verify(service.app, service.runner)
 
     assert report.ok, report.as_dict()
+
+
+def test_a_replay_into_a_scratch_file_keeps_no_journal_and_builds_no_readers_indexes(
+    service: LedgerService, tmp_path: Path
+) -> None:
+    """``verify``'s replay is only compared with the live views, then removed: no journal, no
+    syncs, none of the readers' indexes — and the same rows as the live views."""
+    World(service.app).setup().active_budget()
+    service.runner.catch_up()
+    views = [v for v in service.runner.views if v.name != "refs"]
+
+    scratch = build_as_at(service.app, views, service.runner.head(), str(tmp_path / "r.db"))
+    try:
+        indexes = {r["name"] for r in scratch.query("SELECT name FROM sqlite_master")}
+        journal = scratch.query("PRAGMA journal_mode")[0]["journal_mode"]
+        replayed = {t: table_digest(scratch, t) for v in views for t in v.tables}
+    finally:
+        scratch.close()
+
+    # The views' own indexes for projecting stay (created with their tables); readers' go.
+    readers = {
+        re.findall(r"INDEX (?:IF NOT EXISTS )?(\w+)", i)[0] for v in views for i in v.indexes
+    }
+    assert len(readers) > 5 and not readers & indexes and journal == "off"
+    assert replayed == {t: table_digest(service.db, t) for t in replayed}
+    assert replayed["v_postings"][0] > 0
+
+
+def test_rows_streamed_as_values_are_the_rows_values_in_column_order(
+    service: LedgerService,
+) -> None:
+    World(service.app).setup().active_budget()
+    service.runner.catch_up()
+    past = view_db(service.db, service.runner.head() - 3)
+    for table in ("v_postings", "v_audit", "v_budget_balances"):
+        sql = f"SELECT * FROM {table} ORDER BY 1, 2"
+        as_dicts = [tuple(r.values()) for r in service.db.stream(sql)]
+        as_values = [tuple(r) for r in service.db.stream_values(sql)]
+        past_dicts = [tuple(r.values()) for r in past.stream(sql)]
+        past_values = [tuple(r) for r in past.stream_values(sql)]
+        assert as_values == as_dicts and len(as_values) > 0
+        assert past_values == past_dicts and len(past_values) > 0
