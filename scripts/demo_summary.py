@@ -100,7 +100,11 @@ def read_headline(
         runner = Runner(app, open_view_db(app.database_url), all_views())
     try:
         started = time.perf_counter()
-        runner.catch_up(on_page=on_project)
+        if any(runner.positions().values()):
+            runner.catch_up(on_page=on_project)
+        else:  # nothing projected yet (the demo loads an empty store): project as a rebuild
+            # does — pages of 10,000, the readers' indexes built once at the end
+            runner.rebuild([v.name for v in runner.views], on_page=on_project)
         projected = time.perf_counter() - started
         events = _count(runner.db)
         headline = headline_of(runner.db)

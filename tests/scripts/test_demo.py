@@ -4,6 +4,7 @@ the same England for the same seed, and a command line that loads only into an e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,6 +57,23 @@ def test_the_progress_view_shows_the_2011_picture(
     mental_health = headline.uptake_by_reason_bp.pop("mental-health")
     assert len(headline.uptake_by_reason_bp) == 5
     assert all(mental_health < bp for bp in headline.uptake_by_reason_bp.values())
+
+
+def test_the_demo_projects_its_empty_views_as_a_rebuild_and_leaves_the_readers_indexes(
+    loaded: tuple[LedgerService, DemoSummary],
+) -> None:
+    """The demo projects its views from nothing as a rebuild does (readers' indexes dropped,
+    built once at the end): every view at the head and every reader's index there after it."""
+    service, summary = loaded
+    names = {r["name"] for r in service.db.query("SELECT name FROM sqlite_master")}
+    readers = {
+        re.findall(r"INDEX (?:IF NOT EXISTS )?(\w+)", statement)[0]
+        for view in service.runner.views
+        for statement in view.indexes
+    }
+
+    assert len(readers) > 5 and readers <= names
+    assert set(service.runner.positions().values()) == {summary.events}
 
 
 def test_about_a_third_of_holders_take_direct_payments_and_pools_are_partly_drawn(
