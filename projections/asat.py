@@ -92,8 +92,12 @@ def build_as_at(
     scratch = SqliteViewDb(path, scratch=True)
     fresh = [_fresh(v) for v in views]
     # Large pages, as a rebuild's, and no readers' indexes: the replay is only compared.
-    runner = Runner(app, scratch, fresh, REBUILD_PAGE_SIZE, keep_history=False, indexes=False)
-    runner.catch_up(stop=stop)
+    try:
+        runner = Runner(app, scratch, fresh, REBUILD_PAGE_SIZE, keep_history=False, indexes=False)
+        runner.catch_up(stop=stop)
+    except BaseException:
+        scratch.close()  # a replay that failed is thrown away whole, never read
+        raise
     return scratch
 
 

@@ -185,7 +185,8 @@ class SqliteViewDb(ViewDb):
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         if self.scratch:
-            # Nothing to recover after a crash (the replay starts again) and removed when done.
+            # Nothing to recover after a crash (the replay starts again) and removed when done;
+            # a replay that fails is thrown away whole (without a journal nothing rolls back).
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
             return conn

@@ -3,7 +3,9 @@ by verification, which names the first bad position. On SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -119,3 +121,24 @@ def test_a_forged_audit_hash_is_detected(service: LedgerService) -> None:
     raw(service, "UPDATE v_audit SET hash = %s WHERE position = 5", ("0" * 64,))
 
     assert first_failure(service) == ("hash-chain", 5)
+
+
+def test_an_event_that_cannot_be_read_back_fails_the_views_check_and_leaves_no_scratch(
+    service: LedgerService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay behind the views check stops at an event that is no longer JSON: the check
+    fails by name, and the half-written scratch file (it keeps no journal) is closed and gone."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    table, pos = events_table(service)
+    raw(service, f"UPDATE {table} SET state = %s WHERE {pos} = 10", (b"{not json",))
+
+    report = verify(service.app, service.runner)
+
+    views = [c for c in report.checks if c.name == "views"]
+    assert [(c.ok, c.detail) for c in views] == [
+        (False, "the log cannot be replayed: MapperDeserialisationError")
+    ]
+    assert first_failure(service) == ("hash-chain", 10)
+    assert list(scratch.iterdir()) == []  # the replay's folder went with its file
