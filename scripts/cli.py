@@ -450,6 +450,11 @@ def bench(
     """Measure speed against baselines in the same run; write JSON and print a table."""
     from scripts.bench_run import run_bench, table
 
+    if scale_only and not scale:
+        raise CliError("--scale-only needs at least one --scale size")
+    if scale_store is ScaleStore.postgres and not postgres_url:
+        raise CliError("--scale-store postgres needs --postgres-url")
+
     results = run_bench(
         events, postgres_url, output, console, http=http, scale_events=tuple(scale or ()),
         rebuild_jobs=rebuild_jobs, console_events=tuple(console_events or ()),

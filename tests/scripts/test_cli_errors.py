@@ -218,6 +218,22 @@ def test_rebuild_of_an_unknown_view_lists_the_views(loaded_url: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--scale-only"], "error: --scale-only needs at least one --scale size"),
+        (["--scale", "1000", "--scale-store", "postgres"], "error: --scale-store postgres needs"),
+    ],
+)
+def test_a_scale_bench_that_would_measure_nothing_says_why(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
+    result = run("bench", *args, "--output", str(tmp_path / "out"))
+
+    assert one_line(result).startswith(says)
+    assert not (tmp_path / "out").exists()  # no empty results written
+
+
 def test_balance_of_an_unknown_or_malformed_budget_is_one_line(loaded_url: str) -> None:
     unknown = run("balance", "00000000-0000-0000-0000-000000000000", "--database-url", loaded_url)
     malformed = run("balance", "budget-1", "--database-url", loaded_url)
